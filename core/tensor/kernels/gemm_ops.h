@@ -1,0 +1,60 @@
+// Raw GEMM-based kernels: linear (matmul), conv2d and its two gradients. conv_transpose2d's
+// forward is conv2d_backward_input and its gradients are conv2d_forward and
+// conv2d_backward_weight with the roles of the tensors swapped, so one kernel family serves
+// both layers.
+//
+// Contracts (all buffers contiguous row-major, caller allocates every output):
+//  - `accumulate == false`: the kernel assigns its output; `true`: it adds into it.
+//  - fast versions use im2col/col2im + Eigen GEMM and OpenMP; the `ref` namespace holds plain
+//    loop versions with identical semantics that the tests compare against.
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor/tensor.h"
+
+namespace sngan::kernels {
+
+// Shapes of one conv2d: input x (N, Cin, H, W), weight w (Cout, Cin, KH, KW),
+// output y (N, Cout, Hout, Wout) with Hout = (H + 2*pad - KH) / stride + 1 (same for W).
+struct Conv2dDims {
+  int64_t N = 0, Cin = 0, H = 0, W = 0;
+  int64_t Cout = 0, KH = 0, KW = 0;
+  int64_t stride = 1, pad = 0;
+  int64_t Hout = 0, Wout = 0;
+  int64_t col_rows() const { return Cin * KH * KW; }
+  int64_t out_pixels() const { return Hout * Wout; }
+};
+// Fills Hout/Wout from the rest; throws sngan::Error if the output would be empty.
+Conv2dDims make_conv2d_dims(int64_t N, int64_t Cin, int64_t H, int64_t W, int64_t Cout,
+                            int64_t KH, int64_t KW, int64_t stride, int64_t pad);
+
+// y (M, N) (+)= a (M, K) * b (K, N)  [trans_a: a is stored (K, M); trans_b: b is stored (N, K)]
+void matmul(Scalar* y, const Scalar* a, const Scalar* b, int64_t M, int64_t K, int64_t N,
+            bool trans_a, bool trans_b, bool accumulate);
+
+// y (N, Cout, Hout, Wout) (+)= conv(x, w) + b; b (Cout) may be null.
+void conv2d_forward(Scalar* y, const Scalar* x, const Scalar* w, const Scalar* b,
+                    const Conv2dDims& d, bool accumulate);
+// dx (N, Cin, H, W) (+)= d<y, dy>/dx = transposed conv of dy (N, Cout, Hout, Wout) with w.
+void conv2d_backward_input(Scalar* dx, const Scalar* dy, const Scalar* w, const Conv2dDims& d,
+                           bool accumulate);
+// dw (Cout, Cin, KH, KW) (+)= d<y, dy>/dw, summed over the batch.
+void conv2d_backward_weight(Scalar* dw, const Scalar* dy, const Scalar* x, const Conv2dDims& d,
+                            bool accumulate);
+// db (Cout) (+)= sum of dy over N, Hout, Wout.
+void conv2d_backward_bias(Scalar* db, const Scalar* dy, const Conv2dDims& d, bool accumulate);
+
+namespace ref {
+void matmul(Scalar* y, const Scalar* a, const Scalar* b, int64_t M, int64_t K, int64_t N,
+            bool trans_a, bool trans_b, bool accumulate);
+void conv2d_forward(Scalar* y, const Scalar* x, const Scalar* w, const Scalar* b,
+                    const Conv2dDims& d, bool accumulate);
+void conv2d_backward_input(Scalar* dx, const Scalar* dy, const Scalar* w, const Conv2dDims& d,
+                           bool accumulate);
+void conv2d_backward_weight(Scalar* dw, const Scalar* dy, const Scalar* x, const Conv2dDims& d,
+                            bool accumulate);
+void conv2d_backward_bias(Scalar* db, const Scalar* dy, const Conv2dDims& d, bool accumulate);
+}  // namespace ref
+
+}  // namespace sngan::kernels
