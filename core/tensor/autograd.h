@@ -82,6 +82,18 @@ class NoGradGuard {
   bool previous_;
 };
 
+// While alive, ops on this thread record the graph again (inside a NoGradGuard).
+class EnableGradGuard {
+ public:
+  EnableGradGuard();
+  ~EnableGradGuard();
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // Accumulates d root / d leaf into leaf.grad() for every leaf that requires a gradient.
 // root must hold one element unless grad_output (same shape as root) is given.
 // With create_graph the backward pass is recorded, so gradients of leaves' gradients can be

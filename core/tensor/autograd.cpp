@@ -1,0 +1,150 @@
+#include "core/tensor/autograd.h"
+
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/tensor/ops.h"
+
+namespace sngan {
+
+namespace {
+thread_local bool g_grad_enabled = true;
+}
+
+bool grad_enabled() { return g_grad_enabled; }
+
+NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { g_grad_enabled = previous_; }
+EnableGradGuard::EnableGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = true; }
+EnableGradGuard::~EnableGradGuard() { g_grad_enabled = previous_; }
+
+Var::Var(Tensor value, bool requires_grad) : node_(std::make_shared<Node>()) {
+  node_->value = std::move(value);
+  node_->requires_grad = requires_grad;
+}
+
+Var Var::make_op(Tensor value, const char* op, std::vector<Var> inputs, BackwardFn backward) {
+  Var out(std::move(value), false);
+  out.node_->op = op;
+  if (!g_grad_enabled) return out;
+  bool any = false;
+  for (const Var& in : inputs) any = any || in.requires_grad();
+  if (!any) return out;
+  out.node_->requires_grad = true;
+  out.node_->inputs = std::move(inputs);
+  out.node_->backward = std::move(backward);
+  return out;
+}
+
+namespace {
+
+// Nodes reachable from root through inputs that require a gradient, in topological order
+// (every node after all of its inputs). Iterative, so deep graphs do not overflow the stack.
+std::vector<Node*> topological_order(Node* root) {
+  std::vector<Node*> order;
+  std::unordered_set<Node*> visited;
+  std::vector<std::pair<Node*, size_t>> stack{{root, 0}};
+  visited.insert(root);
+  while (!stack.empty()) {
+    auto& [node, next] = stack.back();
+    if (next < node->inputs.size()) {
+      Node* child = node->inputs[next++].node();
+      if (child && child->requires_grad && visited.insert(child).second)
+        stack.emplace_back(child, 0);
+    } else {
+      order.push_back(node);
+      stack.pop_back();
+    }
+  }
+  return order;
+}
+
+// Runs the backward pass from root. Returns the gradient reached at each node in `wanted`
+// (and, when accumulate_leaves, adds leaf gradients into Node::grad).
+std::unordered_map<Node*, Var> run_backward(const Var& root, const Var& grad_output,
+                                            bool create_graph, bool accumulate_leaves,
+                                            const std::unordered_set<Node*>& wanted) {
+  SNGAN_CHECK(root.defined(), "backward: expected a defined output");
+  SNGAN_CHECK(root.requires_grad(), "backward: the output (op '", root.op(),
+              "') does not require a gradient: no input requires one, or it was computed "
+              "under NoGradGuard");
+  Var seed = grad_output;
+  if (!seed.defined()) {
+    SNGAN_CHECK(root.numel() == 1, "backward: expected a one-element output or an explicit "
+                "grad_output, got output shape ", root.shape().str());
+    seed = Var(Tensor::full(root.shape(), Scalar(1)));
+  }
+  SNGAN_CHECK(seed.shape() == root.shape(), "backward: expected grad_output of shape ",
+              root.shape().str(), ", got ", seed.shape().str());
+
+  std::optional<NoGradGuard> no_grad;
+  if (!create_graph) no_grad.emplace();
+
+  std::vector<Node*> order = topological_order(root.node());
+  std::unordered_map<Node*, Var> grads;
+  grads[root.node()] = seed;
+  std::unordered_map<Node*, Var> found;
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    Node* node = *it;
+    auto g = grads.find(node);
+    if (g == grads.end()) continue;
+    Var gout = std::move(g->second);
+    grads.erase(g);
+    if (wanted.count(node)) found[node] = gout;
+    if (node->inputs.empty()) {
+      if (accumulate_leaves) {
+        if (!node->grad.defined()) {
+          node->grad = gout.value().clone();
+        } else {
+          Scalar* dst = node->grad.data();
+          const Scalar* src = gout.value().data();
+          for (int64_t i = 0; i < node->grad.numel(); ++i) dst[i] += src[i];
+        }
+      }
+      continue;
+    }
+    SNGAN_CHECK(static_cast<bool>(node->backward), "op '", node->op,
+                "' has no backward: it cannot be differentiated (again)");
+    std::vector<Var> in_grads = node->backward(gout);
+    SNGAN_CHECK(in_grads.size() == node->inputs.size(), "internal: op '", node->op, "' returned ",
+                in_grads.size(), " gradients for ", node->inputs.size(), " inputs");
+    for (size_t i = 0; i < in_grads.size(); ++i) {
+      Node* in = node->inputs[i].node();
+      if (!in->requires_grad || !in_grads[i].defined()) continue;
+      SNGAN_CHECK(in_grads[i].shape() == in->value.shape(), "internal: op '", node->op,
+                  "' gave input ", i, " a gradient of shape ", in_grads[i].shape().str(),
+                  ", expected ", in->value.shape().str());
+      auto slot = grads.find(in);
+      if (slot == grads.end())
+        grads.emplace(in, in_grads[i]);
+      else
+        slot->second = add(slot->second, in_grads[i]);
+    }
+  }
+  return found;
+}
+
+}  // namespace
+
+void backward(const Var& root, const Var& grad_output, bool create_graph) {
+  run_backward(root, grad_output, create_graph, /*accumulate_leaves=*/true, {});
+}
+
+std::vector<Var> grad(const Var& output, const std::vector<Var>& inputs, bool create_graph,
+                      const Var& grad_output) {
+  std::unordered_set<Node*> wanted;
+  for (const Var& v : inputs) {
+    SNGAN_CHECK(v.requires_grad(), "grad: expected every input to require a gradient");
+    wanted.insert(v.node());
+  }
+  auto found = run_backward(output, grad_output, create_graph, /*accumulate_leaves=*/false, wanted);
+  std::vector<Var> result;
+  for (const Var& v : inputs) {
+    auto it = found.find(v.node());
+    result.push_back(it != found.end() ? it->second : Var(Tensor::zeros(v.shape())));
+  }
+  return result;
+}
+
+}  // namespace sngan
