@@ -1,0 +1,71 @@
+#include "core/nn/layers.h"
+
+#include "core/nn/init.h"
+
+namespace sngan {
+
+WeightedLayer::WeightedLayer(const Shape& weight_shape, int64_t bias_size, WeightLayout layout,
+                             Rng& rng)
+    : layout_(layout) {
+  Tensor w = Tensor::empty(weight_shape);
+  init::glorot_uniform(w, rng);
+  weight_ = register_parameter("weight", w);
+  if (bias_size > 0) bias_ = register_parameter("bias", Tensor::zeros(Shape{bias_size}));
+}
+
+void WeightedLayer::set_weight_transform(std::shared_ptr<WeightTransform> transform) {
+  SNGAN_CHECK(transform_ == nullptr, "a layer takes one weight transform");
+  transform_ = std::move(transform);
+  for (auto& [name, t] : transform_->state()) register_buffer(name, t);
+}
+
+Var WeightedLayer::effective_weight() {
+  return transform_ ? transform_->apply(weight_, is_training()) : weight_;
+}
+
+Linear::Linear(int64_t in, int64_t out, bool bias, Rng& rng)
+    : WeightedLayer(Shape{out, in}, bias ? out : 0, WeightLayout::kOutFirst, rng) {}
+
+Var Linear::forward(const Var& x) { return linear(x, effective_weight(), bias_); }
+
+Conv2d::Conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t pad, bool bias,
+               Rng& rng)
+    : WeightedLayer(Shape{out, in, kernel, kernel}, bias ? out : 0, WeightLayout::kOutFirst, rng),
+      options_{stride, pad} {}
+
+Var Conv2d::forward(const Var& x) { return conv2d(x, effective_weight(), bias_, options_); }
+
+ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, int64_t kernel, int64_t stride,
+                                 int64_t pad, bool bias, Rng& rng, int64_t output_pad)
+    : WeightedLayer(Shape{in, out, kernel, kernel}, bias ? out : 0, WeightLayout::kInFirst, rng),
+      options_{stride, pad, output_pad} {}
+
+Var ConvTranspose2d::forward(const Var& x) {
+  return conv_transpose2d(x, effective_weight(), bias_, options_);
+}
+
+BatchNorm::BatchNorm(int64_t channels, bool affine, Scalar momentum, Scalar eps)
+    : momentum_(momentum), eps_(eps) {
+  if (affine) {
+    gamma_ = register_parameter("weight", Tensor::full(Shape{channels}, 1));
+    beta_ = register_parameter("bias", Tensor::zeros(Shape{channels}));
+  }
+  running_mean_ = register_buffer("running_mean", Tensor::zeros(Shape{channels}));
+  running_var_ = register_buffer("running_var", Tensor::full(Shape{channels}, 1));
+}
+
+Var BatchNorm::forward(const Var& x) {
+  BatchNormState st{&running_mean_, &running_var_, momentum_, eps_};
+  return batch_norm(x, gamma_, beta_, is_training(), st);
+}
+
+LayerNorm::LayerNorm(const Shape& sample_shape, bool affine, Scalar eps) : eps_(eps) {
+  if (affine) {
+    gamma_ = register_parameter("weight", Tensor::full(sample_shape, 1));
+    beta_ = register_parameter("bias", Tensor::zeros(sample_shape));
+  }
+}
+
+Var LayerNorm::forward(const Var& x) { return layer_norm(x, gamma_, beta_, eps_); }
+
+}  // namespace sngan
