@@ -1,0 +1,173 @@
+#include "core/io/plot.h"
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "core/io/image_io.h"
+#include "core/tensor/check.h"
+
+namespace sngan {
+
+namespace {
+
+constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
+constexpr int kShift = 4;  // sub-pixel bits for cv::line / cv::circle coordinates
+
+// matplotlib's tab10, RGB.
+const PlotColor kPalette[] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44}, {214, 39, 40},
+                              {148, 103, 189}, {140, 86, 75}, {227, 119, 194}, {127, 127, 127}};
+
+cv::Scalar bgr(PlotColor c) { return cv::Scalar(c.b, c.g, c.r); }
+
+// Hershey fonts draw ASCII only.
+std::string printable(const std::string& s) {
+  std::string out = s;
+  for (char& ch : out)
+    if (ch < 32 || ch > 126) ch = '?';
+  return out;
+}
+
+struct Axis {
+  double lo = 0, hi = 1;
+  bool any = false;
+  void add(double v) {
+    lo = any ? std::min(lo, v) : v;
+    hi = any ? std::max(hi, v) : v;
+    any = true;
+  }
+  // Turns the data extent into a drawable range: finite, non-empty, `margin` extra each side.
+  void finish(double margin) {
+    if (!any) return;  // keeps [0, 1]
+    lo = std::clamp(lo, -1e300, 1e300);
+    hi = std::clamp(hi, -1e300, 1e300);
+    const double span = hi - lo;
+    const double pad = span > 0 ? span * margin : (lo != 0 ? std::abs(lo) * 0.05 : 1.0);
+    lo -= pad;
+    hi += pad;
+  }
+};
+
+// About six "nice" ticks (1, 2 or 5 times a power of ten) inside [lo, hi].
+std::vector<double> nice_ticks(double lo, double hi) {
+  std::vector<double> ticks;
+  const double span = hi - lo;
+  if (!(span > 0) || !std::isfinite(span)) return ticks;
+  const double raw = span / 6;
+  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  const double norm = raw / mag;
+  const double step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
+  if (!(step > 0) || !std::isfinite(step)) return ticks;
+  const double first = std::ceil(lo / step) * step;
+  for (int i = 0; i < 20; ++i) {
+    const double t = first + i * step;
+    if (t > hi + step * 1e-9) break;
+    ticks.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
+  }
+  return ticks;
+}
+
+std::string tick_label(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+void put_text(cv::Mat& img, const std::string& s, cv::Point at, double scale, int thickness = 1,
+              cv::Scalar color = cv::Scalar(0, 0, 0)) {
+  cv::putText(img, printable(s), at, kFont, scale, color, thickness, cv::LINE_AA);
+}
+
+cv::Size text_size(const std::string& s, double scale, int thickness = 1) {
+  int baseline = 0;
+  return cv::getTextSize(printable(s), kFont, scale, thickness, &baseline);
+}
+
+}  // namespace
+
+void write_line_plot(const std::string& path, const std::vector<PlotSeries>& series, const std::string& x_label,
+                     const std::string& title, int width, int height) {
+  SNGAN_CHECK(width >= 200 && width <= 8192 && height >= 200 && height <= 8192, "cannot write plot '", path,
+              "': expected a size within [200, 8192] x [200, 8192], got ", width, " x ", height);
+  Axis ax, ay;
+  for (const PlotSeries& s : series) {
+    SNGAN_CHECK(s.x.size() == s.y.size(), "cannot write plot '", path, "': expected series '", s.name,
+                "' to have as many x as y values, got ", s.x.size(), " x and ", s.y.size(), " y");
+    for (size_t i = 0; i < s.x.size(); ++i) {
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
+      ax.add(s.x[i]);
+      ay.add(s.y[i]);
+    }
+  }
+  ax.finish(0.0);
+  ay.finish(0.05);
+
+  const double tick_scale = 0.42;
+  const int left = 80, right = 20, top = 44, bottom = 58;
+  const int pw = width - left - right, ph = height - top - bottom;  // plot area
+  auto px = [&](double x) { return left + std::clamp((x - ax.lo) / (ax.hi - ax.lo), -10.0, 10.0) * pw; };
+  auto py = [&](double y) { return top + ph - std::clamp((y - ay.lo) / (ay.hi - ay.lo), -10.0, 10.0) * ph; };
+  auto point = [](double x, double y) {
+    return cv::Point(static_cast<int>(std::lround(x * (1 << kShift))), static_cast<int>(std::lround(y * (1 << kShift))));
+  };
+
+  cv::Mat img(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
+  const cv::Scalar grid_color(225, 225, 225), black(0, 0, 0);
+
+  for (double t : nice_ticks(ax.lo, ax.hi)) {
+    const int x = static_cast<int>(std::lround(px(t)));
+    cv::line(img, {x, top}, {x, top + ph}, grid_color, 1);
+    cv::line(img, {x, top + ph}, {x, top + ph + 5}, black, 1);
+    const std::string label = tick_label(t);
+    put_text(img, label, {x - text_size(label, tick_scale).width / 2, top + ph + 20}, tick_scale);
+  }
+  for (double t : nice_ticks(ay.lo, ay.hi)) {
+    const int y = static_cast<int>(std::lround(py(t)));
+    cv::line(img, {left, y}, {left + pw, y}, grid_color, 1);
+    cv::line(img, {left - 5, y}, {left, y}, black, 1);
+    const std::string label = tick_label(t);
+    const cv::Size sz = text_size(label, tick_scale);
+    put_text(img, label, {left - 8 - sz.width, y + sz.height / 2}, tick_scale);
+  }
+  cv::rectangle(img, {left, top}, {left + pw, top + ph}, black, 1);
+  put_text(img, title, {(width - text_size(title, 0.6).width) / 2, 28}, 0.6);
+  put_text(img, x_label, {left + (pw - text_size(x_label, 0.5).width) / 2, height - 12}, 0.5);
+
+  // Lines, clipped to the plot area; a non-finite point breaks the line.
+  cv::Mat area = img(cv::Rect(left, top, pw, ph));
+  for (size_t k = 0; k < series.size(); ++k) {
+    const PlotSeries& s = series[k];
+    const cv::Scalar color = bgr(s.color.value_or(kPalette[k % std::size(kPalette)]));
+    auto ok = [&s](size_t i) { return std::isfinite(s.x[i]) && std::isfinite(s.y[i]); };
+    for (size_t i = 0; i < s.x.size(); ++i) {
+      if (!ok(i)) continue;
+      const cv::Point p = point(px(s.x[i]) - left, py(s.y[i]) - top);
+      const bool prev = i > 0 && ok(i - 1), next = i + 1 < s.x.size() && ok(i + 1);
+      if (prev) cv::line(area, point(px(s.x[i - 1]) - left, py(s.y[i - 1]) - top), p, color, 2, cv::LINE_AA, kShift);
+      if (!prev && !next) cv::circle(area, p, 2 << kShift, color, cv::FILLED, cv::LINE_AA, kShift);
+    }
+  }
+
+  // Legend in the top right corner of the plot area.
+  if (!series.empty()) {
+    const double scale = 0.45;
+    int text_w = 0;
+    for (const PlotSeries& s : series) text_w = std::max(text_w, text_size(s.name, scale).width);
+    const int row_h = 20, box_w = std::min(pw - 20, text_w + 44), box_h = row_h * static_cast<int>(series.size()) + 8;
+    const int bx = left + pw - box_w - 10, by = top + 10;
+    cv::rectangle(img, {bx, by}, {bx + box_w, by + box_h}, cv::Scalar(255, 255, 255), cv::FILLED);
+    cv::rectangle(img, {bx, by}, {bx + box_w, by + box_h}, cv::Scalar(160, 160, 160), 1);
+    for (size_t k = 0; k < series.size(); ++k) {
+      const int y = by + 4 + row_h * static_cast<int>(k) + row_h / 2;
+      const cv::Scalar color = bgr(series[k].color.value_or(kPalette[k % std::size(kPalette)]));
+      cv::line(img, {bx + 8, y}, {bx + 32, y}, color, 2, cv::LINE_AA);
+      put_text(img, series[k].name, {bx + 38, y + 5}, scale);
+    }
+  }
+  detail::write_mat_atomic(path, img);
+}
+
+}  // namespace sngan
