@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Side-by-side CPU benchmark: sngan vs the PyTorch reference (scripts/bench/torch_reference.py),
+# same models, training step, batch 64 and thread count. For each case it alternates
+# sngan, torch, sngan, torch ... ROUNDS times and prints medians over the rounds.
+#
+#   scripts/bench/compare.sh                  # all cases, 2 threads, 3 rounds
+#   THREADS=1 ROUNDS=1 CASES=cnn_c scripts/bench/compare.sh
+#
+# Cases (sngan reads configs/bench_<case>.json):
+#   cnn_c   standard CNN, setting C: Adam 2e-4 (0.5, 0.999), n_dis 1, standard loss
+#   cnn_a   standard CNN, setting A: Adam 1e-4 (0.5, 0.9),   n_dis 5, standard loss
+#   resnet  ResNet 32x32:            Adam 2e-4 (0, 0.9),     n_dis 5, hinge loss
+# Environment: THREADS (2), ROUNDS (3), CASES ("cnn_c cnn_a resnet"), BUILD_DIR (build),
+#   ITERS (measured generator iterations; default 10 for n_dis 1, 5 for n_dis 5),
+#   PYTHON (/usr/bin/python3: Debian's python3-torch), LOG_DIR (a new temp dir),
+#   TORCH_BLAS_DIR (optional: a directory holding another libblas.so.3, e.g. OpenBLAS's,
+#   put on LD_LIBRARY_PATH of the torch runs only).
+# Both sides print lines
+#   RESULT impl=<sngan|torch> arch=<a> batch=<B> n_dis=<n> threads=<T> ms_per_iter=<x>
+#          images_per_s=<x> gflop_per_iter=<x> gflops=<x> peak_rss_mb=<x>      (one line)
+# and sngan also `RESULT sgemm_gflops=<g>` (its SGEMM ceiling on this machine).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-3}
+CASES=${CASES:-"cnn_c cnn_a resnet"}
+BUILD_DIR=${BUILD_DIR:-build}
+PYTHON=${PYTHON:-/usr/bin/python3}
+LOG_DIR=${LOG_DIR:-$(mktemp -d /tmp/sngan-bench.XXXXXX)}
+[[ $BUILD_DIR = /* ]] || BUILD_DIR=$root/$BUILD_DIR
+mkdir -p "$LOG_DIR"
+
+die() { echo "compare.sh: $*" >&2; exit 1; }
+
+"$PYTHON" -c 'import torch' 2>/dev/null ||
+  die "PyTorch not importable by $PYTHON; install it: apt-get install python3-torch"
+[[ -x $BUILD_DIR/sngan ]] || die "no sngan binary at $BUILD_DIR/sngan (build it, or set BUILD_DIR)"
+
+# case -> torch_reference.py arguments (batch 64 everywhere)
+torch_args() {
+  case $1 in
+    cnn_c)  echo "--arch standard_cnn --n-dis 1 --lr 2e-4 --beta1 0.5 --beta2 0.999 --loss standard" ;;
+    cnn_a)  echo "--arch standard_cnn --n-dis 5 --lr 1e-4 --beta1 0.5 --beta2 0.9 --loss standard" ;;
+    resnet) echo "--arch resnet --n-dis 5 --lr 2e-4 --beta1 0 --beta2 0.9 --loss hinge" ;;
+    *) die "unknown case '$1' (cases: cnn_c cnn_a resnet)" ;;
+  esac
+}
+
+# Runs a command into a log file; on failure shows the log's tail and stops.
+run_logged() {
+  local log=$1; shift
+  if ! "$@" >"$log" 2>&1; then
+    echo "FAILED: $*" >&2; tail -n 20 "$log" >&2; exit 1
+  fi
+}
+
+check_result() { grep -q "^$2" "$1" || die "no '$2...' line in $1"; }
+# Value of key=<v> in the last line of $1 that starts with $2 (empty if none).
+field() { { grep "^$2" "$1" || true; } | tail -n 1 | tr ' ' '\n' | sed -n "s/^$3=//p"; }
+median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+maxval() { sort -g | tail -n 1; }
+
+for c in $CASES; do torch_args "$c" >/dev/null; done  # reject unknown cases up front
+
+echo "CPU: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1), $(nproc) CPUs available"
+echo "threads: $THREADS, rounds: $ROUNDS, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "torch: $("$PYTHON" -c 'import torch; print(torch.__version__)')${TORCH_BLAS_DIR:+, BLAS from $TORCH_BLAS_DIR}"
+echo "logs: $LOG_DIR"
+
+for c in $CASES; do
+  targs=$(torch_args "$c")
+  ndis=${targs#*--n-dis }; ndis=${ndis%% *}
+  iters=${ITERS:-$([[ $ndis == 1 ]] && echo 10 || echo 5)}
+  for r in $(seq 1 "$ROUNDS"); do
+    echo "[$c round $r/$ROUNDS] sngan ..."
+    run_logged "$LOG_DIR/$c.sngan.$r.log" "$BUILD_DIR/sngan" bench \
+      --config "configs/bench_$c.json" --iters "$iters" --threads "$THREADS"
+    check_result "$LOG_DIR/$c.sngan.$r.log" "RESULT impl=sngan "
+    check_result "$LOG_DIR/$c.sngan.$r.log" "RESULT sgemm_gflops="
+    echo "[$c round $r/$ROUNDS] torch ..."
+    # shellcheck disable=SC2086  # targs is a word list on purpose
+    run_logged "$LOG_DIR/$c.torch.$r.log" env ${TORCH_BLAS_DIR:+LD_LIBRARY_PATH=$TORCH_BLAS_DIR} \
+      "$PYTHON" "$root/scripts/bench/torch_reference.py" $targs --batch 64 \
+      --iters "$iters" --threads "$THREADS"
+    check_result "$LOG_DIR/$c.torch.$r.log" "RESULT impl=torch "
+  done
+done
+
+# agg CASE IMPL KEY REDUCER: reduce KEY over the rounds' RESULT lines (IMPL sgemm: ceiling)
+agg() {
+  local f prefix="RESULT impl=$2 "
+  [[ $2 == sgemm ]] && prefix="RESULT sgemm_gflops="
+  for f in "$LOG_DIR/$1.${2/sgemm/sngan}".*.log; do field "$f" "$prefix" "$3"; done | { grep . || true; } | $4
+}
+
+echo
+echo "medians over $ROUNDS rounds, $THREADS threads (peak RSS: max over rounds)"
+fmt="%-7s %10s %10s %8s %9s %9s %7s %9s %9s\n"
+# shellcheck disable=SC2059  # one format for header and rows
+printf "$fmt" case sngan_ms torch_ms torch/sn sn_GFLOPs sgemm_GF frac sn_rssMiB pt_rssMiB
+for c in $CASES; do
+  s_ms=$(agg "$c" sngan ms_per_iter median); t_ms=$(agg "$c" torch ms_per_iter median)
+  s_gf=$(agg "$c" sngan gflops median); ceil=$(agg "$c" sgemm sgemm_gflops median)
+  s_rss=$(agg "$c" sngan peak_rss_mb maxval); t_rss=$(agg "$c" torch peak_rss_mb maxval)
+  s_fl=$(agg "$c" sngan gflop_per_iter median); t_fl=$(agg "$c" torch gflop_per_iter median)
+  awk -v c="$c" -v sm="$s_ms" -v tm="$t_ms" -v sg="$s_gf" -v ce="$ceil" -v sr="$s_rss" \
+      -v tr="$t_rss" -v fmt="$fmt" 'BEGIN {
+    printf fmt, c, sprintf("%.1f", sm), sprintf("%.1f", tm), sprintf("%.2f", tm / sm),
+      sprintf("%.1f", sg), sprintf("%.1f", ce), sprintf("%.2f", sg / ce),
+      sprintf("%.0f", sr), sprintf("%.0f", tr) }'
+  awk -v a="$s_fl" -v b="$t_fl" -v c="$c" 'BEGIN { if (a - b > 0.01 * b || b - a > 0.01 * b)
+    printf "  warning: %s FLOP counts differ: sngan %s vs torch %s GFLOP/iter\n", c, a, b }'
+  if [[ $c == cnn_c ]]; then
+    awk -v s="$s_rss" -v t="$t_rss" 'BEGIN { printf "  peak RSS, standard CNN setting C: " \
+      "sngan %.0f MiB, torch %.0f MiB (torch/sngan %.2f)\n", s, t, t / s }'
+  fi
+done
