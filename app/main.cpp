@@ -1,12 +1,58 @@
+// sngan: train, sample from and benchmark spectrally normalized GANs on the CPU.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <iostream>
 
+#include "app/sample_command.h"
+#include "app/train_command.h"
+#include "core/tensor/check.h"
+
 int main(int argc, char** argv) {
-  CLI::App app{"sngan: spectrally normalized GANs on the CPU"};
+  using namespace sngan;
+  CLI::App app{"sngan: spectrally normalized GANs (Miyato et al., ICLR 2018) on the CPU"};
   app.set_version_flag("--version", std::string("sngan ") + SNGAN_VERSION);
+  app.require_subcommand(1);
+
+  TrainOptions train;
+  CLI::App* t = app.add_subcommand("train", "train a GAN from a JSON config");
+  t->add_option("--config", train.config_path, "JSON config (see configs/)");
+  t->add_option("--set", train.overrides, "override a config value: key.path=value (repeatable)");
+  t->add_option("--out", train.out_dir, "run directory (default runs/<config name>)");
+  t->add_flag("--resume", train.resume, "continue the run in --out from its latest valid checkpoint");
+  t->add_flag("--dry-run", train.dry_run,
+              "print the resolved config, parameter counts and FLOPs, then exit");
+
+  SampleOptions sample;
+  CLI::App* s = app.add_subcommand("sample", "write images from a checkpoint");
+  s->add_option("--checkpoint", sample.checkpoint, "a checkpoint written by sngan train")->required();
+  s->add_option("--n", sample.n, "number of samples")->capture_default_str();
+  s->add_option("--out", sample.out_dir, "output directory")->required();
+  s->add_option("--seed", sample.seed, "seed of z (same seed, same images)")->capture_default_str();
+  s->add_flag("--grid", sample.grid, "also write all samples as one grid.png");
+  s->add_flag("--grid-only", sample.grid_only, "write only grid.png");
+  s->add_flag("--ema", sample.ema, "sample from the moving average of G's weights");
+
+  BenchOptions bench;
+  CLI::App* b = app.add_subcommand("bench", "time training iterations on synthetic data");
+  b->add_option("--config", bench.config_path, "JSON config of the model to time")->required();
+  b->add_option("--iters", bench.iters, "measured generator iterations")->capture_default_str();
+  b->add_option("--warmup", bench.warmup, "untimed iterations first")->capture_default_str();
+  b->add_option("--threads", bench.threads, "threads (0: the config's, else every core)");
+
   CLI11_PARSE(app, argc, argv);
-  std::cout << app.help();
+  spdlog::set_pattern("[%H:%M:%S] %v");
+  try {
+    if (t->parsed()) return run_train(train);
+    if (s->parsed()) return run_sample(sample);
+    if (b->parsed()) return run_bench(bench);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "sngan: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sngan: internal error: %s\n", e.what());
+    return 2;
+  }
   return 0;
 }

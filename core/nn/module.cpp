@@ -38,6 +38,10 @@ void Module::zero_grad() {
   for (auto& [name, p] : named_parameters()) p.zero_grad();
 }
 
+void Module::set_requires_grad(bool on) {
+  for (auto& [name, p] : named_parameters()) p.set_requires_grad(on);
+}
+
 Var Module::register_parameter(const std::string& name, Tensor value) {
   Var v(std::move(value), true);
   params_.emplace_back(name, v);

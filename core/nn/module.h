@@ -30,6 +30,7 @@ class Module {
   bool is_training() const { return training_; }
 
   void zero_grad();
+  void set_requires_grad(bool on);
 
  protected:
   Var register_parameter(const std::string& name, Tensor value);

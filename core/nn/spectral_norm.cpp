@@ -1,6 +1,7 @@
 #include "core/nn/spectral_norm.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 namespace sngan {
@@ -28,6 +29,11 @@ MatrixView view_of(const Shape& s, WeightLayout layout) {
 }
 
 }  // namespace
+
+double& spectral_norm_seconds() {
+  thread_local double seconds = 0;
+  return seconds;
+}
 
 SpectralNorm::SpectralNorm(const Tensor& weight, WeightLayout layout, SpectralNormConfig config,
                            Rng& rng)
@@ -96,6 +102,7 @@ Var SpectralNorm::apply(const Var& weight, bool training) {
   const MatrixView m = view_of(weight.shape(), layout_);
   SNGAN_CHECK(m.rows == rows_ && m.cols == cols_, "spectral norm: weight shape ",
               weight.shape().str(), " does not match the stored u, v");
+  const auto start = std::chrono::steady_clock::now();
   if (training) {
     NoGradGuard no_grad;
     for (int i = 0; i < config_.power_iterations; ++i) power_step(weight.value());
@@ -106,7 +113,10 @@ Var SpectralNorm::apply(const Var& weight, bool training) {
     for (int64_t c = 0; c < cols_; ++c) uv[m.at(r, c)] = u_[r] * v_[c];
   Var sigma = sum(mul(weight, Var(uv)));
   sigma_ = sigma.item();
-  return div(weight, sigma);
+  Var normalized = div(weight, sigma);
+  spectral_norm_seconds() +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return normalized;
 }
 
 std::vector<std::pair<std::string, Tensor>> SpectralNorm::state() const {

@@ -24,6 +24,10 @@ struct SpectralNormConfig {
   double eps = 1e-12;
 };
 
+// Seconds this thread has spent in SpectralNorm::apply (power iteration and sigma), for
+// profiling; callers may reset it to zero.
+double& spectral_norm_seconds();
+
 class SpectralNorm : public WeightTransform {
  public:
   // u starts as a normalised N(0, I) draw from rng; v = normalize(W^T u).

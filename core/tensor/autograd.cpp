@@ -24,6 +24,11 @@ Var::Var(Tensor value, bool requires_grad) : node_(std::make_shared<Node>()) {
   node_->requires_grad = requires_grad;
 }
 
+void Var::set_requires_grad(bool on) {
+  SNGAN_CHECK(is_leaf(), "set_requires_grad: expected a leaf, got the output of op '", op(), "'");
+  node_->requires_grad = on;
+}
+
 Var Var::make_op(Tensor value, const char* op, std::vector<Var> inputs, BackwardFn backward) {
   Var out(std::move(value), false);
   out.node_->op = op;

@@ -54,6 +54,9 @@ class Var {
   Tensor& grad() { return node_->grad; }
   const Tensor& grad() const { return node_->grad; }
   void zero_grad() { node_->grad = Tensor(); }
+  // Leaves only: whether backward computes a gradient for this Var (e.g. off for D's weights
+  // during the generator step).
+  void set_requires_grad(bool on);
 
   // A new leaf sharing this value, cut from the graph.
   Var detach() const { return Var(node_->value, false); }

@@ -107,6 +107,10 @@ Var concat_channels(const std::vector<Var>& xs);
 Var slice_channels(const Var& x, int64_t start, int64_t count);
 Var pad_channels(const Var& x, int64_t start, int64_t total);
 
+// Multiply-adds done by the GEMM-based ops (matmul, conv2d and its gradients) on this thread
+// since the counter was last set to zero: the FLOP count of a model is 2x this.
+int64_t& mac_counter();
+
 // Shape helpers.
 Shape broadcast_shape(const Shape& a, const Shape& b);
 

@@ -15,6 +15,8 @@ void check_4d(const Var& x, const char* op, const char* what) {
               x.shape().str());
 }
 
+int64_t conv_macs(const Conv2dDims& d) { return d.N * d.Cout * d.Hout * d.Wout * d.Cin * d.KH * d.KW; }
+
 // Checks that tensors match dims d (batch taken from the tensors).
 Conv2dDims with_batch(Conv2dDims d, int64_t n) {
   d.N = n;
@@ -31,6 +33,7 @@ Var conv2d_with_dims(const Var& x, const Var& w, const Var& b, const Conv2dDims&
     SNGAN_CHECK(b.shape() == Shape{d.Cout}, "conv2d: expected bias of shape (", d.Cout,
                 "), got ", b.shape().str());
   Tensor y = Tensor::empty(Shape{d.N, d.Cout, d.Hout, d.Wout});
+  mac_counter() += conv_macs(d);
   kernels::conv2d_forward(y.data(), x.value().data(), w.value().data(),
                           b.defined() ? b.value().data() : nullptr, d, false);
   std::vector<Var> inputs{x, w};
@@ -63,6 +66,7 @@ Var conv2d_input_grad(const Var& dy, const Var& w, const Conv2dDims& dims) {
               "conv2d_input_grad: expected dy ", Shape({d.N, d.Cout, d.Hout, d.Wout}).str(),
               ", got ", dy.shape().str());
   Tensor dx = Tensor::empty(Shape{d.N, d.Cin, d.H, d.W});
+  mac_counter() += conv_macs(d);
   kernels::conv2d_backward_input(dx.data(), dy.value().data(), w.value().data(), d, false);
   return Var::make_op(std::move(dx), "conv2d_input_grad", {dy, w}, [dy, w, d](const Var& g) {
     return std::vector<Var>{dy.requires_grad() ? conv2d_with_dims(g, w, Var(), d) : Var(),
@@ -73,6 +77,7 @@ Var conv2d_input_grad(const Var& dy, const Var& w, const Conv2dDims& dims) {
 Var conv2d_weight_grad(const Var& x, const Var& dy, const Conv2dDims& dims) {
   const Conv2dDims d = with_batch(dims, x.dim(0));
   Tensor dw = Tensor::empty(Shape{d.Cout, d.Cin, d.KH, d.KW});
+  mac_counter() += conv_macs(d);
   kernels::conv2d_backward_weight(dw.data(), dy.value().data(), x.value().data(), d, false);
   return Var::make_op(std::move(dw), "conv2d_weight_grad", {x, dy}, [x, dy, d](const Var& g) {
     return std::vector<Var>{x.requires_grad() ? conv2d_input_grad(dy, g, d) : Var(),

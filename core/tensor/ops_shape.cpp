@@ -5,6 +5,11 @@
 
 namespace sngan {
 
+int64_t& mac_counter() {
+  thread_local int64_t count = 0;
+  return count;
+}
+
 Var sum(const Var& x) { return reshape(sum_to(x, Shape{}), Shape{1}); }
 
 Var mean(const Var& x) { return mul_scalar(sum(x), Scalar(1) / static_cast<Scalar>(x.numel())); }
@@ -70,6 +75,7 @@ Var matmul(const Var& a, const Var& b, bool trans_a, bool trans_b) {
   SNGAN_CHECK(K == Kb, "matmul: inner dimensions differ: ", a.shape().str(),
               trans_a ? "^T" : "", " times ", b.shape().str(), trans_b ? "^T" : "");
   Tensor y = Tensor::empty(Shape{M, N});
+  mac_counter() += M * K * N;
   kernels::matmul(y.data(), a.value().data(), b.value().data(), M, K, N, trans_a, trans_b, false);
   return Var::make_op(std::move(y), "matmul", {a, b}, [a, b, trans_a, trans_b](const Var& g) {
     Var ga, gb;

@@ -1,0 +1,109 @@
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "app/run_setup.h"
+#include "app/sample_command.h"
+
+namespace sngan {
+
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double peak_rss_mb() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;
+}
+
+// Eigen SGEMM GFLOP/s at conv-like shapes (the machine's ceiling for GEMM-shaped work):
+// the best shape's median over 5 runs.
+double sgemm_probe() {
+  struct S { int m, k, n; };
+  double best = 0;
+  for (S s : {S{128, 1152, 4096}, S{256, 2304, 1024}, S{64, 576, 16384}}) {
+    Eigen::MatrixXf a = Eigen::MatrixXf::Random(s.m, s.k), b = Eigen::MatrixXf::Random(s.k, s.n);
+    Eigen::MatrixXf c(s.m, s.n);
+    c.noalias() = a * b;  // warm-up
+    std::vector<double> rates;
+    for (int r = 0; r < 5; ++r) {
+      auto t = std::chrono::steady_clock::now();
+      c.noalias() = a * b;
+      const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+      rates.push_back(2.0 * s.m * s.k * s.n / sec / 1e9);
+    }
+    best = std::max(best, median(rates));
+  }
+  return best;
+}
+
+}  // namespace
+
+int run_bench(const BenchOptions& o) {
+  SNGAN_CHECK(o.iters > 0, "--iters: expected > 0, got ", o.iters);
+  RunConfig cfg = load_run_config(o.config_path, {});
+  const int threads = set_threads(o.threads > 0 ? o.threads : cfg.threads);
+  const ModelCost cost = measure_model_cost(cfg);
+  Trainer trainer(cfg.train, cfg.generator, cfg.discriminator);
+
+  // Synthetic data: a few fixed batches in [-1, 1], cycled.
+  std::vector<int64_t> dims{cfg.train.batch_size};
+  for (int64_t d : example_shape(cfg).to_vector()) dims.push_back(d);
+  std::vector<Tensor> batches;
+  Rng rng(1);
+  for (int i = 0; i < 4; ++i) {
+    Tensor t = Tensor::empty(Shape(dims));
+    rng.fill_uniform(t, -1, 1);
+    batches.push_back(t);
+  }
+  size_t next = 0;
+  auto source = [&] { return batches[next++ % batches.size()]; };
+
+  std::printf("model %s, batch %ld, G batch %ld, n_dis %ld, %d threads; %.1f GFLOP per generator iteration\n",
+              to_string(cfg.generator.architecture), static_cast<long>(cfg.train.batch_size),
+              static_cast<long>(cfg.train.g_batch_size), static_cast<long>(cfg.train.n_dis), threads,
+              cost.flop_per_iteration / 1e9);
+  for (int64_t i = 0; i < o.warmup; ++i) trainer.step(source);
+  trainer.phase_times() = PhaseTimes{};
+  std::vector<double> ms;
+  for (int64_t i = 0; i < o.iters; ++i) {
+    auto t = std::chrono::steady_clock::now();
+    trainer.step(source);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count());
+    std::printf("  iteration %ld: %.1f ms\n", static_cast<long>(i + 1), ms.back());
+    std::fflush(stdout);
+  }
+  const double med = median(ms), best = *std::min_element(ms.begin(), ms.end());
+  const double images = static_cast<double>(cfg.train.n_dis * cfg.train.batch_size) / (med / 1e3);
+  const double gflops = cost.flop_per_iteration / (med / 1e3) / 1e9;
+  const PhaseTimes& p = trainer.phase_times();
+  const double n = static_cast<double>(o.iters) / 1e3;  // ms per iteration
+  std::printf("median %.1f ms per generator iteration (min %.1f, %ld iterations)\n", med, best,
+              static_cast<long>(o.iters));
+  std::printf("%.1f real images/s, %.1f GFLOP/s achieved\n", images, gflops);
+  std::printf("per iteration: G forward %.1f ms, G backward %.1f ms, D forward %.1f ms, D backward %.1f ms\n",
+              p.g_forward / n, p.g_backward / n, p.d_forward / n, p.d_backward / n);
+  std::printf("               spectral norm %.1f ms (inside D forward), optimizer %.1f ms, EMA %.1f ms, data %.2f ms\n",
+              p.spectral_norm / n, p.optimizer / n, p.ema / n, p.data / n);
+  const double ceiling = sgemm_probe();
+  std::printf("Eigen SGEMM ceiling: %.1f GFLOP/s; this run reaches %.0f%% of it\n", ceiling,
+              100 * gflops / ceiling);
+  std::printf("RESULT sgemm_gflops=%.2f\n", ceiling);
+  std::printf("RESULT impl=sngan arch=%s batch=%ld n_dis=%ld threads=%d ms_per_iter=%.2f images_per_s=%.2f "
+              "gflop_per_iter=%.3f gflops=%.2f peak_rss_mb=%.1f\n",
+              to_string(cfg.generator.architecture), static_cast<long>(cfg.train.batch_size),
+              static_cast<long>(cfg.train.n_dis), threads, med, images, cost.flop_per_iteration / 1e9,
+              gflops, peak_rss_mb());
+  return 0;
+}
+
+}  // namespace sngan

@@ -1,0 +1,48 @@
+// The run configuration: JSON file -> validated structs for core/ and data/.
+// Every error names the file, the key path and what was expected; unknown keys are errors.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "core/gan/config.h"
+#include "data/loader.h"
+#include "data/open_dataset.h"
+#include "data/preprocess.h"
+
+namespace sngan {
+
+struct OutputConfig {
+  int64_t log_every = 50;            // generator iterations between log.jsonl lines
+  int64_t checkpoint_every = 10000;  // a numbered checkpoint every K iterations (0: none)
+  int64_t sample_count = 64;         // images in the per-epoch grid (fixed z)
+  bool sample_ema = true;            // grid from EMA-G when it exists
+};
+
+struct RunConfig {
+  uint64_t seed = 0;
+  int threads = 0;  // 0: every core
+  DatasetConfig data;
+  PreprocessConfig preprocess;
+  LoaderConfig loader;
+  GeneratorConfig generator;
+  DiscriminatorConfig discriminator;
+  TrainConfig train;
+  OutputConfig output;
+  nlohmann::json resolved;  // every setting with its final value, as written to the run dir
+};
+
+// Applies "a.b.c=value" overrides to a JSON document (value parsed as JSON when it parses,
+// else taken as a string). Throws naming the override when the path does not exist.
+void apply_override(nlohmann::json& doc, const std::string& assignment);
+
+// Reads and validates; `source` names the file in messages.
+RunConfig parse_run_config(const nlohmann::json& doc, const std::string& source);
+nlohmann::json load_json_file(const std::string& path);
+
+// Whether the data are images (false for the toy 2D sets).
+bool is_image_data(const RunConfig& config);
+
+}  // namespace sngan

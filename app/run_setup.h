@@ -1,0 +1,31 @@
+// Shared set-up for the subcommands: config loading, threads, model summaries.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "app/config.h"
+#include "core/gan/trainer.h"
+
+namespace sngan {
+
+// Loads the JSON file, applies --set overrides, validates.
+RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides);
+RunConfig run_config_from_text(const std::string& json_text, const std::string& source);
+
+// Sets OpenMP and Eigen threads (0: every core). Returns the count in use.
+int set_threads(int threads);
+
+struct ModelCost {
+  int64_t g_params = 0, d_params = 0;
+  double g_macs_per_image = 0, d_macs_per_image = 0;  // forward multiply-adds
+  double flop_per_iteration = 0;  // one generator iteration (n_dis D steps + G step), all passes
+};
+// Measured with the op-level multiply-add counter on tiny batches, scaled to the configured
+// batch sizes (every count is linear in the batch size).
+ModelCost measure_model_cost(const RunConfig& config);
+
+// Dimensions of one real example as the model sees it: (C, S, S) or (features).
+Shape example_shape(const RunConfig& config);
+
+}  // namespace sngan

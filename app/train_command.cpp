@@ -1,0 +1,309 @@
+#include "app/train_command.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "app/progress.h"
+#include "app/run_setup.h"
+#include "core/gan/checkpoint.h"
+#include "core/io/atomic_file.h"
+#include "core/io/image_io.h"
+#include "core/io/plot.h"
+#include "data/loader.h"
+
+namespace sngan {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// ---- clean stops: the first SIGINT/SIGTERM asks the loop to stop after the current step;
+// a second SIGINT exits at once.
+std::atomic<int> g_stop_signals{0};
+
+extern "C" void on_stop_signal(int sig) {
+  if (g_stop_signals.fetch_add(1) >= 1 && sig == SIGINT) {
+    const char msg[] = "\nsngan: second interrupt, exiting now without a checkpoint\n";
+    ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)ignored;
+    _exit(130);
+  }
+}
+
+void install_stop_handlers() {
+  g_stop_signals = 0;
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+std::string numbered(const char* prefix, int64_t n, const char* suffix, int width = 7) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s%0*ld%s", prefix, width, static_cast<long>(n), suffix);
+  return buf;
+}
+
+void make_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  SNGAN_CHECK(!ec, "cannot create directory ", dir.string(), ": ", ec.message());
+  SNGAN_CHECK(access(dir.c_str(), W_OK) == 0, "directory ", dir.string(),
+              " is not writable (expected a directory this user can write to)");
+}
+
+struct LossHistory {
+  std::vector<double> step, loss_d, loss_g;
+};
+
+// Keeps log.jsonl lines with step <= last_step (a resumed run rewrites what came after its
+// checkpoint) and returns them as loss history.
+LossHistory trim_log(const fs::path& log_path, int64_t last_step) {
+  LossHistory h;
+  std::ifstream in(log_path);
+  if (!in) return h;
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    json j;
+    try {
+      j = json::parse(line);
+    } catch (...) {
+      continue;  // a line cut by a crash
+    }
+    if (!j.contains("step") || j["step"].get<int64_t>() > last_step) continue;
+    kept += line + "\n";
+    h.step.push_back(j["step"].get<double>());
+    h.loss_d.push_back(j.value("loss_d", NAN));
+    h.loss_g.push_back(j.value("loss_g", NAN));
+  }
+  write_file_atomic(log_path.string(), kept);
+  return h;
+}
+
+// The newest checkpoint that loads; a damaged one is reported and skipped.
+std::string resume_from_latest(const fs::path& ckpt_dir, Trainer& trainer, Loader* loader) {
+  std::vector<fs::path> candidates;
+  if (fs::exists(ckpt_dir / "latest.safetensors")) candidates.push_back(ckpt_dir / "latest.safetensors");
+  std::vector<fs::path> numbered_files;
+  if (fs::is_directory(ckpt_dir))
+    for (auto& e : fs::directory_iterator(ckpt_dir))
+      if (e.path().filename().string().rfind("step_", 0) == 0 && e.path().extension() == ".safetensors")
+        numbered_files.push_back(e.path());
+  std::sort(numbered_files.rbegin(), numbered_files.rend());
+  candidates.insert(candidates.end(), numbered_files.begin(), numbered_files.end());
+  SNGAN_CHECK(!candidates.empty(), "--resume: no checkpoint in ", ckpt_dir.string(),
+              " (expected latest.safetensors or step_*.safetensors)");
+  for (const auto& path : candidates) {
+    try {
+      auto md = load_checkpoint(path.string(), trainer);
+      if (loader) {
+        auto it = md.find("loader.position");
+        SNGAN_CHECK(it != md.end(), path.string(), ": expected metadata 'loader.position'");
+        loader->restore(LoaderPosition::parse(it->second));
+      }
+      return path.string();
+    } catch (const Error& e) {
+      spdlog::warn("skipping checkpoint: {}", e.what());
+    }
+  }
+  throw Error(detail::concat("--resume: no usable checkpoint in ", ckpt_dir.string(),
+                             " (every candidate was refused, see the warnings above)"));
+}
+
+void write_toy_samples(const std::string& path, const Tensor& pts) {
+  std::string csv = "x,y\n";
+  char buf[64];
+  for (int64_t i = 0; i < pts.dim(0); ++i) {
+    std::snprintf(buf, sizeof buf, "%.6g,%.6g\n", pts[2 * i], pts[2 * i + 1]);
+    csv += buf;
+  }
+  write_file_atomic(path, csv);
+}
+
+}  // namespace
+
+int run_train(const TrainOptions& opt) {
+  // ---- configuration and run directory ----
+  std::string config_path = opt.config_path;
+  fs::path out = opt.out_dir;
+  if (config_path.empty()) {
+    SNGAN_CHECK(opt.resume && !out.empty(),
+                "expected --config FILE (or --resume with --out DIR holding a run)");
+    config_path = (out / "config.json").string();
+  }
+  if (out.empty()) out = fs::path("runs") / fs::path(config_path).stem();
+  RunConfig cfg = load_run_config(config_path, opt.overrides);
+  const int threads = set_threads(cfg.threads);
+
+  if (opt.dry_run) {
+    std::cout << cfg.resolved.dump(2) << "\n";
+    ModelCost cost = measure_model_cost(cfg);
+    std::printf("generator:     %ld parameters, %.1fM multiply-adds per image (forward)\n",
+                static_cast<long>(cost.g_params), cost.g_macs_per_image / 1e6);
+    std::printf("discriminator: %ld parameters, %.1fM multiply-adds per image (forward)\n",
+                static_cast<long>(cost.d_params), cost.d_macs_per_image / 1e6);
+    std::printf("one generator iteration (n_dis %ld, batch %ld, G batch %ld): %.1f GFLOP\n",
+                static_cast<long>(cfg.train.n_dis), static_cast<long>(cfg.train.batch_size),
+                static_cast<long>(cfg.train.g_batch_size), cost.flop_per_iteration / 1e9);
+    return 0;
+  }
+
+  const fs::path config_file = out / "config.json", ckpt_dir = out / "checkpoints",
+                 sample_dir = out / "samples", log_file = out / "log.jsonl";
+  if (!opt.resume)
+    SNGAN_CHECK(!fs::exists(config_file), "run directory ", out.string(),
+                " already holds a run (", config_file.string(),
+                "); pass --resume to continue it, or choose another --out");
+  if (opt.resume && fs::exists(config_file) && config_path != config_file.string()) {
+    json saved = run_config_from_text([&] {
+      std::ifstream in(config_file);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      return ss.str();
+    }(), config_file.string()).resolved;
+    json now = cfg.resolved;
+    saved["train"].erase("iterations");
+    now["train"].erase("iterations");
+    SNGAN_CHECK(saved == now, "--resume: the config differs from the run's ", config_file.string(),
+                " (only train.iterations may change on resume)");
+  }
+
+  // Build everything that can fail on bad input before writing anything.
+  Trainer trainer(cfg.train, cfg.generator, cfg.discriminator);
+  std::unique_ptr<Loader> loader;
+  {
+    std::shared_ptr<const Dataset> dataset = open_dataset(cfg.data);
+    loader = std::make_unique<Loader>(dataset, cfg.loader, cfg.preprocess);
+  }
+  make_dir(out);
+  make_dir(ckpt_dir);
+  if (is_image_data(cfg)) make_dir(sample_dir);
+  write_file_atomic(config_file.string(), cfg.resolved.dump(2) + "\n");
+
+  LossHistory history;
+  if (opt.resume) {
+    const std::string from = resume_from_latest(ckpt_dir, trainer, loader.get());
+    history = trim_log(log_file, trainer.iteration());
+    spdlog::info("resumed from {} at iteration {} ({})", from, trainer.iteration(),
+                 loader->position().str());
+  } else if (fs::exists(log_file)) {
+    fs::remove(log_file);
+  }
+  spdlog::info("training {} on {} ({} threads): {} generator iterations, {} batches per epoch; run directory {}",
+               to_string(cfg.generator.architecture), cfg.data.format, threads, cfg.train.iterations,
+               loader->batches_per_epoch(), out.string());
+
+  // Fixed z for the per-epoch grids: derived from the seed, the same across resumes.
+  Rng grid_rng(cfg.seed ^ 0x5eed5eedULL);
+  const Tensor grid_z = trainer.generator().sample_z(grid_rng, cfg.output.sample_count);
+  const bool use_ema = cfg.output.sample_ema && trainer.ema_generator() != nullptr;
+
+  auto checkpoint_metadata = [&] {
+    return std::map<std::string, std::string>{{"config", cfg.resolved.dump()},
+                                              {"loader.position", loader->position().str()},
+                                              {"sngan_version", SNGAN_VERSION}};
+  };
+  auto save_latest = [&] {
+    save_checkpoint((ckpt_dir / "latest.safetensors").string(), trainer, checkpoint_metadata());
+  };
+  auto end_of_epoch = [&](int64_t epoch) {
+    Tensor samples = trainer.sample(grid_z, use_ema);
+    if (is_image_data(cfg))
+      write_image_grid((sample_dir / numbered("epoch_", epoch, ".png", 4)).string(), samples);
+    else
+      write_toy_samples((out / numbered("samples_epoch_", epoch, ".csv", 4)).string(), samples);
+    write_line_plot((out / "loss.png").string(),
+                    {{"loss_d", history.step, history.loss_d, std::nullopt},
+                     {"loss_g", history.step, history.loss_g, std::nullopt}},
+                    "generator iteration", "sngan losses");
+    save_latest();
+  };
+
+  std::ofstream log(log_file, std::ios::app);
+  SNGAN_CHECK(log, "cannot open ", log_file.string(), " for appending");
+  install_stop_handlers();
+  Progress progress("train", cfg.train.iterations, trainer.iteration());
+  auto interval_start = std::chrono::steady_clock::now();
+  int64_t interval_iters = 0;
+  const int64_t images_per_iter = cfg.train.n_dis * cfg.train.batch_size;
+
+  while (trainer.iteration() < cfg.train.iterations) {
+    const int64_t epoch_before = loader->position().epoch;
+    StepStats s = trainer.step([&] { return loader->next(); });
+    ++interval_iters;
+    if (!std::isfinite(s.loss_d) || !std::isfinite(s.loss_g)) {
+      progress.finish();
+      throw Error(detail::concat("training diverged at iteration ", s.iteration, ": ",
+                                 std::isfinite(s.loss_d) ? "loss_g" : "loss_d", " is not finite (",
+                                 std::isfinite(s.loss_d) ? s.loss_g : s.loss_d,
+                                 "); the last good checkpoint in ", ckpt_dir.string(),
+                                 " is kept; lower the learning rate or change the setting"));
+    }
+    if (s.iteration % cfg.output.log_every == 0 || s.iteration == cfg.train.iterations) {
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - interval_start).count();
+      json line = {{"step", s.iteration}, {"epoch", loader->position().epoch},
+                   {"loss_d", s.loss_d}, {"loss_g", s.loss_g},
+                   {"d_real", s.d_real}, {"d_fake", s.d_fake},
+                   {"lr_g", s.lr_g}, {"lr_d", s.lr_d},
+                   {"sec_per_iter", secs / static_cast<double>(interval_iters)},
+                   {"images_per_sec", static_cast<double>(images_per_iter * interval_iters) / secs}};
+      json sig = json::object();
+      for (auto& [name, v] : s.sigmas) sig[name] = v;
+      line["sigma"] = sig;
+      log << line.dump() << "\n";
+      log.flush();
+      history.step.push_back(static_cast<double>(s.iteration));
+      history.loss_d.push_back(s.loss_d);
+      history.loss_g.push_back(s.loss_g);
+      interval_start = std::chrono::steady_clock::now();
+      interval_iters = 0;
+    }
+    char extra[96];
+    std::snprintf(extra, sizeof extra, "loss_d %.3f loss_g %.3f", s.loss_d, s.loss_g);
+    progress.update(s.iteration, extra);
+
+    if (loader->position().epoch > epoch_before) end_of_epoch(loader->position().epoch);
+    if (cfg.output.checkpoint_every > 0 && s.iteration % cfg.output.checkpoint_every == 0) {
+      save_checkpoint((ckpt_dir / numbered("step_", s.iteration, ".safetensors")).string(), trainer,
+                      checkpoint_metadata());
+      save_latest();
+    }
+    if (g_stop_signals > 0) {
+      progress.finish();
+      save_latest();
+      std::fprintf(stderr,
+                   "sngan: stopped at iteration %ld; checkpoint written. Resume with:\n"
+                   "  sngan train --resume --out %s\n",
+                   static_cast<long>(s.iteration), out.c_str());
+      return 0;
+    }
+  }
+  progress.finish();
+  Tensor samples = trainer.sample(grid_z, use_ema);
+  if (is_image_data(cfg)) write_image_grid((sample_dir / "final.png").string(), samples);
+  else write_toy_samples((out / "samples_final.csv").string(), samples);
+  write_line_plot((out / "loss.png").string(),
+                  {{"loss_d", history.step, history.loss_d, std::nullopt},
+                   {"loss_g", history.step, history.loss_g, std::nullopt}},
+                  "generator iteration", "sngan losses");
+  save_latest();
+  spdlog::info("done: {} iterations. Samples: {}, losses: {}, log: {}, checkpoint: {}",
+               trainer.iteration(),
+               is_image_data(cfg) ? (sample_dir / "final.png").string() : (out / "samples_final.csv").string(),
+               (out / "loss.png").string(), log_file.string(), (ckpt_dir / "latest.safetensors").string());
+  return 0;
+}
+
+}  // namespace sngan

@@ -1,0 +1,79 @@
+// Plain configuration structs for models and training. app/ fills them from JSON (validated,
+// unknown keys rejected) and core/ constructs from them; no JSON here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/nn/spectral_norm.h"
+
+namespace sngan {
+
+enum class Architecture { kStandardCnn, kResNet, kMlp };
+enum class ZDistribution { kNormal, kUniform };  // N(0, I) or U(-1, 1)
+enum class InitScheme {
+  kGlorot,     // Glorot uniform (gain sqrt(2) on ResNet block 3x3 convs, 1 elsewhere)
+  kNormal002,  // N(0, 0.02), chainer-gan-lib
+};
+enum class DNormalization { kSpectral, kNone };
+enum class LossType { kStandard, kHinge, kWasserstein };
+enum class LrDecay { kNone, kLinear };
+
+struct GeneratorConfig {
+  Architecture architecture = Architecture::kStandardCnn;
+  int64_t z_dim = 128;
+  ZDistribution z_distribution = ZDistribution::kNormal;
+  int64_t image_size = 32;  // output H = W; a multiple of 8
+  int64_t channels = 3;     // output channels (1 grey, 3 RGB; 2 features for the MLP)
+  // Standard CNN: channels after the dense layer (halved by each of the 3 deconvs).
+  // ResNet: width of every up-block (32x32 layout) or of the dense output (48x48 layout).
+  int64_t base_channels = 512;
+  bool bn_after_dense = false;  // chainer-gan-lib: BN + ReLU after the dense layer
+  InitScheme init = InitScheme::kGlorot;
+  // MLP (toy 2D sets): hidden width and number of hidden layers.
+  int64_t mlp_hidden = 256;
+  int64_t mlp_layers = 3;
+};
+
+struct DiscriminatorConfig {
+  Architecture architecture = Architecture::kStandardCnn;
+  int64_t image_size = 32;
+  int64_t channels = 3;  // input channels (features for the MLP)
+  // Standard CNN: the 7 conv widths. Paper: 64,64,128,128,256,256,512;
+  // chainer-gan-lib: 64,128,128,256,256,512,512.
+  std::vector<int64_t> conv_channels{64, 64, 128, 128, 256, 256, 512};
+  Scalar leaky_slope = 0.1f;
+  // ResNet: block width (32x32: every block; 48x48 layout doubles 64 -> 1024).
+  int64_t base_channels = 128;
+  DNormalization normalization = DNormalization::kSpectral;
+  SpectralNormConfig spectral_norm;
+  InitScheme init = InitScheme::kGlorot;
+  int64_t mlp_hidden = 256;
+  int64_t mlp_layers = 3;
+};
+
+struct TrainConfig {
+  LossType loss = LossType::kStandard;
+  int64_t iterations = 100000;  // generator updates
+  int64_t batch_size = 64;      // real and fake images per discriminator step
+  int64_t g_batch_size = 64;    // fake images per generator step
+  int64_t n_dis = 1;            // discriminator steps per generator step
+  double lr_g = 2e-4, lr_d = 2e-4;
+  double beta1 = 0.5, beta2 = 0.999;
+  LrDecay lr_decay = LrDecay::kNone;  // linear: lr * (1 - iteration / iterations)
+  double ema_decay = 0.0;             // 0 disables the moving average of G's weights
+  uint64_t seed = 0;
+};
+
+// The paper's Adam settings A-F (PAPER.md section 4). Returns false for an unknown name.
+struct AdamSetting {
+  double lr, beta1, beta2;
+  int64_t n_dis;
+};
+bool paper_setting(const std::string& name, AdamSetting* out);
+
+const char* to_string(Architecture a);
+const char* to_string(LossType l);
+
+}  // namespace sngan

@@ -1,0 +1,150 @@
+#include "core/gan/resnet_blocks.h"
+
+#include <cmath>
+
+namespace sngan {
+
+namespace {
+const double kBlockGain = std::sqrt(2.0);  // 3x3 convs inside blocks (official code)
+}
+
+GBlock::GBlock(int64_t in, int64_t out, InitScheme init, Rng& rng) {
+  bn1_ = register_module("bn1", std::make_shared<BatchNorm>(in));
+  conv1_ = register_module("conv1", std::make_shared<Conv2d>(in, out, 3, 1, 1, true, rng));
+  bn2_ = register_module("bn2", std::make_shared<BatchNorm>(out));
+  conv2_ = register_module("conv2", std::make_shared<Conv2d>(out, out, 3, 1, 1, true, rng));
+  shortcut_ = register_module("shortcut", std::make_shared<Conv2d>(in, out, 1, 1, 0, true, rng));
+  init_layer(*conv1_, init, rng, kBlockGain);
+  init_layer(*conv2_, init, rng, kBlockGain);
+  init_layer(*shortcut_, init, rng, 1.0);
+}
+
+Var GBlock::forward(const Var& x) {
+  Var h = upsample_nearest(relu(bn1_->forward(x)), 2);
+  h = conv2_->forward(relu(bn2_->forward(conv1_->forward(h))));
+  return add(h, shortcut_->forward(upsample_nearest(x, 2)));
+}
+
+DBlock::DBlock(int64_t in, int64_t out, bool downsample, bool optimized, InitScheme init, Rng& rng)
+    : downsample_(downsample), optimized_(optimized) {
+  conv1_ = register_module("conv1", std::make_shared<Conv2d>(in, out, 3, 1, 1, true, rng));
+  conv2_ = register_module("conv2", std::make_shared<Conv2d>(out, out, 3, 1, 1, true, rng));
+  init_layer(*conv1_, init, rng, kBlockGain);
+  init_layer(*conv2_, init, rng, kBlockGain);
+  if (optimized || downsample || in != out) {
+    shortcut_ = register_module("shortcut", std::make_shared<Conv2d>(in, out, 1, 1, 0, true, rng));
+    init_layer(*shortcut_, init, rng, 1.0);
+  }
+}
+
+Var DBlock::forward(const Var& x) {
+  Var h = optimized_ ? x : relu(x);
+  h = conv2_->forward(relu(conv1_->forward(h)));
+  if (downsample_) h = avg_pool2d(h, 2);
+  Var s = x;
+  if (optimized_) {
+    s = shortcut_->forward(avg_pool2d(x, 2));
+  } else if (shortcut_) {
+    s = shortcut_->forward(x);
+    if (downsample_) s = avg_pool2d(s, 2);
+  }
+  return add(h, s);
+}
+
+std::vector<std::pair<std::string, WeightedLayer*>> DBlock::weighted_layers() {
+  std::vector<std::pair<std::string, WeightedLayer*>> out{{"conv1", conv1_.get()},
+                                                          {"conv2", conv2_.get()}};
+  if (shortcut_) out.emplace_back("shortcut", shortcut_.get());
+  return out;
+}
+
+namespace {
+
+class ResNetGenerator : public Generator {
+ public:
+  ResNetGenerator(const GeneratorConfig& c, Rng& rng) : Generator(c) {
+    // 32x32: dense to 4x4xW, three up-blocks W -> W. 48x48: dense to 6x6xW, blocks halve W.
+    SNGAN_CHECK(c.image_size == 32 || c.image_size == 48,
+                "model.image_size: the ResNet generator takes 32 or 48, got ", c.image_size);
+    const bool stl = c.image_size == 48;
+    bottom_ = stl ? 6 : 4;
+    SNGAN_CHECK(c.base_channels >= (stl ? 8 : 1), "model.generator.base_channels: too small: ",
+                c.base_channels);
+    const int64_t w = c.base_channels;
+    dense_ = register_module("dense", std::make_shared<Linear>(c.z_dim, bottom_ * bottom_ * w, true, rng));
+    init_layer(*dense_, c.init, rng);
+    int64_t in = w;
+    for (int i = 0; i < 3; ++i) {
+      const int64_t out = stl ? in / 2 : in;
+      blocks_.push_back(register_module("block" + std::to_string(i),
+                                        std::make_shared<GBlock>(in, out, c.init, rng)));
+      in = out;
+    }
+    bn_ = register_module("bn_out", std::make_shared<BatchNorm>(in));
+    out_ = register_module("conv_out", std::make_shared<Conv2d>(in, c.channels, 3, 1, 1, true, rng));
+    init_layer(*out_, c.init, rng);
+  }
+
+  Var forward(const Var& z) override {
+    Var h = reshape(dense_->forward(z), Shape{z.dim(0), config_.base_channels, bottom_, bottom_});
+    for (auto& b : blocks_) h = b->forward(h);
+    return tanh(out_->forward(relu(bn_->forward(h))));
+  }
+
+ private:
+  int64_t bottom_;
+  std::shared_ptr<Linear> dense_;
+  std::vector<std::shared_ptr<GBlock>> blocks_;
+  std::shared_ptr<BatchNorm> bn_;
+  std::shared_ptr<Conv2d> out_;
+};
+
+class ResNetDiscriminator : public Discriminator {
+ public:
+  ResNetDiscriminator(const DiscriminatorConfig& c, Rng& rng) : Discriminator(c) {
+    SNGAN_CHECK(c.image_size == 32 || c.image_size == 48,
+                "model.image_size: the ResNet discriminator takes 32 or 48, got ", c.image_size);
+    const int64_t w = c.base_channels;
+    struct Spec { int64_t in, out; bool down, optimized; };
+    std::vector<Spec> specs;
+    if (c.image_size == 32) {
+      specs = {{c.channels, w, true, true}, {w, w, true, false}, {w, w, false, false}, {w, w, false, false}};
+    } else {  // 48x48: 64 -> 128 -> 256 -> 512 (down), then 1024
+      specs = {{c.channels, w, true, true}, {w, 2 * w, true, false}, {2 * w, 4 * w, true, false},
+               {4 * w, 8 * w, true, false}, {8 * w, 16 * w, false, false}};
+    }
+    for (size_t i = 0; i < specs.size(); ++i) {
+      const std::string name = "block" + std::to_string(i);
+      auto b = register_module(name, std::make_shared<DBlock>(specs[i].in, specs[i].out, specs[i].down,
+                                                              specs[i].optimized, c.init, rng));
+      for (auto& [sub, layer] : b->weighted_layers()) normalize_layer(name + "." + sub, *layer, rng);
+      blocks_.push_back(b);
+    }
+    out_ = register_module("linear", std::make_shared<Linear>(specs.back().out, 1, false, rng));
+    init_layer(*out_, c.init, rng);
+    normalize_layer("linear", *out_, rng);
+  }
+
+  Var forward(const Var& x) override {
+    Var h = x;
+    for (auto& b : blocks_) h = b->forward(h);
+    h = sum(relu(h), {2, 3});  // global sum pooling -> (N, C)
+    return out_->forward(h);
+  }
+
+ private:
+  std::vector<std::shared_ptr<DBlock>> blocks_;
+  std::shared_ptr<Linear> out_;
+};
+
+}  // namespace
+
+std::shared_ptr<Generator> make_resnet_generator(const GeneratorConfig& c, Rng& rng) {
+  return std::make_shared<ResNetGenerator>(c, rng);
+}
+
+std::shared_ptr<Discriminator> make_resnet_discriminator(const DiscriminatorConfig& c, Rng& rng) {
+  return std::make_shared<ResNetDiscriminator>(c, rng);
+}
+
+}  // namespace sngan

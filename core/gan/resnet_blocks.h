@@ -1,0 +1,41 @@
+// ResNet generator and discriminator (paper Tables 4-5 and the official code).
+#pragma once
+
+#include <memory>
+
+#include "core/gan/models.h"
+
+namespace sngan {
+
+// Up-block: BN, ReLU, nearest 2x upsample, conv3x3, BN, ReLU, conv3x3;
+// shortcut: upsample, then conv1x1.
+class GBlock : public UnaryModule {
+ public:
+  GBlock(int64_t in, int64_t out, InitScheme init, Rng& rng);
+  Var forward(const Var& x) override;
+
+ private:
+  std::shared_ptr<BatchNorm> bn1_, bn2_;
+  std::shared_ptr<Conv2d> conv1_, conv2_, shortcut_;
+};
+
+// Discriminator block: ReLU, conv3x3, ReLU, conv3x3, [avgpool 2];
+// shortcut: conv1x1 then [avgpool 2] when downsampling or changing width, identity otherwise.
+// The optimized first block has no pre-activation: conv3x3, ReLU, conv3x3, avgpool 2;
+// shortcut avgpool 2 then conv1x1.
+class DBlock : public UnaryModule {
+ public:
+  DBlock(int64_t in, int64_t out, bool downsample, bool optimized, InitScheme init, Rng& rng);
+  Var forward(const Var& x) override;
+  // The weighted layers with their names inside the block, for normalization.
+  std::vector<std::pair<std::string, WeightedLayer*>> weighted_layers();
+
+ private:
+  bool downsample_, optimized_;
+  std::shared_ptr<Conv2d> conv1_, conv2_, shortcut_;
+};
+
+std::shared_ptr<Generator> make_resnet_generator(const GeneratorConfig& config, Rng& rng);
+std::shared_ptr<Discriminator> make_resnet_discriminator(const DiscriminatorConfig& config, Rng& rng);
+
+}  // namespace sngan

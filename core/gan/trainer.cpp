@@ -1,0 +1,222 @@
+#include "core/gan/trainer.h"
+
+#include <chrono>
+
+#include "core/gan/losses.h"
+
+namespace sngan {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Turns off gradients for a module's weights for one scope.
+class FrozenWeights {
+ public:
+  explicit FrozenWeights(Module& m) : m_(m) { m_.set_requires_grad(false); }
+  ~FrozenWeights() { m_.set_requires_grad(true); }
+
+ private:
+  Module& m_;
+};
+
+int64_t parse_int(const std::map<std::string, std::string>& md, const std::string& key,
+                  const std::string& source) {
+  auto it = md.find(key);
+  SNGAN_CHECK(it != md.end(), source, ": expected metadata '", key, "', not found");
+  try {
+    size_t used = 0;
+    int64_t v = std::stoll(it->second, &used);
+    SNGAN_CHECK(used == it->second.size() && v >= 0, "");
+    return v;
+  } catch (...) {
+    throw Error(detail::concat(source, ": expected a non-negative integer in metadata '", key,
+                               "', got '", it->second, "'"));
+  }
+}
+
+}  // namespace
+
+Trainer::Trainer(const TrainConfig& train, const GeneratorConfig& g, const DiscriminatorConfig& d)
+    : config_(train) {
+  SNGAN_CHECK(train.batch_size > 0, "train.batch_size: expected > 0, got ", train.batch_size);
+  SNGAN_CHECK(train.g_batch_size > 0, "train.g_batch_size: expected > 0, got ", train.g_batch_size);
+  SNGAN_CHECK(train.n_dis > 0, "train.n_dis: expected > 0, got ", train.n_dis);
+  SNGAN_CHECK(train.ema_decay >= 0 && train.ema_decay < 1,
+              "train.ema_decay: expected a value in [0, 1), got ", train.ema_decay);
+  Rng base(train.seed);
+  Rng init_rng = base.split();
+  z_rng_ = base.split();
+  g_ = make_generator(g, init_rng);
+  d_ = make_discriminator(d, init_rng);
+  if (train.ema_decay > 0) {
+    g_ema_ = make_generator(g, init_rng);
+    auto src = g_->named_parameters();
+    auto dst = g_ema_->named_parameters();
+    for (size_t i = 0; i < src.size(); ++i) dst[i].second.value().copy_from(src[i].second.value());
+    g_ema_->eval();
+  }
+  opt_g_ = std::make_unique<Adam>(g_->named_parameters(),
+                                  AdamConfig{train.lr_g, train.beta1, train.beta2, 1e-8});
+  opt_d_ = std::make_unique<Adam>(d_->named_parameters(),
+                                  AdamConfig{train.lr_d, train.beta1, train.beta2, 1e-8});
+}
+
+void Trainer::update_learning_rates() {
+  if (config_.lr_decay != LrDecay::kLinear) return;
+  const double frac = 1.0 - static_cast<double>(iteration_) / static_cast<double>(config_.iterations);
+  opt_g_->set_lr(config_.lr_g * std::max(frac, 0.0));
+  opt_d_->set_lr(config_.lr_d * std::max(frac, 0.0));
+}
+
+StepStats Trainer::step(const BatchSource& next_real) {
+  update_learning_rates();
+  StepStats stats;
+  stats.lr_g = opt_g_->lr();
+  stats.lr_d = opt_d_->lr();
+  g_->train();
+  d_->train();
+  const double sn_before = spectral_norm_seconds();
+
+  for (int64_t k = 0; k < config_.n_dis; ++k) {
+    auto t = Clock::now();
+    Tensor real = next_real();
+    times_.data += seconds_since(t);
+    SNGAN_CHECK(real.defined() && real.ndim() >= 1 && real.dim(0) == config_.batch_size,
+                "expected a real batch of ", config_.batch_size, " examples, got ",
+                real.defined() ? real.shape().str() : std::string("none"));
+    Tensor z = g_->sample_z(z_rng_, config_.batch_size);
+    t = Clock::now();
+    Var fake;
+    {
+      NoGradGuard no_grad;
+      fake = g_->forward(Var(z));
+    }
+    times_.g_forward += seconds_since(t);
+    t = Clock::now();
+    Var d_real = d_->forward(Var(real));
+    Var d_fake = d_->forward(fake);
+    Var loss = discriminator_loss(config_.loss, d_real, d_fake);
+    times_.d_forward += seconds_since(t);
+    t = Clock::now();
+    d_->zero_grad();
+    backward(loss);
+    times_.d_backward += seconds_since(t);
+    t = Clock::now();
+    opt_d_->step();
+    times_.optimizer += seconds_since(t);
+    stats.loss_d = loss.item();
+    stats.d_real = mean(d_real).item();
+    stats.d_fake = mean(d_fake).item();
+  }
+
+  {
+    FrozenWeights frozen(*d_);  // G's step needs D's input gradient, not its weight gradient
+    Tensor z = g_->sample_z(z_rng_, config_.g_batch_size);
+    auto t = Clock::now();
+    Var fake = g_->forward(Var(z));
+    times_.g_forward += seconds_since(t);
+    t = Clock::now();
+    Var loss = generator_loss(config_.loss, d_->forward(fake));
+    times_.d_forward += seconds_since(t);
+    t = Clock::now();
+    g_->zero_grad();
+    backward(loss);
+    times_.g_backward += seconds_since(t);
+    stats.loss_g = loss.item();
+  }
+  auto t = Clock::now();
+  opt_g_->step();
+  times_.optimizer += seconds_since(t);
+  t = Clock::now();
+  update_ema();
+  times_.ema += seconds_since(t);
+  times_.spectral_norm += spectral_norm_seconds() - sn_before;
+
+  ++iteration_;
+  stats.iteration = iteration_;
+  for (auto& [name, sn] : d_->spectral_norms()) stats.sigmas.emplace_back(name, sn->sigma());
+  return stats;
+}
+
+void Trainer::update_ema() {
+  if (!g_ema_) return;
+  const Scalar decay = static_cast<Scalar>(config_.ema_decay);
+  auto src = g_->named_parameters();
+  auto dst = g_ema_->named_parameters();
+  for (size_t i = 0; i < src.size(); ++i) {
+    Scalar* e = dst[i].second.value().data();
+    const Scalar* p = src[i].second.value().data();
+    for (int64_t k = 0; k < src[i].second.numel(); ++k) e[k] = decay * e[k] + (1 - decay) * p[k];
+  }
+  // BN running statistics are copied, not averaged: they belong to G's current weights.
+  auto bsrc = g_->named_buffers();
+  auto bdst = g_ema_->named_buffers();
+  for (size_t i = 0; i < bsrc.size(); ++i) bdst[i].second.copy_from(bsrc[i].second);
+}
+
+Tensor Trainer::sample(const Tensor& z, bool use_ema) {
+  Generator& g = (use_ema && g_ema_) ? *g_ema_ : *g_;
+  NoGradGuard no_grad;
+  const bool was_training = g.is_training();
+  g.eval();
+  Tensor out = g.forward(Var(z)).value();
+  g.train(was_training);
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Trainer::state_tensors() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  auto add_module = [&](const std::string& prefix, const Module& m) {
+    for (auto& [name, p] : m.named_parameters()) out.emplace_back(prefix + name, p.value());
+    for (auto& [name, b] : m.named_buffers()) out.emplace_back(prefix + name, b);
+  };
+  add_module("generator.", *g_);
+  add_module("discriminator.", *d_);
+  if (g_ema_) add_module("generator_ema.", *g_ema_);
+  for (auto& [name, t] : opt_g_->state()) out.emplace_back("optimizer_g." + name, t);
+  for (auto& [name, t] : opt_d_->state()) out.emplace_back("optimizer_d." + name, t);
+  return out;
+}
+
+std::map<std::string, std::string> Trainer::state_metadata() const {
+  return {{"iteration", std::to_string(iteration_)},
+          {"optimizer_g.step", std::to_string(opt_g_->step_count())},
+          {"optimizer_d.step", std::to_string(opt_d_->step_count())},
+          {"rng.z", z_rng_.state()}};
+}
+
+void Trainer::load_state(const std::map<std::string, Tensor>& tensors,
+                         const std::map<std::string, std::string>& metadata,
+                         const std::string& source) {
+  auto expected = state_tensors();
+  // Validate everything before changing anything.
+  for (auto& [name, t] : expected) {
+    auto it = tensors.find(name);
+    SNGAN_CHECK(it != tensors.end(), source, ": expected tensor '", name,
+                "' for this model, not found (a checkpoint of another model or config?)");
+    SNGAN_CHECK(it->second.shape() == t.shape(), source, ": tensor '", name, "' has shape ",
+                it->second.shape().str(), ", this model expects ", t.shape().str());
+  }
+  const int64_t iteration = parse_int(metadata, "iteration", source);
+  const int64_t step_g = parse_int(metadata, "optimizer_g.step", source);
+  const int64_t step_d = parse_int(metadata, "optimizer_d.step", source);
+  auto rng_it = metadata.find("rng.z");
+  SNGAN_CHECK(rng_it != metadata.end(), source, ": expected metadata 'rng.z', not found");
+  Rng z_rng;
+  try {
+    z_rng.set_state(rng_it->second);
+  } catch (const Error& e) {
+    throw Error(detail::concat(source, ": metadata 'rng.z': ", e.what()));
+  }
+  for (auto& [name, t] : expected) t.copy_from(tensors.at(name));
+  iteration_ = iteration;
+  opt_g_->set_step_count(step_g);
+  opt_d_->set_step_count(step_d);
+  z_rng_ = z_rng;
+}
+
+}  // namespace sngan

@@ -1,0 +1,136 @@
+// GAN models and the trainer: output shapes, multiply-add counts against the paper, and a
+// toy-ring run that must cover the modes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/gan/models.h"
+#include "core/gan/trainer.h"
+
+namespace sngan {
+namespace {
+
+int64_t forward_macs(UnaryModule& m, const Tensor& input) {
+  NoGradGuard no_grad;
+  m.train();
+  mac_counter() = 0;
+  m.forward(Var(input));
+  return mac_counter();
+}
+
+TEST(Models, StandardCnnMultiplyAddsMatchThePaper) {
+  // PAPER.md section 8: per image forward, G about 104M multiply-adds, D about 109M.
+  Rng rng(1);
+  GeneratorConfig gc;
+  DiscriminatorConfig dc;
+  auto g = make_generator(gc, rng);
+  auto d = make_discriminator(dc, rng);
+  const double g_macs = forward_macs(*g, g->sample_z(rng, 2)) / 2.0;
+  const double d_macs = forward_macs(*d, Tensor::zeros(Shape{2, 3, 32, 32})) / 2.0;
+  EXPECT_NEAR(g_macs / 1e6, 104, 1.5);
+  EXPECT_NEAR(d_macs / 1e6, 109, 1.5);
+}
+
+TEST(Models, OutputShapesForEveryArchitecture) {
+  Rng rng(2);
+  struct Case { Architecture arch; int64_t size, channels; };
+  for (const Case& c : {Case{Architecture::kStandardCnn, 32, 1}, Case{Architecture::kStandardCnn, 48, 3},
+                        Case{Architecture::kResNet, 32, 3}, Case{Architecture::kResNet, 48, 3}}) {
+    GeneratorConfig gc;
+    gc.architecture = c.arch;
+    gc.image_size = c.size;
+    gc.channels = c.channels;
+    gc.base_channels = c.arch == Architecture::kResNet ? 32 : 64;
+    DiscriminatorConfig dc;
+    dc.architecture = c.arch;
+    dc.image_size = c.size;
+    dc.channels = c.channels;
+    dc.base_channels = 16;
+    dc.conv_channels = {8, 8, 16, 16, 16, 16, 32};
+    auto g = make_generator(gc, rng);
+    auto d = make_discriminator(dc, rng);
+    NoGradGuard no_grad;
+    Var x = g->forward(Var(g->sample_z(rng, 3)));
+    EXPECT_EQ(x.shape(), (Shape{3, c.channels, c.size, c.size})) << to_string(c.arch) << c.size;
+    for (int64_t i = 0; i < x.numel(); ++i) ASSERT_LE(std::abs(x.value()[i]), 1.0f);
+    EXPECT_EQ(d->forward(x).shape(), (Shape{3, 1}));
+    EXPECT_FALSE(d->spectral_norms().empty());
+  }
+  GeneratorConfig bad;
+  bad.architecture = Architecture::kResNet;
+  bad.image_size = 40;
+  EXPECT_THROW(make_generator(bad, rng), Error);
+}
+
+TEST(Models, ResNetDiscriminatorHasSpectralNormOnEveryLayer) {
+  Rng rng(3);
+  DiscriminatorConfig dc;
+  dc.architecture = Architecture::kResNet;
+  auto d = make_discriminator(dc, rng);
+  int64_t weights = 0;
+  for (auto& [name, p] : d->named_parameters())
+    if (name.size() >= 6 && name.compare(name.size() - 6, 6, "weight") == 0) ++weights;
+  EXPECT_EQ(static_cast<int64_t>(d->spectral_norms().size()), weights);
+  EXPECT_EQ(d->spectral_norms().front().first, "block0.conv1");
+}
+
+// 8 Gaussians on a circle of radius 2, std 0.02.
+Tensor ring_batch(Rng& rng, int64_t n) {
+  Tensor t = Tensor::empty(Shape{n, 2});
+  for (int64_t i = 0; i < n; ++i) {
+    const double a = 2 * M_PI * static_cast<double>(rng.below(8)) / 8;
+    t[2 * i] = static_cast<Scalar>(2 * std::cos(a) + 0.02 * rng.normal());
+    t[2 * i + 1] = static_cast<Scalar>(2 * std::sin(a) + 0.02 * rng.normal());
+  }
+  return t;
+}
+
+TEST(Trainer, ToyRingRecoversTheModes) {
+  GeneratorConfig gc;
+  gc.architecture = Architecture::kMlp;
+  gc.z_dim = 16;
+  gc.channels = 2;
+  gc.mlp_hidden = 128;
+  gc.mlp_layers = 2;
+  DiscriminatorConfig dc;
+  dc.architecture = Architecture::kMlp;
+  dc.channels = 2;
+  dc.mlp_hidden = 128;
+  dc.mlp_layers = 2;
+  dc.leaky_slope = 0.2f;
+  TrainConfig tc;
+  tc.batch_size = tc.g_batch_size = 256;
+  tc.lr_g = tc.lr_d = 1e-3;
+  tc.beta1 = 0.5;
+  tc.beta2 = 0.9;
+  tc.iterations = 3000;
+  tc.seed = 1;
+  Trainer trainer(tc, gc, dc);
+  Rng data(9);
+  for (int64_t i = 0; i < tc.iterations; ++i) trainer.step([&] { return ring_batch(data, 256); });
+
+  Rng zr(5);
+  Tensor pts = trainer.sample(trainer.generator().sample_z(zr, 2000), false);
+  int counts[8] = {0};
+  int64_t near = 0;
+  for (int64_t i = 0; i < 2000; ++i) {
+    double best = 1e9;
+    int mode = 0;
+    for (int m = 0; m < 8; ++m) {
+      const double a = 2 * M_PI * m / 8;
+      const double dist = std::hypot(pts[2 * i] - 2 * std::cos(a), pts[2 * i + 1] - 2 * std::sin(a));
+      if (dist < best) best = dist, mode = m;
+    }
+    if (best < 3 * 0.02 * std::sqrt(2.0)) {  // within 3 standard deviations (2D radius)
+      ++near;
+      ++counts[mode];
+    }
+  }
+  int covered = 0;
+  for (int c : counts) covered += c >= 20;  // a mode counts with >= 1% of the samples
+  EXPECT_GE(covered, 7);
+  EXPECT_GT(near, 1000) << "most samples should lie within 3 std of a mode";
+}
+
+}  // namespace
+}  // namespace sngan
