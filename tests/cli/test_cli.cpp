@@ -1,0 +1,139 @@
+// End-to-end tests of the built binary: train, sample, dry-run, resume, bad input.
+#include "tests/cli/cli_util.h"
+
+#include <nlohmann/json.hpp>
+
+namespace sngan::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs::create_directories(tmp_.path() / "data");
+    write_tiny_idx(tmp_.path() / "data", 64);
+  }
+  fs::path config(int iterations, const std::string& name = "tiny.json") {
+    fs::path p = tmp_.path() / name;
+    write_file(p, tiny_config(tmp_.path() / "data", iterations));
+    return p;
+  }
+  TempDir tmp_;
+};
+
+TEST_F(Cli, TrainWritesConfigLogGridPlotAndCheckpoint) {
+  const fs::path out = tmp_.path() / "run";
+  RunResult r = run_sngan("train --config " + config(10).string() + " --out " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(out / "config.json"));
+  EXPECT_TRUE(fs::exists(out / "loss.png"));
+  EXPECT_TRUE(fs::exists(out / "samples" / "epoch_0001.png"));  // 64 images / 8 = 8 batches an epoch
+  EXPECT_TRUE(fs::exists(out / "samples" / "final.png"));
+  EXPECT_TRUE(fs::exists(out / "checkpoints" / "latest.safetensors"));
+  EXPECT_TRUE(fs::exists(out / "checkpoints" / "step_0000008.safetensors"));
+  std::istringstream log(read_file(out / "log.jsonl"));
+  std::string line;
+  int lines = 0;
+  while (std::getline(log, line)) {
+    auto j = nlohmann::json::parse(line);
+    ++lines;
+    EXPECT_EQ(j["step"].get<int>(), 2 * lines);
+    for (const char* key : {"epoch", "loss_d", "loss_g", "d_real", "d_fake", "lr_g", "lr_d",
+                            "sec_per_iter", "images_per_sec"})
+      EXPECT_TRUE(j.contains(key)) << key;
+    EXPECT_EQ(j["sigma"].size(), 8u);  // 7 convs + dense, all spectrally normalized
+  }
+  EXPECT_EQ(lines, 5);
+  // A second run into the same directory without --resume is refused, and touches nothing.
+  const std::string before = read_file(out / "checkpoints" / "latest.safetensors");
+  r = run_sngan("train --config " + config(10).string() + " --out " + out.string());
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("already holds a run"), std::string::npos) << r.output;
+  EXPECT_EQ(read_file(out / "checkpoints" / "latest.safetensors"), before);
+}
+
+TEST_F(Cli, SampleWithTheSameSeedWritesIdenticalFiles) {
+  const fs::path out = tmp_.path() / "run";
+  ASSERT_EQ(run_sngan("train --config " + config(4).string() + " --out " + out.string()).exit_code, 0);
+  const std::string ckpt = (out / "checkpoints" / "latest.safetensors").string();
+  for (const char* dir : {"a", "b"}) {
+    RunResult r = run_sngan("sample --checkpoint " + ckpt + " --n 5 --seed 7 --grid --ema --out " +
+                            (tmp_.path() / dir).string());
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  for (const char* f : {"sample_00000.png", "sample_00004.png", "grid.png"}) {
+    const std::string a = read_file(tmp_.path() / "a" / f), b = read_file(tmp_.path() / "b" / f);
+    EXPECT_FALSE(a.empty()) << f;
+    EXPECT_EQ(a, b) << f;
+  }
+  RunResult other = run_sngan("sample --checkpoint " + ckpt + " --n 5 --seed 8 --out " +
+                              (tmp_.path() / "c").string());
+  ASSERT_EQ(other.exit_code, 0) << other.output;
+  EXPECT_NE(read_file(tmp_.path() / "a" / "sample_00000.png"),
+            read_file(tmp_.path() / "c" / "sample_00000.png"));
+}
+
+TEST_F(Cli, ResumeContinuesBitForBit) {
+  // 12 iterations straight == 8 iterations, stop, resume, 4 more.
+  const fs::path straight = tmp_.path() / "straight", split = tmp_.path() / "split";
+  ASSERT_EQ(run_sngan("train --config " + config(12).string() + " --out " + straight.string()).exit_code, 0);
+  ASSERT_EQ(run_sngan("train --config " + config(8, "short.json").string() + " --out " + split.string()).exit_code, 0);
+  RunResult r = run_sngan("train --resume --out " + split.string() + " --config " + config(12).string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("resumed from"), std::string::npos) << r.output;
+  EXPECT_EQ(read_file(straight / "checkpoints" / "latest.safetensors"),
+            read_file(split / "checkpoints" / "latest.safetensors"));
+  EXPECT_EQ(read_file(straight / "log.jsonl").size() > 0, true);
+  // The loss sequence matches too (timing fields differ).
+  auto losses = [](const fs::path& log) {
+    std::istringstream in(read_file(log));
+    std::string line, out;
+    while (std::getline(in, line)) {
+      auto j = nlohmann::json::parse(line);
+      out += j["loss_d"].dump() + "," + j["loss_g"].dump() + ";";
+    }
+    return out;
+  };
+  EXPECT_EQ(losses(straight / "log.jsonl"), losses(split / "log.jsonl"));
+}
+
+TEST_F(Cli, DryRunReportsThePapersMultiplyAdds) {
+  RunResult r = run_sngan(std::string("train --dry-run --config ") + SNGAN_SOURCE_DIR + "/configs/cifar.json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("103.5M multiply-adds"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("108.7M multiply-adds"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, BadInputGetsOneClearMessage) {
+  struct Case { std::string args, expect; };
+  const std::string cfg = config(4).string();
+  write_file(tmp_.path() / "bad_key.json", R"({"data": {"format": "ring8"}, "train": {"lrr": 0.1}})");
+  write_file(tmp_.path() / "bad_type.json", R"({"data": {"format": "ring8"}, "train": {"batch_size": "many"}})");
+  write_file(tmp_.path() / "not_json.json", "{ nope");
+  write_file(tmp_.path() / "garbage.safetensors", "this is not a checkpoint");
+  const std::vector<Case> cases = {
+      {"train --config " + (tmp_.path() / "bad_key.json").string(), "unknown key 'train.lrr'"},
+      {"train --config " + (tmp_.path() / "bad_type.json").string(), "train.batch_size: expected an integer"},
+      {"train --config " + (tmp_.path() / "not_json.json").string(), "not valid JSON"},
+      {"train --config " + (tmp_.path() / "missing.json").string(), "cannot open the config file"},
+      {"train --config " + cfg + " --set train.lr_d=0", "train.lr_d: expected a value in (0"},
+      {"train --config " + cfg + " --set train.beta1=1", "train.beta1: expected a value in [0, 1)"},
+      {"train --config " + cfg + " --set train.n_dis=0", "train.n_dis: expected an integer in [1"},
+      {"train --config " + cfg + " --set train.batch_size=0", "train.batch_size: expected an integer in [1"},
+      {"train --config " + cfg + " --set data.image_size=20", "multiple of 8"},
+      {"train --config " + cfg + " --set data.path=/nonexistent/dir", "/nonexistent/dir"},
+      {"train --config " + cfg + " --out /proc/sngan_cannot_write", "/proc/sngan_cannot_write"},
+      {"sample --checkpoint " + (tmp_.path() / "garbage.safetensors").string() + " --out " + tmp_.path().string(),
+       "garbage.safetensors"},
+  };
+  for (const auto& c : cases) {
+    RunResult r = run_sngan(c.args);
+    EXPECT_EQ(r.exit_code, 1) << c.args << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.expect), std::string::npos) << c.args << "\n" << r.output;
+    EXPECT_NE(r.output.find("sngan: error:"), std::string::npos) << r.output;
+  }
+}
+
+}  // namespace
+}  // namespace sngan::testing
