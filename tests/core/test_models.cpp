@@ -88,7 +88,7 @@ Tensor ring_batch(Rng& rng, int64_t n) {
 TEST(Trainer, ToyRingRecoversTheModes) {
   GeneratorConfig gc;
   gc.architecture = Architecture::kMlp;
-  gc.z_dim = 16;
+  gc.z_dim = 2;
   gc.channels = 2;
   gc.mlp_hidden = 128;
   gc.mlp_layers = 2;
@@ -100,10 +100,10 @@ TEST(Trainer, ToyRingRecoversTheModes) {
   dc.leaky_slope = 0.2f;
   TrainConfig tc;
   tc.batch_size = tc.g_batch_size = 256;
-  tc.lr_g = tc.lr_d = 1e-3;
+  tc.lr_g = tc.lr_d = 5e-4;
   tc.beta1 = 0.5;
   tc.beta2 = 0.9;
-  tc.iterations = 3000;
+  tc.iterations = 2000;
   tc.seed = 1;
   Trainer trainer(tc, gc, dc);
   Rng data(9);
