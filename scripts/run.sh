@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # The one command that sets sngan up and runs the default job: installs missing Debian
-# packages, builds, and trains the short SN-GAN run on Fashion-MNIST (configs/fashion_mnist.json).
-#   scripts/run.sh [extra sngan train args, e.g. --out runs/my_run]
+# packages, builds, and trains the short SN-GAN run on Fashion-MNIST
+# (configs/fashion_mnist.json) into runs/fashion_mnist. Run it again to continue (or, when
+# finished, simply re-report) the same run.
+#   scripts/run.sh [extra sngan train args, e.g. --set train.iterations=500]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/scripts/setup.sh"
-exec "$root/build/sngan" --version
+cd "$root"
+out=runs/fashion_mnist
+resume=()
+[ -f "$out/config.json" ] && resume=(--resume)
+./build/sngan train --config configs/fashion_mnist.json --out "$out" "${resume[@]}" "$@"
+echo
+echo "Samples per epoch: $out/samples/ (final grid: $out/samples/final.png)"
+echo "Loss curves: $out/loss.png   Log: $out/log.jsonl   Checkpoint: $out/checkpoints/latest.safetensors"
