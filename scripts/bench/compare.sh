@@ -14,7 +14,8 @@
 #   ITERS (measured generator iterations; default 10 for n_dis 1, 5 for n_dis 5),
 #   PYTHON (/usr/bin/python3: Debian's python3-torch), LOG_DIR (a new temp dir),
 #   TORCH_BLAS_DIR (optional: a directory holding another libblas.so.3, e.g. OpenBLAS's,
-#   put on LD_LIBRARY_PATH of the torch runs only).
+#   put on LD_LIBRARY_PATH of the torch runs only), TORCH_ARGS (extra torch_reference.py
+#   arguments, e.g. "--deconv phase": torch 1.13's CPU ConvTranspose2d has no oneDNN path).
 # Both sides print lines
 #   RESULT impl=<sngan|torch> arch=<a> batch=<B> n_dis=<n> threads=<T> ms_per_iter=<x>
 #          images_per_s=<x> gflop_per_iter=<x> gflops=<x> peak_rss_mb=<x>      (one line)
@@ -30,6 +31,8 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 LOG_DIR=${LOG_DIR:-$(mktemp -d /tmp/sngan-bench.XXXXXX)}
 [[ $BUILD_DIR = /* ]] || BUILD_DIR=$root/$BUILD_DIR
 mkdir -p "$LOG_DIR"
+LOG_DIR=$(cd "$LOG_DIR" && pwd)
+cd "$root"  # sngan gets configs/bench_<case>.json relative to the repository
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
 
@@ -65,7 +68,7 @@ for c in $CASES; do torch_args "$c" >/dev/null; done  # reject unknown cases up 
 
 echo "CPU: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1), $(nproc) CPUs available"
 echo "threads: $THREADS, rounds: $ROUNDS, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "torch: $("$PYTHON" -c 'import torch; print(torch.__version__)')${TORCH_BLAS_DIR:+, BLAS from $TORCH_BLAS_DIR}"
+echo "torch: $("$PYTHON" -c 'import torch; print(torch.__version__)')${TORCH_BLAS_DIR:+, BLAS from $TORCH_BLAS_DIR}${TORCH_ARGS:+, extra args: $TORCH_ARGS}"
 echo "logs: $LOG_DIR"
 
 for c in $CASES; do
@@ -81,7 +84,7 @@ for c in $CASES; do
     echo "[$c round $r/$ROUNDS] torch ..."
     # shellcheck disable=SC2086  # targs is a word list on purpose
     run_logged "$LOG_DIR/$c.torch.$r.log" env ${TORCH_BLAS_DIR:+LD_LIBRARY_PATH=$TORCH_BLAS_DIR} \
-      "$PYTHON" "$root/scripts/bench/torch_reference.py" $targs --batch 64 \
+      "$PYTHON" "$root/scripts/bench/torch_reference.py" $targs ${TORCH_ARGS:-} --batch 64 \
       --iters "$iters" --threads "$THREADS"
     check_result "$LOG_DIR/$c.torch.$r.log" "RESULT impl=torch "
   done

@@ -56,12 +56,35 @@ SN = nn.utils.spectral_norm  # 1 power iteration per training forward, eps 1e-12
 
 
 # ---------------------------------------------------------------- models (PAPER.md section 2)
-def standard_generator():
+class PhaseDeconv(nn.ConvTranspose2d):
+    """ConvTranspose2d(k=4, s=2, p=1), same parameters and result, computed as 4 Conv2d with
+    2x2 kernels (one per output phase (a, b), exact multiply-add count) + pixel_shuffle.
+    torch 1.13 runs nn.ConvTranspose2d on CPU through slow_conv_transpose2d (im2col + BLAS,
+    no oneDNN); this lets Conv2d's oneDNN path do the work (--deconv phase).
+    out[2i+a, 2j+b] uses input rows (i-1, i) with kernel rows (3, 1) for a = 0 and rows
+    (i, i+1) with kernel rows (2, 0) for a = 1; the same for columns."""
+    TAPS = ((3, 1), (2, 0))
+    PADS = ((1, 0), (0, 1))
+
+    def forward(self, x):
+        wt = self.weight.transpose(0, 1)  # (Cout, Cin, 4, 4)
+        outs = []
+        for a in (0, 1):
+            for b in (0, 1):
+                w = wt[:, :, self.TAPS[a], :][:, :, :, self.TAPS[b]]
+                xp = F.pad(x, self.PADS[b] + self.PADS[a])  # (left, right, top, bottom)
+                outs.append(F.conv2d(xp, w, self.bias))
+        n, c, h, w_ = outs[0].shape
+        return F.pixel_shuffle(torch.stack(outs, 2).reshape(n, c * 4, h, w_), 2)
+
+
+def standard_generator(deconv="native"):
+    Deconv = PhaseDeconv if deconv == "phase" else nn.ConvTranspose2d
     return nn.Sequential(
         nn.Linear(Z_DIM, 4 * 4 * 512), nn.Unflatten(1, (512, 4, 4)),
-        nn.ConvTranspose2d(512, 256, 4, 2, 1), nn.BatchNorm2d(256), nn.ReLU(True),
-        nn.ConvTranspose2d(256, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.ReLU(True),
-        nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(True),
+        Deconv(512, 256, 4, 2, 1), nn.BatchNorm2d(256), nn.ReLU(True),
+        Deconv(256, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.ReLU(True),
+        Deconv(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(True),
         nn.Conv2d(64, 3, 3, 1, 1), nn.Tanh())
 
 
@@ -144,9 +167,9 @@ class ResNetDiscriminator(nn.Module):
         return self.l(F.relu(self.blocks(x)).sum(dim=(2, 3)))
 
 
-def build(arch):
+def build(arch, deconv="native"):
     if arch == "standard_cnn":
-        return standard_generator(), standard_discriminator()
+        return standard_generator(deconv), standard_discriminator()
     return ResNetGenerator(), ResNetDiscriminator()
 
 
@@ -338,6 +361,9 @@ def parse_args(argv):
     p.add_argument("--data-batches", type=int, default=16,
                    help="synthetic real batches generated once and cycled")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--deconv", choices=("native", "phase"), default="native",
+                   help="standard CNN G: nn.ConvTranspose2d (default) or the same deconv as 4 "
+                   "oneDNN Conv2d + pixel_shuffle (torch 1.13's CPU ConvTranspose2d is slow)")
     p.add_argument("--phases", action="store_true",
                    help="also time G fwd / G bwd / D fwd / D bwd / optimizer per iteration")
     a = p.parse_args(argv)
@@ -357,7 +383,7 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
-    G, D = build(args.arch)
+    G, D = build(args.arch, args.deconv)
     G.train(), D.train()
     flop, (FG, FG0, FD, FD0) = flop_per_iter(G, D, args.batch, args.g_batch, args.n_dis)
     opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(args.beta1, args.beta2))
@@ -372,9 +398,10 @@ def main(argv=None):
     # Linear through the system BLAS: with Debian's reference libblas3 these are ~10x slower
     # than with OpenBLAS. Say which one is loaded.
     print("BLAS loaded: %s" % blas_in_use())
-    print("arch %s  loss %s  batch %d  g_batch %d  n_dis %d  adam lr %g betas (%g, %g)"
+    print("arch %s  loss %s  batch %d  g_batch %d  n_dis %d  adam lr %g betas (%g, %g)%s"
           % (args.arch, args.loss, args.batch, args.g_batch, args.n_dis, args.lr,
-             args.beta1, args.beta2))
+             args.beta1, args.beta2,
+             "  deconv %s" % args.deconv if args.arch == "standard_cnn" else ""))
     print("params: G %.2fM  D %.2fM;  forward MACs/image: G %.1fM  D %.1fM "
           "(no-input-grad layers: G %.2fM  D %.2fM)"
           % (sum(p.numel() for p in G.parameters()) / 1e6,
