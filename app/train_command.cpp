@@ -122,6 +122,20 @@ std::string resume_from_latest(const fs::path& ckpt_dir, Trainer& trainer, Loade
                              " (every candidate was refused, see the warnings above)"));
 }
 
+// Temporary files of atomic writes ("<name>.tmp.<pid>") left by a writer that was killed
+// before its rename. A run directory has one writer, so any such file is stale.
+void remove_stale_temp_files(const std::vector<fs::path>& dirs) {
+  for (const auto& dir : dirs) {
+    if (!fs::is_directory(dir)) continue;
+    for (auto& e : fs::directory_iterator(dir))
+      if (e.is_regular_file() && e.path().filename().string().find(".tmp.") != std::string::npos) {
+        spdlog::warn("removing {} (left by an interrupted write)", e.path().string());
+        std::error_code ec;
+        fs::remove(e.path(), ec);
+      }
+  }
+}
+
 void write_toy_samples(const std::string& path, const Tensor& pts) {
   std::string csv = "x,y\n";
   char buf[64];
@@ -189,6 +203,7 @@ int run_train(const TrainOptions& opt) {
   }
   make_dir(out);
   make_dir(ckpt_dir);
+  remove_stale_temp_files({out, ckpt_dir, sample_dir});
   if (is_image_data(cfg)) make_dir(sample_dir);
   write_file_atomic(config_file.string(), cfg.resolved.dump(2) + "\n");
 
@@ -241,16 +256,15 @@ int run_train(const TrainOptions& opt) {
 
   while (trainer.iteration() < cfg.train.iterations) {
     const int64_t epoch_before = loader->position().epoch;
-    StepStats s = trainer.step([&] { return loader->next(); });
-    ++interval_iters;
-    if (!std::isfinite(s.loss_d) || !std::isfinite(s.loss_g)) {
+    StepStats s;
+    try {
+      s = trainer.step([&] { return loader->next(); });
+    } catch (const DivergenceError& e) {
       progress.finish();
-      throw Error(detail::concat("training diverged at iteration ", s.iteration, ": ",
-                                 std::isfinite(s.loss_d) ? "loss_g" : "loss_d", " is not finite (",
-                                 std::isfinite(s.loss_d) ? s.loss_g : s.loss_d,
-                                 "); the last good checkpoint in ", ckpt_dir.string(),
+      throw Error(detail::concat(e.what(), "; the last good checkpoint in ", ckpt_dir.string(),
                                  " is kept; lower the learning rate or change the setting"));
     }
+    ++interval_iters;
     if (s.iteration % cfg.output.log_every == 0 || s.iteration == cfg.train.iterations) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - interval_start).count();
       json line = {{"step", s.iteration}, {"epoch", loader->position().epoch},
@@ -274,12 +288,16 @@ int run_train(const TrainOptions& opt) {
     std::snprintf(extra, sizeof extra, "loss_d %.3f loss_g %.3f", s.loss_d, s.loss_g);
     progress.update(s.iteration, extra);
 
-    if (loader->position().epoch > epoch_before) end_of_epoch(loader->position().epoch);
-    if (cfg.output.checkpoint_every > 0 && s.iteration % cfg.output.checkpoint_every == 0) {
+    // The numbered checkpoint goes first: a kill between the two writes then never leaves
+    // latest ahead of a missing step_N.
+    const bool numbered_due = cfg.output.checkpoint_every > 0 && s.iteration % cfg.output.checkpoint_every == 0;
+    if (numbered_due)
       save_checkpoint((ckpt_dir / numbered("step_", s.iteration, ".safetensors")).string(), trainer,
                       checkpoint_metadata());
+    if (loader->position().epoch > epoch_before)
+      end_of_epoch(loader->position().epoch);  // writes latest
+    else if (numbered_due)
       save_latest();
-    }
     if (g_stop_signals > 0) {
       progress.finish();
       save_latest();

@@ -1,17 +1,6 @@
 #include "core/gan/checkpoint.h"
 
-#include <cmath>
-
 namespace sngan {
-
-std::string first_non_finite(const std::vector<std::pair<std::string, Tensor>>& tensors) {
-  for (const auto& [name, t] : tensors) {
-    const Scalar* p = t.data();
-    for (int64_t i = 0; i < t.numel(); ++i)
-      if (!std::isfinite(p[i])) return name;
-  }
-  return "";
-}
 
 void save_checkpoint(const std::string& path, const Trainer& trainer,
                      const std::map<std::string, std::string>& extra_metadata) {

@@ -19,7 +19,4 @@ void save_checkpoint(const std::string& path, const Trainer& trainer,
 // path when the file is unreadable, damaged, or from another model.
 std::map<std::string, std::string> load_checkpoint(const std::string& path, Trainer& trainer);
 
-// The first tensor (by name) holding NaN or Inf, or "" when all are finite.
-std::string first_non_finite(const std::vector<std::pair<std::string, Tensor>>& tensors);
-
 }  // namespace sngan

@@ -1,6 +1,7 @@
 #include "core/gan/trainer.h"
 
 #include <chrono>
+#include <cmath>
 
 #include "core/gan/losses.h"
 
@@ -39,6 +40,32 @@ int64_t parse_int(const std::map<std::string, std::string>& md, const std::strin
 }
 
 }  // namespace
+
+std::string first_non_finite(const std::vector<std::pair<std::string, Tensor>>& tensors) {
+  for (const auto& [name, t] : tensors) {
+    const Scalar* p = t.data();
+    bool finite = true;
+#pragma omp parallel for reduction(&& : finite) schedule(static) if (t.numel() > 65536)
+    for (int64_t i = 0; i < t.numel(); ++i) finite = finite && std::isfinite(p[i]);
+    if (!finite) return name;
+  }
+  return "";
+}
+
+void Trainer::check_finite(const char* loss_name, double value, const Module& net,
+                           const Adam& opt) const {
+  const int64_t it = iteration_ + 1;
+  if (!std::isfinite(value))
+    throw DivergenceError(detail::concat("training diverged at iteration ", it, ": ", loss_name,
+                                         " is not finite (", value, ")"));
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (auto& [name, p] : net.named_parameters()) tensors.emplace_back(name, p.value());
+  for (auto& [name, t] : opt.state()) tensors.emplace_back(name, t);
+  const std::string bad = first_non_finite(tensors);
+  if (!bad.empty())
+    throw DivergenceError(detail::concat("training diverged at iteration ", it, ": ", bad,
+                                         " is not finite"));
+}
 
 Trainer::Trainer(const TrainConfig& train, const GeneratorConfig& g, const DiscriminatorConfig& d)
     : config_(train) {
@@ -109,6 +136,7 @@ StepStats Trainer::step(const BatchSource& next_real) {
     opt_d_->step();
     times_.optimizer += seconds_since(t);
     stats.loss_d = loss.item();
+    check_finite("loss_d", stats.loss_d, *d_, *opt_d_);
     stats.d_real = mean(d_real).item();
     stats.d_fake = mean(d_fake).item();
   }
@@ -131,6 +159,7 @@ StepStats Trainer::step(const BatchSource& next_real) {
   auto t = Clock::now();
   opt_g_->step();
   times_.optimizer += seconds_since(t);
+  check_finite("loss_g", stats.loss_g, *g_, *opt_g_);
   t = Clock::now();
   update_ema();
   times_.ema += seconds_since(t);

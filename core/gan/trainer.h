@@ -37,10 +37,22 @@ struct PhaseTimes {
   double spectral_norm = 0, optimizer = 0, data = 0, ema = 0;
 };
 
+// The first tensor (by name) holding NaN or Inf, or "" when all are finite.
+std::string first_non_finite(const std::vector<std::pair<std::string, Tensor>>& tensors);
+
+// Thrown by Trainer::step when a loss, a weight or an optimizer state stops being finite.
+// The trainer's state is then unusable; the caller keeps its last checkpoint.
+class DivergenceError : public Error {
+ public:
+  using Error::Error;
+};
+
 class Trainer {
  public:
   Trainer(const TrainConfig& train, const GeneratorConfig& g, const DiscriminatorConfig& d);
 
+  // Throws DivergenceError naming the iteration and the quantity when the step produces a
+  // non-finite loss, weight or optimizer state.
   StepStats step(const BatchSource& next_real);
   int64_t iteration() const { return iteration_; }
   const TrainConfig& config() const { return config_; }
@@ -68,6 +80,8 @@ class Trainer {
  private:
   void update_learning_rates();
   void update_ema();
+  // Throws DivergenceError if `value` or any tensor of the net or its optimizer is not finite.
+  void check_finite(const char* loss_name, double value, const Module& net, const Adam& opt) const;
 
   TrainConfig config_;
   std::shared_ptr<Generator> g_, g_ema_;
