@@ -25,9 +25,9 @@ template <typename F>
 Tensor broadcast_binary(const Tensor& a, const Tensor& b, F f) {
   const Shape os = broadcast_shape(a.shape(), b.shape());
   Tensor out = Tensor::empty(os);
-  Scalar* o = out.data();
-  const Scalar* pa = a.data();
-  const Scalar* pb = b.data();
+  Scalar* __restrict o = out.data();
+  const Scalar* __restrict pa = a.data();
+  const Scalar* __restrict pb = b.data();
   const int64_t n = out.numel();
   if (a.shape() == b.shape()) {
 #pragma omp parallel for schedule(static) if (n > 32768)
@@ -69,8 +69,8 @@ Tensor broadcast_binary(const Tensor& a, const Tensor& b, F f) {
 template <typename F>
 Tensor map_unary(const Tensor& x, F f) {
   Tensor out = Tensor::empty(x.shape());
-  const Scalar* px = x.data();
-  Scalar* o = out.data();
+  const Scalar* __restrict px = x.data();
+  Scalar* __restrict o = out.data();
   const int64_t n = x.numel();
 #pragma omp parallel for schedule(static) if (n > 32768)
   for (int64_t i = 0; i < n; ++i) o[i] = f(px[i]);
@@ -151,7 +151,11 @@ Var rsub_scalar(Scalar s, const Var& a) { return add_scalar(neg(a), s); }
 
 Var leaky_relu_grad(const Var& g, const Var& x, Scalar slope) {
   Tensor v = broadcast_binary(g.value(), x.value(),
-                              [slope](Scalar gv, Scalar xv) { return xv > 0 ? gv : slope * gv; });
+                              [slope](Scalar gv, Scalar xv) {
+                                // branch-free select, so the loop vectorises
+                                const Scalar pos = static_cast<Scalar>(xv > 0);
+                                return gv * (slope + (Scalar(1) - slope) * pos);
+                              });
   SNGAN_CHECK(v.shape() == g.shape(), "leaky_relu_grad: expected g and x of one shape, got ",
               g.shape().str(), " and ", x.shape().str());
   return Var::make_op(std::move(v), "leaky_relu_grad", {g, x}, [x, slope](const Var& gg) {
@@ -160,7 +164,10 @@ Var leaky_relu_grad(const Var& g, const Var& x, Scalar slope) {
 }
 
 Var leaky_relu(const Var& x, Scalar slope) {
-  Tensor v = map_unary(x.value(), [slope](Scalar t) { return t > 0 ? t : slope * t; });
+  Tensor v = map_unary(x.value(), [slope](Scalar t) {
+    // branch-free, so the loop vectorises
+    return std::max(t, Scalar(0)) + slope * std::min(t, Scalar(0));
+  });
   return Var::make_op(std::move(v), "leaky_relu", {x}, [x, slope](const Var& g) {
     return std::vector<Var>{leaky_relu_grad(g, x, slope)};
   });
