@@ -148,7 +148,7 @@ json load_json_file(const std::string& path) {
   ss << in.rdbuf();
   try {
     return json::parse(ss.str());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 1e400
     throw Error(detail::concat(path, ": not valid JSON: ", e.what()));
   }
 }
@@ -161,7 +161,7 @@ void apply_override(json& doc, const std::string& assignment) {
   json value;
   try {
     value = json::parse(text);
-  } catch (const json::parse_error&) {
+  } catch (const json::exception&) {  // parse_error, or out_of_range (1e400)
     value = text;  // a bare word: a string
   }
   json* node = &doc;

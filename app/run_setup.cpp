@@ -16,7 +16,7 @@ RunConfig run_config_from_text(const std::string& text, const std::string& sourc
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range (1e400)
     throw Error(detail::concat(source, ": the stored config is not valid JSON: ", e.what()));
   }
   return parse_run_config(doc, source);

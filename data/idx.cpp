@@ -84,8 +84,18 @@ IdxArray read_idx_u8(const std::string& path, int expected_ndim) {
   SNGAN_CHECK(total < (uint64_t(1) << 36), path, ": expected at most 2^36 bytes of data, got ",
               total, " announced by the header");
 
-  out.data.resize(static_cast<size_t>(total));
-  const size_t got = gz_read_fully(file.get(), out.data.data(), out.data.size(), &zerr);
+  // Grow the buffer as the data arrive: a header may announce far more than the file holds
+  // (up to 2^36 bytes), and allocating that up front would fail or exhaust memory.
+  constexpr size_t kChunk = size_t(1) << 26;
+  size_t got = 0;
+  while (got < total) {
+    const size_t want = std::min(static_cast<size_t>(total) - got, kChunk);
+    out.data.resize(got + want);
+    const size_t n = gz_read_fully(file.get(), out.data.data() + got, want, &zerr);
+    got += n;
+    if (n < want) break;
+  }
+  out.data.resize(got);
   std::string shape;
   for (size_t d = 0; d < out.dims.size(); ++d) shape += (d ? " x " : "") + std::to_string(out.dims[d]);
   SNGAN_CHECK(got == total, path, ": expected ", total, " bytes of data after the header (",
