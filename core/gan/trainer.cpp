@@ -44,9 +44,10 @@ int64_t parse_int(const std::map<std::string, std::string>& md, const std::strin
 std::string first_non_finite(const std::vector<std::pair<std::string, Tensor>>& tensors) {
   for (const auto& [name, t] : tensors) {
     const Scalar* p = t.data();
+    const int64_t n = t.numel();  // clang (before C++20) cannot use the binding t in the region
     bool finite = true;
-#pragma omp parallel for reduction(&& : finite) schedule(static) if (t.numel() > 65536)
-    for (int64_t i = 0; i < t.numel(); ++i) finite = finite && std::isfinite(p[i]);
+#pragma omp parallel for reduction(&& : finite) schedule(static) if (n > 65536)
+    for (int64_t i = 0; i < n; ++i) finite = finite && std::isfinite(p[i]);
     if (!finite) return name;
   }
   return "";
