@@ -1,0 +1,629 @@
+// Fast kernels: im2col/col2im + Eigen's GEMM on the raw row-major buffers.
+//
+// A conv call splits its batch into chunks of B samples whose im2col columns sit side by
+// side, so one GEMM covers B*Hout*Wout columns (small feature maps still give a wide GEMM).
+// Within a chunk, input channels go in blocks small enough that a block's im2col columns stay
+// in L2 between im2col and the GEMM. With at least as many chunks as threads, chunks run in
+// an OpenMP loop with single-threaded GEMMs; otherwise (a batch too small to split) chunks
+// run in order and each GEMM is split over the threads. 1x1 stride-1 unpadded convs of one
+// sample skip im2col. Workspaces, including the GEMM's packing buffers, are thread_local and
+// only grow: steady-state calls do not allocate. The work split depends only on the shapes
+// and the thread count, so results are reproducible for a fixed thread count.
+#include "core/tensor/kernels/gemm_ops.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace sngan::kernels {
+
+Conv2dDims make_conv2d_dims(int64_t N, int64_t Cin, int64_t H, int64_t W, int64_t Cout,
+                            int64_t KH, int64_t KW, int64_t stride, int64_t pad) {
+  SNGAN_CHECK(N > 0 && Cin > 0 && H > 0 && W > 0 && Cout > 0 && KH > 0 && KW > 0,
+              "conv2d: expected positive sizes (N, Cin, H, W, Cout, KH, KW), got (", N, ", ",
+              Cin, ", ", H, ", ", W, ", ", Cout, ", ", KH, ", ", KW, ")");
+  SNGAN_CHECK(stride > 0, "conv2d: expected stride >= 1, got ", stride);
+  SNGAN_CHECK(pad >= 0, "conv2d: expected pad >= 0, got ", pad);
+  SNGAN_CHECK(H + 2 * pad >= KH && W + 2 * pad >= KW,
+              "conv2d: expected a non-empty output (padded input at least the kernel size), got "
+              "input ", H, "x", W, " + pad ", pad, " for kernel ", KH, "x", KW);
+  Conv2dDims d;
+  d.N = N, d.Cin = Cin, d.H = H, d.W = W, d.Cout = Cout, d.KH = KH, d.KW = KW;
+  d.stride = stride, d.pad = pad;
+  d.Hout = (H + 2 * pad - KH) / stride + 1;
+  d.Wout = (W + 2 * pad - KW) / stride + 1;
+  return d;
+}
+
+namespace {
+
+using Buffer = std::vector<Scalar, Eigen::aligned_allocator<Scalar>>;
+enum Slot { kCol, kMat, kPart, kPhase, kPackA, kPackB, kSlots };
+
+// A per-thread scratch buffer of at least n elements; grows, never shrinks.
+Scalar* workspace(Slot slot, int64_t n) {
+  thread_local Buffer buffers[kSlots];
+  Buffer& b = buffers[slot];
+  if (static_cast<int64_t>(b.size()) < n) {
+    b = Buffer();  // free first: no copy of the old contents
+    b.resize(static_cast<size_t>(n));
+  }
+  return b.data();
+}
+
+bool is_pointwise(const Conv2dDims& d) {
+  return d.KH == 1 && d.KW == 1 && d.stride == 1 && d.pad == 0;
+}
+
+// Keep the short fill/copy loops below inline: GCC otherwise turns each into a memset/memcpy
+// call, which costs more than the loop for the few elements of a padding column.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-tree-loop-distribute-patterns")
+#endif
+
+// ---- im2col / col2im ----
+// col (Cin*KH*KW, row stride ld): col[(c*KH + kh)*KW + kw][oh*Wout + ow] =
+// x (Cin, H, W) at (c, oh*stride - pad + kh, ow*stride - pad + kw), zero outside.
+//
+// Writing ih = oh*s - pad + kh as s*(oh + dh) + a (0 <= a < s) makes row (c, kh, kw) a shifted
+// window of one "phase plane" P_ab(i, j) = x(c, s*i + a, s*j + b): x's channel itself when
+// s == 1, else one of s*s planes of size (Hs, Ws) = (ceil(H/s), ceil(W/s)) split out once per
+// sample (zero past the input). When a plane is as wide as the output, as in every "same"
+// conv (3x3 pad 1, 4x4 stride 2 pad 1 on even sizes, 1x1), a window is one contiguous copy
+// plus a few zeroed padding columns. Tiny outputs (a window of a few short rows) instead use a
+// table of source offsets shared by all channels.
+
+// Short fills and copies stay inline loops; long ones use Eigen's vector loops: glibc's
+// memcpy measured up to 3x slower here for im2col's multi-KiB plane copies (likely its
+// rep-movsb path with 4 KiB-aliased source and destination).
+using VecMap = Eigen::Map<Eigen::Matrix<Scalar, Eigen::Dynamic, 1>>;
+using ConstVecMap = Eigen::Map<const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>>;
+inline void zero(Scalar* p, int64_t n) {
+  if (n >= 64) VecMap(p, n).setZero();
+  else
+    for (int64_t i = 0; i < n; ++i) p[i] = 0;
+}
+inline void copy(Scalar* dst, const Scalar* src, int64_t n) {
+  if (n > 0) VecMap(dst, n) = ConstVecMap(src, n);
+}
+
+// Where im2col row (c, kh, kw) reads: phase plane `plane` of channel c shifted by (dh, dw);
+// output rows [i0, i1) and columns [j0, j1) fall inside the plane. The same for every
+// channel and sample, so computed once per call.
+struct Tap {
+  int64_t plane, dh, dw, i0, i1, j0, j1;
+};
+
+const Tap* make_taps(const Conv2dDims& d, int64_t Hs, int64_t Ws) {
+  thread_local std::vector<Tap> taps;
+  taps.resize(static_cast<size_t>(d.KH * d.KW));
+  const int64_t s = d.stride;
+  for (int64_t kh = 0; kh < d.KH; ++kh) {
+    for (int64_t kw = 0; kw < d.KW; ++kw) {
+      const int64_t th = kh - d.pad, tw = kw - d.pad;
+      const int64_t a = ((th % s) + s) % s, b = ((tw % s) + s) % s;
+      Tap t;
+      t.plane = a * s + b, t.dh = (th - a) / s, t.dw = (tw - b) / s;
+      t.i0 = std::clamp<int64_t>(-t.dh, 0, d.Hout);
+      t.i1 = std::clamp<int64_t>(Hs - t.dh, t.i0, d.Hout);
+      t.j0 = std::clamp<int64_t>(-t.dw, 0, d.Wout);
+      t.j1 = std::clamp<int64_t>(Ws - t.dw, t.j0, d.Wout);
+      if (t.j0 == t.j1) t.i1 = t.i0;
+      taps[static_cast<size_t>(kh * d.KW + kw)] = t;
+    }
+  }
+  return taps.data();
+}
+
+// dst (Hout, Wout) = plane (Hs, Ws) at (i + dh, j + dw), zero outside the plane.
+void copy_window(Scalar* __restrict dst, const Scalar* __restrict plane, const Tap& t,
+                 int64_t Hout, int64_t Wout, int64_t Ws) {
+  zero(dst, t.i0 * Wout);
+  zero(dst + t.i1 * Wout, (Hout - t.i1) * Wout);
+  if (t.i0 == t.i1) return;
+  if (Ws == Wout) {  // one run: dst[f] = plane[f + dh*Ws + dw]
+    const int64_t first = t.i0 * Wout + t.j0, last = (t.i1 - 1) * Wout + t.j1;
+    copy(dst + first, plane + first + t.dh * Ws + t.dw, last - first);
+    if (t.j0 > 0 || t.j1 < Wout) {
+      for (int64_t i = t.i0; i < t.i1; ++i) {
+        for (int64_t j = 0; j < t.j0; ++j) dst[i * Wout + j] = 0;
+        for (int64_t j = t.j1; j < Wout; ++j) dst[i * Wout + j] = 0;
+      }
+    }
+    return;
+  }
+  for (int64_t i = t.i0; i < t.i1; ++i) {
+    Scalar* r = dst + i * Wout;
+    const Scalar* src = plane + (i + t.dh) * Ws + t.dw;
+    zero(r, t.j0);
+    for (int64_t j = t.j0; j < t.j1; ++j) r[j] = src[j];
+    zero(r + t.j1, Wout - t.j1);
+  }
+}
+
+// The adjoint: plane (Hs, Ws) at (i + dh, j + dw) += src (Hout, Wout) inside the plane.
+// src is scratch: its entries outside the plane may be zeroed.
+void add_window(Scalar* __restrict plane, Scalar* __restrict src, const Tap& t, int64_t Wout,
+                int64_t Ws) {
+  if (t.i0 == t.i1) return;
+  if (Ws == Wout) {  // one run, with the padding entries zeroed so they add nothing
+    if (t.j0 > 0 || t.j1 < Wout) {
+      for (int64_t i = t.i0; i < t.i1; ++i) {
+        for (int64_t j = 0; j < t.j0; ++j) src[i * Wout + j] = 0;
+        for (int64_t j = t.j1; j < Wout; ++j) src[i * Wout + j] = 0;
+      }
+    }
+    const int64_t first = t.i0 * Wout + t.j0, n = (t.i1 - 1) * Wout + t.j1 - first;
+    VecMap(plane + first + t.dh * Ws + t.dw, n) += ConstVecMap(src + first, n);
+    return;
+  }
+  for (int64_t i = t.i0; i < t.i1; ++i) {
+    Scalar* __restrict dst = plane + (i + t.dh) * Ws + t.dw;
+    const Scalar* r = src + i * Wout;
+    for (int64_t j = t.j0; j < t.j1; ++j) dst[j] += r[j];
+  }
+}
+
+// Phase planes ph (Cin, s, s, Hs, Ws) of x (Cin, H, W), and back (= or +=).
+int64_t phase_rows(const Conv2dDims& d) { return (d.H + d.stride - 1) / d.stride; }
+int64_t phase_cols(const Conv2dDims& d) { return (d.W + d.stride - 1) / d.stride; }
+
+template <int S>  // S: the stride if 2 (unrolled strided loops), else 0
+void split_phases(const Scalar* x, Scalar* ph, const Conv2dDims& d, int64_t channels) {
+  const int64_t s = S > 0 ? S : d.stride, Hs = phase_rows(d), Ws = phase_cols(d);
+  for (int64_t c = 0; c < channels; ++c) {
+    for (int64_t a = 0; a < s; ++a) {
+      for (int64_t i = 0; i < Hs; ++i) {
+        const int64_t r = s * i + a;
+        for (int64_t b = 0; b < s; ++b) {
+          Scalar* __restrict dst = ph + (((c * s + a) * s + b) * Hs + i) * Ws;
+          const int64_t n = r < d.H ? (d.W - b + s - 1) / s : 0;  // columns s*j + b < W
+          if (n > 0) {
+            const Scalar* __restrict src = x + (c * d.H + r) * d.W + b;
+            for (int64_t j = 0; j < n; ++j) dst[j] = src[s * j];
+          }
+          zero(dst + n, Ws - n);
+        }
+      }
+    }
+  }
+}
+
+template <int S>
+void merge_phases(const Scalar* ph, Scalar* dx, const Conv2dDims& d, int64_t channels,
+                  bool accumulate) {
+  const int64_t s = S > 0 ? S : d.stride, Hs = phase_rows(d), Ws = phase_cols(d);
+  for (int64_t c = 0; c < channels; ++c) {
+    for (int64_t r = 0; r < d.H; ++r) {
+      const int64_t a = r % s, i = r / s;
+      for (int64_t b = 0; b < s; ++b) {
+        const Scalar* __restrict src = ph + (((c * s + a) * s + b) * Hs + i) * Ws;
+        Scalar* __restrict dst = dx + (c * d.H + r) * d.W + b;
+        const int64_t n = (d.W - b + s - 1) / s;
+        if (accumulate) {
+          for (int64_t j = 0; j < n; ++j) dst[s * j] += src[j];
+        } else {
+          for (int64_t j = 0; j < n; ++j) dst[s * j] = src[j];
+        }
+      }
+    }
+  }
+}
+
+// Offsets into a channel plane (H, W) of every output pixel for every (kh, kw), -1 in the
+// padding: table (KH*KW, P), shared by all channels. Used when the output is so narrow that
+// per-window overhead would dominate (measured crossover: 4 to 8 columns).
+bool use_offset_table(const Conv2dDims& d) { return d.Wout <= 4; }
+
+const int32_t* offset_table(const Conv2dDims& d) {
+  thread_local std::vector<int32_t> table;
+  thread_local int64_t key[6] = {-1, -1, -1, -1, -1, -1};  // the geometry `table` is for
+  const int64_t now[6] = {d.H, d.W, d.KH, d.KW, d.stride, d.pad};
+  if (std::equal(now, now + 6, key)) return table.data();
+  std::copy(now, now + 6, key);
+  table.resize(static_cast<size_t>(d.KH * d.KW * d.out_pixels()));
+  int32_t* t = table.data();
+  for (int64_t kh = 0; kh < d.KH; ++kh)
+    for (int64_t kw = 0; kw < d.KW; ++kw)
+      for (int64_t oh = 0; oh < d.Hout; ++oh)
+        for (int64_t ow = 0; ow < d.Wout; ++ow) {
+          const int64_t ih = oh * d.stride - d.pad + kh, iw = ow * d.stride - d.pad + kw;
+          const bool inside = ih >= 0 && ih < d.H && iw >= 0 && iw < d.W;
+          *t++ = inside ? static_cast<int32_t>(ih * d.W + iw) : -1;
+        }
+  return table.data();
+}
+
+// im2col of `channels` channels of one sample: x (channels, H, W) -> col (channels*KH*KW
+// rows, row stride ld).
+void im2col(const Scalar* x, Scalar* col, int64_t ld, const Conv2dDims& d, int64_t channels) {
+  const int64_t KK = d.KH * d.KW, P = d.out_pixels();
+  if (use_offset_table(d)) {
+    const int32_t* table = offset_table(d);
+    for (int64_t c = 0; c < channels; ++c) {
+      const Scalar* xc = x + c * d.H * d.W;
+      for (int64_t k = 0; k < KK; ++k) {
+        Scalar* __restrict dst = col + (c * KK + k) * ld;
+        const int32_t* t = table + k * P;
+        for (int64_t i = 0; i < P; ++i) dst[i] = t[i] >= 0 ? xc[t[i]] : Scalar(0);
+      }
+    }
+    return;
+  }
+  const int64_t s = d.stride, Hs = phase_rows(d), Ws = phase_cols(d), plane = Hs * Ws;
+  const Scalar* planes = x;  // (channels, s, s, Hs, Ws)
+  if (s > 1) {
+    Scalar* ph = workspace(kPhase, channels * s * s * plane);
+    if (s == 2) split_phases<2>(x, ph, d, channels);
+    else split_phases<0>(x, ph, d, channels);
+    planes = ph;
+  }
+  const Tap* taps = make_taps(d, Hs, Ws);
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t k = 0; k < KK; ++k)
+      copy_window(col + (c * KK + k) * ld, planes + (c * s * s + taps[k].plane) * plane, taps[k],
+                  d.Hout, d.Wout, Ws);
+}
+
+// The adjoint of im2col: dx (channels, H, W) (+)= the scatter-add of col. col is scratch and
+// may be modified.
+void col2im(Scalar* col, int64_t ld, Scalar* dx, const Conv2dDims& d, int64_t channels,
+            bool accumulate) {
+  const int64_t KK = d.KH * d.KW, P = d.out_pixels();
+  if (use_offset_table(d)) {
+    if (!accumulate) zero(dx, channels * d.H * d.W);
+    const int32_t* table = offset_table(d);
+    for (int64_t c = 0; c < channels; ++c) {
+      Scalar* dxc = dx + c * d.H * d.W;
+      for (int64_t k = 0; k < KK; ++k) {
+        const Scalar* src = col + (c * KK + k) * ld;
+        const int32_t* t = table + k * P;
+        for (int64_t i = 0; i < P; ++i)
+          if (t[i] >= 0) dxc[t[i]] += src[i];
+      }
+    }
+    return;
+  }
+  const int64_t s = d.stride, Hs = phase_rows(d), Ws = phase_cols(d), plane = Hs * Ws;
+  Scalar* planes = dx;
+  if (s > 1) {
+    planes = workspace(kPhase, channels * s * s * plane);
+    zero(planes, channels * s * s * plane);
+  } else if (!accumulate) {
+    zero(dx, channels * d.H * d.W);
+  }
+  const Tap* taps = make_taps(d, Hs, Ws);
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t k = 0; k < KK; ++k)
+      add_window(planes + (c * s * s + taps[k].plane) * plane, col + (c * KK + k) * ld, taps[k],
+                 d.Wout, Ws);
+  if (s == 2) merge_phases<2>(planes, dx, d, channels, accumulate);
+  else if (s > 2) merge_phases<0>(planes, dx, d, channels, accumulate);
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
+
+// ---- GEMM ----
+// Eigen's GEMM driver called directly with packing buffers that persist per thread: through
+// the expression API every product mallocs and frees its packing blocks, and glibc then
+// returns the memory to the kernel and faults it back in on the next call (measured: up to
+// 25% of a conv's time). Calling the driver also makes assign-vs-accumulate explicit.
+
+// One GEMM operand: row-major data with row stride ld, used transposed if t.
+struct Operand {
+  const Scalar* p;
+  int64_t ld;
+  bool t;
+};
+
+namespace ei = Eigen::internal;
+
+// Eigen's blocking (cache block sizes kc, mc, nc) with buffers from this thread's workspace.
+class Blocking : public ei::level3_blocking<Scalar, Scalar> {
+ public:
+  Blocking(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth) {
+    // As Eigen's gemm_blocking_space for a row-major result, which runs transposed.
+    this->m_mc = cols, this->m_nc = rows, this->m_kc = depth;
+    ei::computeProductBlockingSizes<Scalar, Scalar>(this->m_kc, this->m_mc, this->m_nc,
+                                                    Eigen::Index(1));
+    this->m_blockA = workspace(kPackA, this->m_mc * this->m_kc);
+    this->m_blockB = workspace(kPackB, this->m_kc * this->m_nc);
+  }
+};
+
+template <int LhsOrder, int RhsOrder>
+void gemm_driver(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N,
+                 int64_t K) {
+  Blocking blocking(M, N, K);
+#if EIGEN_VERSION_AT_LEAST(3, 4, 0)
+  ei::general_matrix_matrix_product<Eigen::Index, Scalar, LhsOrder, false, Scalar, RhsOrder,
+                                    false, Eigen::RowMajor, 1>::run(M, N, K, a.p, a.ld, b.p, b.ld,
+                                                                    c, 1, ldc, Scalar(1),
+                                                                    blocking, nullptr);
+#else
+  ei::general_matrix_matrix_product<Eigen::Index, Scalar, LhsOrder, false, Scalar, RhsOrder,
+                                    false, Eigen::RowMajor>::run(M, N, K, a.p, a.ld, b.p, b.ld, c,
+                                                                 ldc, Scalar(1), blocking,
+                                                                 nullptr);
+#endif
+}
+
+// c (M, N; row stride ldc) (=|+=) op(a) (M, K) * op(b) (K, N), on the calling thread.
+void gemm(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N, int64_t K,
+          bool add) {
+  if (M == 0 || N == 0) return;
+  if (!add)
+    for (int64_t i = 0; i < M; ++i) zero(c + i * ldc, N);
+  if (K == 0) return;
+  constexpr int R = Eigen::RowMajor, C = Eigen::ColMajor;  // a stored (K, M) is (M, K) col-major
+  if (!a.t && !b.t) gemm_driver<R, R>(c, ldc, a, b, M, N, K);
+  else if (!a.t && b.t) gemm_driver<R, C>(c, ldc, a, b, M, N, K);
+  else if (a.t && !b.t) gemm_driver<C, R>(c, ldc, a, b, M, N, K);
+  else gemm_driver<C, C>(c, ldc, a, b, M, N, K);
+}
+
+// The same, split over the OpenMP threads along the longer of M and N when that pays; on the
+// calling thread alone inside any parallel region (active or not), so callers may nest.
+void gemm_threaded(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N,
+                   int64_t K, bool add) {
+  const double work = double(M) * double(N) * double(K);
+  const int64_t along = std::max(M, N);
+  int T = omp_get_level() > 0 ? 1 : omp_get_max_threads();
+  T = static_cast<int>(std::min<int64_t>({T, along / 32, static_cast<int64_t>(work / 5e5)}));
+  if (T <= 1) {
+    gemm(c, ldc, a, b, M, N, K, add);
+    return;
+  }
+  const bool split_n = N >= M;
+#pragma omp parallel for schedule(static) num_threads(T)
+  for (int t = 0; t < T; ++t) {
+    const int64_t lo = along * t / T / 8 * 8, hi = t + 1 == T ? along : along * (t + 1) / T / 8 * 8;
+    if (split_n) {  // columns [lo, hi) of c and op(b)
+      const Operand bt{b.t ? b.p + lo * b.ld : b.p + lo, b.ld, b.t};
+      gemm(c + lo, ldc, a, bt, M, hi - lo, K, add);
+    } else {  // rows [lo, hi) of c and op(a)
+      const Operand at{a.t ? a.p + lo : a.p + lo * a.ld, a.ld, a.t};
+      gemm(c + lo * ldc, ldc, at, b, hi - lo, N, K, add);
+    }
+  }
+}
+
+// ---- conv chunks ----
+
+// m (rows, B*P) <- t (B, rows, P): B samples' planes side by side.
+void gather(Scalar* m, const Scalar* t, int64_t B, int64_t rows, int64_t P) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t b = 0; b < B; ++b) copy(m + r * B * P + b * P, t + (b * rows + r) * P, P);
+}
+
+// Tuning, measured on the 2-core Zen 3 (conv_bench and single-layer runs at 4x4 to 32x32):
+//  - kTargetCols: GEMM columns per chunk. Narrower GEMMs lose efficiency; wider ones only add
+//    gather/scatter copies and cache pressure (256 and 512 best, 2048 5-10% slower).
+//  - kColBlock: elements of one im2col block. Input channels go in blocks whose columns stay
+//    in L2 (512 KiB per core) between im2col and GEMM; the GEMM streams its result once per
+//    depth block anyway, so splitting the depth costs little (64K-128K best).
+//  - kMinDepth: but no block shallower than this many rows (GEMM efficiency drops below it).
+constexpr int64_t kTargetCols = 256;
+constexpr int64_t kColBlock = 64 * 1024;
+constexpr int64_t kMinDepth = 256;
+
+// Input channels per im2col block for GEMMs `ld` columns wide: at most kColBlock elements,
+// unless that would make the GEMM shallower than kMinDepth rows.
+int64_t channel_block(const Conv2dDims& d, int64_t ld) {
+  const int64_t KK = d.KH * d.KW;
+  const int64_t cb = std::max(kColBlock / (KK * ld), (kMinDepth + KK - 1) / KK);
+  return std::clamp<int64_t>(cb, 1, d.Cin);
+}
+
+// im2col of channels [c0, c1) of B samples x (B, Cin, H, W) into col (rows, B*P).
+void chunk_im2col(Scalar* col, const Scalar* x, const Conv2dDims& d, int64_t B, int64_t c0,
+                  int64_t c1) {
+  const int64_t P = d.out_pixels(), ld = B * P, xs = d.Cin * d.H * d.W;
+  for (int64_t i = 0; i < B; ++i) {
+    const Scalar* xi = x + i * xs + c0 * d.H * d.W;
+    if (is_pointwise(d)) {
+      for (int64_t c = 0; c < c1 - c0; ++c) copy(col + c * ld + i * P, xi + c * P, P);
+    } else {
+      im2col(xi, col + i * P, ld, d, c1 - c0);
+    }
+  }
+}
+
+// y (B, Cout, P) of the chunk's B samples (=|+=) conv(x) + b.
+void forward_chunk(Scalar* y, const Scalar* x, const Scalar* w, const Scalar* b,
+                   const Conv2dDims& d, int64_t B, bool accumulate) {
+  const int64_t K = d.col_rows(), KK = d.KH * d.KW, P = d.out_pixels(), ld = B * P;
+  // One sample is computed in place, after the bias; several go through out (Cout, B*P).
+  Scalar* out = B == 1 ? y : workspace(kMat, d.Cout * ld);
+  bool add = B == 1 && accumulate;
+  if (B == 1 && b != nullptr) {
+    for (int64_t c = 0; c < d.Cout; ++c) {
+      Scalar* r = out + c * P;
+      for (int64_t j = 0; j < P; ++j) r[j] = (accumulate ? r[j] : Scalar(0)) + b[c];
+    }
+    add = true;
+  }
+  if (is_pointwise(d) && B == 1) {
+    gemm_threaded(out, ld, {w, K, false}, {x, P, false}, d.Cout, P, K, add);
+  } else {
+    const int64_t cb = channel_block(d, ld);
+    for (int64_t c0 = 0; c0 < d.Cin; c0 += cb) {
+      const int64_t c1 = std::min(c0 + cb, d.Cin), rows = (c1 - c0) * KK;
+      Scalar* col = workspace(kCol, rows * ld);  // (rows, B*P)
+      chunk_im2col(col, x, d, B, c0, c1);
+      gemm_threaded(out, ld, {w + c0 * KK, K, false}, {col, ld, false}, d.Cout, ld, rows,
+                    add || c0 > 0);
+    }
+  }
+  if (B == 1) return;
+  for (int64_t i = 0; i < B; ++i) {
+    for (int64_t c = 0; c < d.Cout; ++c) {
+      Scalar* dst = y + (i * d.Cout + c) * P;
+      const Scalar* src = out + c * ld + i * P;
+      const Scalar bc = b != nullptr ? b[c] : Scalar(0);
+      if (accumulate) {
+        for (int64_t j = 0; j < P; ++j) dst[j] += src[j] + bc;
+      } else {
+        for (int64_t j = 0; j < P; ++j) dst[j] = src[j] + bc;
+      }
+    }
+  }
+}
+
+// The chunk's dy (B, Cout, P) as one (Cout, B*P) matrix: dy itself for one sample.
+const Scalar* chunk_dy(const Scalar* dy, const Conv2dDims& d, int64_t B) {
+  if (B == 1) return dy;
+  const int64_t P = d.out_pixels();
+  Scalar* t = workspace(kMat, d.Cout * B * P);
+  gather(t, dy, B, d.Cout, P);
+  return t;
+}
+
+// dx (B, Cin, H, W) of the chunk (=|+=) col2im(W^T dy).
+void backward_input_chunk(Scalar* dx, const Scalar* dy, const Scalar* w, const Conv2dDims& d,
+                          int64_t B, bool accumulate) {
+  const int64_t K = d.col_rows(), KK = d.KH * d.KW, P = d.out_pixels(), ld = B * P;
+  const Scalar* dym = chunk_dy(dy, d, B);  // (Cout, B*P)
+  if (is_pointwise(d) && B == 1) {
+    gemm_threaded(dx, P, {w, K, true}, {dym, ld, false}, K, P, d.Cout, accumulate);
+    return;
+  }
+  const int64_t cb = channel_block(d, ld), xs = d.Cin * d.H * d.W;
+  for (int64_t c0 = 0; c0 < d.Cin; c0 += cb) {
+    const int64_t c1 = std::min(c0 + cb, d.Cin), rows = (c1 - c0) * KK;
+    Scalar* dcol = workspace(kCol, rows * ld);  // (rows, B*P)
+    gemm_threaded(dcol, ld, {w + c0 * KK, K, true}, {dym, ld, false}, rows, ld, d.Cout, false);
+    for (int64_t i = 0; i < B; ++i)
+      col2im(dcol + i * P, ld, dx + i * xs + c0 * d.H * d.W, d, c1 - c0, accumulate);
+  }
+}
+
+// part (Cout, K) (=|+=) dy * im2col(x)^T summed over the chunk's samples.
+void backward_weight_chunk(Scalar* part, const Scalar* dy, const Scalar* x, const Conv2dDims& d,
+                           int64_t B, bool accumulate) {
+  const int64_t K = d.col_rows(), KK = d.KH * d.KW, P = d.out_pixels(), ld = B * P;
+  const Scalar* dym = chunk_dy(dy, d, B);  // (Cout, B*P)
+  if (is_pointwise(d) && B == 1) {
+    gemm_threaded(part, K, {dym, ld, false}, {x, P, true}, d.Cout, K, P, accumulate);
+    return;
+  }
+  const int64_t cb = channel_block(d, ld);
+  for (int64_t c0 = 0; c0 < d.Cin; c0 += cb) {
+    const int64_t c1 = std::min(c0 + cb, d.Cin), rows = (c1 - c0) * KK;
+    Scalar* col = workspace(kCol, rows * ld);  // (rows, B*P)
+    chunk_im2col(col, x, d, B, c0, c1);
+    gemm_threaded(part + c0 * KK, K, {dym, ld, false}, {col, ld, true}, d.Cout, rows, ld,
+                  accumulate);
+  }
+}
+
+// ---- batch split ----
+// Chunks of B samples (the last may be shorter), run by `threads` OpenMP threads with
+// single-threaded GEMMs; threads == 1 runs chunks in order with GEMMs split over the threads.
+struct Plan {
+  int64_t B = 1, chunks = 1;
+  int threads = 1;
+};
+
+Plan make_plan(const Conv2dDims& d) {
+  const int64_t P = d.out_pixels();
+  const double macs = double(d.N) * double(d.Cout) * double(P) * double(d.col_rows());
+  // Below ~1M multiply-adds a parallel region costs more than it saves.
+  const int T = omp_get_level() > 0 || macs < 1e6 ? 1 : std::max(1, omp_get_max_threads());
+  int64_t B = std::max<int64_t>(1, (kTargetCols + P - 1) / P);
+  B = std::min(B, (d.N + T - 1) / T);  // leave work for every thread when the batch allows
+  const int64_t rounds = (d.N + T * B - 1) / (T * B);  // then balance the chunks over threads
+  B = (d.N + T * rounds - 1) / (T * rounds);
+  Plan plan;
+  plan.B = B;
+  plan.chunks = (d.N + B - 1) / B;
+  plan.threads = plan.chunks >= T ? T : 1;
+  return plan;
+}
+
+// f(n0, B) for every chunk. No parallel region at all for one thread: GEMMs inside even an
+// inactive region would start a nested team (fresh threads, fresh workspaces) on every call.
+template <typename F>
+void for_each_chunk(const Plan& plan, int64_t N, F&& f) {
+  if (plan.threads == 1) {
+    for (int64_t i = 0; i < plan.chunks; ++i) f(i * plan.B, std::min(plan.B, N - i * plan.B));
+    return;
+  }
+#pragma omp parallel for schedule(static) num_threads(plan.threads)
+  for (int64_t i = 0; i < plan.chunks; ++i) f(i * plan.B, std::min(plan.B, N - i * plan.B));
+}
+
+}  // namespace
+
+void matmul(Scalar* y, const Scalar* a, const Scalar* b, int64_t M, int64_t K, int64_t N,
+            bool trans_a, bool trans_b, bool accumulate) {
+  gemm_threaded(y, N, {a, trans_a ? M : K, trans_a}, {b, trans_b ? K : N, trans_b}, M, N, K,
+                accumulate);
+}
+
+void conv2d_forward(Scalar* y, const Scalar* x, const Scalar* w, const Scalar* b,
+                    const Conv2dDims& d, bool accumulate) {
+  const int64_t xs = d.Cin * d.H * d.W, ys = d.Cout * d.out_pixels();
+  for_each_chunk(make_plan(d), d.N, [&](int64_t n0, int64_t B) {
+    forward_chunk(y + n0 * ys, x + n0 * xs, w, b, d, B, accumulate);
+  });
+}
+
+void conv2d_backward_input(Scalar* dx, const Scalar* dy, const Scalar* w, const Conv2dDims& d,
+                           bool accumulate) {
+  const int64_t xs = d.Cin * d.H * d.W, ys = d.Cout * d.out_pixels();
+  for_each_chunk(make_plan(d), d.N, [&](int64_t n0, int64_t B) {
+    backward_input_chunk(dx + n0 * xs, dy + n0 * ys, w, d, B, accumulate);
+  });
+}
+
+void conv2d_backward_weight(Scalar* dw, const Scalar* dy, const Scalar* x, const Conv2dDims& d,
+                            bool accumulate) {
+  const Plan plan = make_plan(d);
+  const int64_t xs = d.Cin * d.H * d.W, ys = d.Cout * d.out_pixels(), wn = d.Cout * d.col_rows();
+  auto chunk = [&](Scalar* part, int64_t i, bool add) {
+    const int64_t n0 = i * plan.B;
+    backward_weight_chunk(part, dy + n0 * ys, x + n0 * xs, d, std::min(plan.B, d.N - n0), add);
+  };
+  if (plan.threads == 1) {
+    for (int64_t i = 0; i < plan.chunks; ++i) chunk(dw, i, accumulate || i > 0);
+    return;
+  }
+  // Each thread sums its chunks into its own partial; the partials are then added in thread
+  // order, so the result does not depend on scheduling.
+  Scalar* parts = workspace(kPart, plan.threads * wn);  // (threads, Cout, K)
+  int used = plan.threads;
+#pragma omp parallel num_threads(plan.threads)
+  {
+    const int t = omp_get_thread_num(), T = omp_get_num_threads();
+    if (t == 0) used = T;
+    const int64_t first = plan.chunks * t / T, last = plan.chunks * (t + 1) / T;
+    Scalar* part = parts + t * wn;
+    if (first == last) zero(part, wn);
+    for (int64_t i = first; i < last; ++i) chunk(part, i, i > first);
+#pragma omp barrier
+#pragma omp for schedule(static)
+    for (int64_t j = 0; j < wn; ++j) {
+      Scalar s = parts[j];
+      for (int u = 1; u < used; ++u) s += parts[u * wn + j];
+      dw[j] = accumulate ? dw[j] + s : s;
+    }
+  }
+}
+
+void conv2d_backward_bias(Scalar* db, const Scalar* dy, const Conv2dDims& d, bool accumulate) {
+  const int64_t P = d.out_pixels();
+  const bool par = omp_get_level() == 0 && d.N * d.Cout * P >= (int64_t(1) << 16);
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t c = 0; c < d.Cout; ++c) {
+    Scalar s = 0;
+    for (int64_t n = 0; n < d.N; ++n) s += ConstVecMap(dy + (n * d.Cout + c) * P, P).sum();
+    db[c] = accumulate ? db[c] + s : s;
+  }
+}
+
+}  // namespace sngan::kernels

@@ -1,0 +1,276 @@
+// Fast GEMM kernels (gemm_ops.cpp) == reference loops (gemm_ops_ref.cpp) over a table of
+// shapes, both accumulate modes, 1 and 2 OpenMP threads; plus an independent check of the
+// reference kernels (the adjoint identity) and of make_conv2d_dims.
+//
+// Tolerance: every output is a sum of `terms` products. Any summation order gives a result
+// within gamma_terms * sum|products| of the exact sum (Higham, Accuracy and Stability of
+// Numerical Algorithms, section 3.1; gamma_n ~ n * eps / 2). So fast and reference, which sum
+// in different orders, differ by at most terms * eps * mag, where mag is the same kernel run
+// on |inputs| (plus |sentinel| when accumulating). We allow (terms + 4) * eps * mag: a strict
+// bound that never flakes, yet far below the size of one product (~ mag / terms), which is
+// what a wrong or missing term would cost.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "core/tensor/kernels/gemm_ops.h"
+#include "core/tensor/rng.h"
+
+namespace sngan::kernels {
+namespace {
+
+using Vec = std::vector<Scalar>;
+
+Vec randn(Rng& rng, int64_t n) {
+  Tensor t = Tensor::empty(Shape{n});
+  rng.fill_normal(t);
+  return t.to_vector();
+}
+
+Vec abs_of(const Vec& v) {
+  Vec a(v.size());
+  std::transform(v.begin(), v.end(), a.begin(), [](Scalar s) { return std::abs(s); });
+  return a;
+}
+
+// Runs `fast` and `reference` on copies of `sentinel` and checks they agree elementwise within
+// the bound described above; `magnitude` is the reference kernel on |inputs| (assigning).
+// With accumulate, also checks the reference really added to the sentinel.
+template <typename Fast, typename Ref>
+void expect_match(const std::string& what, const Vec& sentinel, bool accumulate, int64_t terms,
+                  Fast fast, Ref reference, const Vec& magnitude) {
+  Vec got = sentinel, want = sentinel, assigned = sentinel;
+  fast(got.data(), accumulate);
+  reference(want.data(), accumulate);
+  reference(assigned.data(), false);
+  const double eps = std::numeric_limits<Scalar>::epsilon();
+  int bad = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double mag = magnitude[i] + (accumulate ? std::abs(sentinel[i]) : 0.0);
+    const double tol = (terms + 4) * eps * mag + std::numeric_limits<Scalar>::min();
+    if (std::abs(double(got[i]) - want[i]) > tol && bad++ < 5)
+      ADD_FAILURE() << what << " accumulate=" << accumulate << " at " << i << ": fast "
+                    << got[i] << ", reference " << want[i] << ", tolerance " << tol;
+    const double expect = accumulate ? double(sentinel[i]) + assigned[i] : assigned[i];
+    if (std::abs(expect - want[i]) > tol && bad++ < 5)
+      ADD_FAILURE() << what << " reference accumulate=" << accumulate << " at " << i << ": "
+                    << want[i] << " vs " << expect;
+  }
+  EXPECT_EQ(bad, 0) << what;
+}
+
+struct ConvCase {
+  int64_t N, Cin, H, W, Cout, KH, KW, stride, pad;
+};
+
+std::string name(const ConvCase& c) {
+  return "N" + std::to_string(c.N) + " Cin" + std::to_string(c.Cin) + " " + std::to_string(c.H) +
+         "x" + std::to_string(c.W) + " Cout" + std::to_string(c.Cout) + " k" +
+         std::to_string(c.KH) + "x" + std::to_string(c.KW) + " s" + std::to_string(c.stride) +
+         " p" + std::to_string(c.pad) + " threads" + std::to_string(omp_get_max_threads());
+}
+
+const ConvCase kConvCases[] = {
+    // N, Cin, H, W, Cout, KH, KW, stride, pad
+    {1, 1, 5, 5, 1, 1, 1, 1, 0},     // 1x1, everything 1: the pointwise path
+    {3, 4, 7, 5, 6, 1, 1, 1, 0},     // pointwise, batch > 1, H != W
+    {6, 5, 3, 3, 4, 1, 1, 1, 0},     // pointwise, tiny maps: several samples per GEMM
+    {3, 6, 8, 8, 5, 1, 1, 2, 0},     // 1x1 stride 2 (needs im2col)
+    {2, 4, 5, 5, 3, 1, 1, 1, 1},     // 1x1 pad 1
+    {1, 1, 5, 5, 1, 3, 3, 1, 1},     // 3x3, single channel
+    {2, 3, 5, 5, 4, 3, 3, 1, 1},     // 3x3 "same"
+    {1, 3, 7, 7, 2, 3, 3, 1, 0},     // 3x3 valid
+    {4, 2, 7, 7, 3, 3, 3, 2, 1},     // 3x3 stride 2, odd size
+    {2, 1, 9, 9, 1, 3, 3, 2, 0},     // stride 2 pad 0
+    {1, 2, 3, 3, 2, 3, 3, 1, 1},     // kernel as large as the input
+    {3, 5, 5, 7, 2, 4, 4, 2, 1},     // 4x4 stride 2 (down-sampling), odd sizes
+    {2, 2, 6, 6, 3, 4, 4, 2, 1},     // 4x4 stride 2, even size
+    {5, 3, 4, 4, 8, 4, 4, 1, 0},     // 4x4 stride 1 valid
+    {2, 4, 5, 7, 3, 3, 1, 1, 1},     // non-square kernel
+    {2, 3, 7, 5, 2, 1, 3, 2, 0},     // non-square kernel, stride 2
+    {2, 3, 8, 7, 2, 3, 3, 3, 1},     // stride 3
+    {3, 2, 10, 9, 3, 2, 2, 3, 0},    // stride 3, even kernel, pad 0
+    {2, 3, 16, 17, 2, 3, 3, 3, 1},   // stride 3, outputs wide enough for window copies
+    {1, 2, 20, 14, 3, 5, 5, 3, 2},   // stride 3, 5x5 pad 2
+    {2, 2, 5, 6, 2, 3, 3, 1, 2},     // pad 2: rows entirely in the padding
+    {7, 3, 4, 4, 5, 3, 3, 1, 1},     // small maps, odd batch: several samples per GEMM
+    {4, 16, 12, 12, 24, 3, 3, 1, 1}, // blocked GEMM sizes
+    {2, 3, 32, 32, 4, 3, 3, 1, 1},   // large maps: one sample per GEMM
+    {2, 8, 32, 32, 4, 1, 1, 1, 0},   // large pointwise: GEMM straight on the input
+    // Many input channels: im2col/GEMM in several channel blocks (at 64K-element blocks).
+    {2, 64, 16, 16, 8, 3, 3, 1, 1},
+    {2, 80, 12, 12, 4, 4, 4, 2, 1},
+    {4, 300, 8, 8, 3, 1, 1, 1, 0},
+    // Enough work for threads: one sample (GEMMs split over threads), several (chunks).
+    {1, 32, 16, 16, 32, 3, 3, 1, 1},
+    {6, 24, 4, 4, 40, 3, 3, 1, 1},
+};
+
+class ThreadCount {
+ public:
+  explicit ThreadCount(int n) : saved_(omp_get_max_threads()) { omp_set_num_threads(n); }
+  ~ThreadCount() { omp_set_num_threads(saved_); }
+
+ private:
+  int saved_;
+};
+
+TEST(GemmKernels, ConvFastMatchesReference) {
+  Rng rng(1234);
+  for (int threads : {1, 2}) {
+    ThreadCount guard(threads);
+    for (const ConvCase& c : kConvCases) {
+      const Conv2dDims d =
+          make_conv2d_dims(c.N, c.Cin, c.H, c.W, c.Cout, c.KH, c.KW, c.stride, c.pad);
+      const int64_t xn = d.N * d.Cin * d.H * d.W, wn = d.Cout * d.col_rows();
+      const int64_t yn = d.N * d.Cout * d.out_pixels();
+      const Vec x = randn(rng, xn), w = randn(rng, wn), b = randn(rng, d.Cout);
+      const Vec dy = randn(rng, yn);
+      const Vec ax = abs_of(x), aw = abs_of(w), ab = abs_of(b), ady = abs_of(dy);
+      const std::string what = name(c);
+      for (bool acc : {false, true}) {
+        Vec mag(static_cast<size_t>(yn));
+        ref::conv2d_forward(mag.data(), ax.data(), aw.data(), ab.data(), d, false);
+        expect_match(
+            "forward " + what, randn(rng, yn), acc, d.col_rows() + 1,
+            [&](Scalar* y, bool a) { conv2d_forward(y, x.data(), w.data(), b.data(), d, a); },
+            [&](Scalar* y, bool a) { ref::conv2d_forward(y, x.data(), w.data(), b.data(), d, a); },
+            mag);
+        ref::conv2d_forward(mag.data(), ax.data(), aw.data(), nullptr, d, false);
+        expect_match(
+            "forward no bias " + what, randn(rng, yn), acc, d.col_rows(),
+            [&](Scalar* y, bool a) { conv2d_forward(y, x.data(), w.data(), nullptr, d, a); },
+            [&](Scalar* y, bool a) { ref::conv2d_forward(y, x.data(), w.data(), nullptr, d, a); },
+            mag);
+
+        mag.assign(static_cast<size_t>(xn), 0);
+        ref::conv2d_backward_input(mag.data(), ady.data(), aw.data(), d, false);
+        expect_match(
+            "backward_input " + what, randn(rng, xn), acc, d.Cout * d.KH * d.KW,
+            [&](Scalar* dx, bool a) { conv2d_backward_input(dx, dy.data(), w.data(), d, a); },
+            [&](Scalar* dx, bool a) { ref::conv2d_backward_input(dx, dy.data(), w.data(), d, a); },
+            mag);
+
+        mag.assign(static_cast<size_t>(wn), 0);
+        ref::conv2d_backward_weight(mag.data(), ady.data(), ax.data(), d, false);
+        expect_match(
+            "backward_weight " + what, randn(rng, wn), acc, d.N * d.out_pixels(),
+            [&](Scalar* dw, bool a) { conv2d_backward_weight(dw, dy.data(), x.data(), d, a); },
+            [&](Scalar* dw, bool a) {
+              ref::conv2d_backward_weight(dw, dy.data(), x.data(), d, a);
+            },
+            mag);
+
+        mag.assign(static_cast<size_t>(d.Cout), 0);
+        ref::conv2d_backward_bias(mag.data(), ady.data(), d, false);
+        expect_match(
+            "backward_bias " + what, randn(rng, d.Cout), acc, d.N * d.out_pixels(),
+            [&](Scalar* db, bool a) { conv2d_backward_bias(db, dy.data(), d, a); },
+            [&](Scalar* db, bool a) { ref::conv2d_backward_bias(db, dy.data(), d, a); }, mag);
+      }
+    }
+  }
+}
+
+TEST(GemmKernels, MatmulFastMatchesReference) {
+  struct Case {
+    int64_t M, K, N;
+  };
+  // Small ones, and large enough to split over threads along N (96x130) or M (150x90).
+  const Case cases[] = {{1, 1, 1},    {3, 5, 7},      {17, 33, 9},    {1, 40, 6},
+                        {64, 48, 80}, {70, 129, 33},  {4, 0, 3},      {96, 200, 130},
+                        {150, 100, 90}};
+  Rng rng(99);
+  for (int threads : {1, 2}) {
+    ThreadCount guard(threads);
+    for (const Case& c : cases) {
+      const Vec a = randn(rng, c.M * c.K), b = randn(rng, c.K * c.N);
+      const Vec aa = abs_of(a), ab = abs_of(b);
+      for (bool ta : {false, true}) {
+        for (bool tb : {false, true}) {
+          // The same buffers read as stored (M, K)/(K, M) and (K, N)/(N, K).
+          Vec mag(static_cast<size_t>(c.M * c.N));
+          ref::matmul(mag.data(), aa.data(), ab.data(), c.M, c.K, c.N, ta, tb, false);
+          const std::string what = "matmul M" + std::to_string(c.M) + " K" + std::to_string(c.K) +
+                                   " N" + std::to_string(c.N) + " trans_a=" + std::to_string(ta) +
+                                   " trans_b=" + std::to_string(tb) +
+                                   " threads=" + std::to_string(threads);
+          for (bool acc : {false, true}) {
+            expect_match(
+                what, randn(rng, c.M * c.N), acc, c.K,
+                [&](Scalar* y, bool s) {
+                  matmul(y, a.data(), b.data(), c.M, c.K, c.N, ta, tb, s);
+                },
+                [&](Scalar* y, bool s) {
+                  ref::matmul(y, a.data(), b.data(), c.M, c.K, c.N, ta, tb, s);
+                },
+                mag);
+          }
+        }
+      }
+    }
+  }
+}
+
+double dot(const Vec& a, const Vec& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += double(a[i]) * b[i];
+  return s;
+}
+
+// <conv(x, w), g> == <x, backward_input(g, w)> == <w, backward_weight(g, x)>: all three are
+// the same triple sum of w * x * g, so this checks the reference kernels against each other
+// without the fast ones. Dot products run in double; each reference output sums at most
+// `terms` products, hence the same kind of bound as above on sum |w x g|.
+TEST(GemmKernels, ReferenceKernelsAreAdjoint) {
+  Rng rng(7);
+  for (const ConvCase& c : kConvCases) {
+    const Conv2dDims d =
+        make_conv2d_dims(c.N, c.Cin, c.H, c.W, c.Cout, c.KH, c.KW, c.stride, c.pad);
+    const int64_t xn = d.N * d.Cin * d.H * d.W, wn = d.Cout * d.col_rows();
+    const int64_t yn = d.N * d.Cout * d.out_pixels();
+    const Vec x = randn(rng, xn), w = randn(rng, wn), g = randn(rng, yn);
+    Vec y(static_cast<size_t>(yn)), dx(static_cast<size_t>(xn)), dw(static_cast<size_t>(wn));
+    ref::conv2d_forward(y.data(), x.data(), w.data(), nullptr, d, false);
+    ref::conv2d_backward_input(dx.data(), g.data(), w.data(), d, false);
+    ref::conv2d_backward_weight(dw.data(), g.data(), x.data(), d, false);
+    Vec mag(static_cast<size_t>(yn));
+    ref::conv2d_forward(mag.data(), abs_of(x).data(), abs_of(w).data(), nullptr, d, false);
+    const double scale = dot(mag, abs_of(g));
+    const int64_t terms = std::max({d.col_rows(), d.Cout * d.KH * d.KW, d.N * d.out_pixels()});
+    const double tol = 2 * (terms + 4) * std::numeric_limits<Scalar>::epsilon() * scale;
+    const double fwd = dot(y, g);
+    EXPECT_NEAR(dot(x, dx), fwd, tol) << name(c);
+    EXPECT_NEAR(dot(w, dw), fwd, tol) << name(c);
+    EXPECT_GT(std::abs(fwd), 0.0) << name(c);
+  }
+}
+
+TEST(GemmKernels, Conv2dDims) {
+  const Conv2dDims d = make_conv2d_dims(2, 3, 7, 5, 4, 3, 3, 2, 1);
+  EXPECT_EQ(d.Hout, 4);  // (7 + 2 - 3) / 2 + 1
+  EXPECT_EQ(d.Wout, 3);  // (5 + 2 - 3) / 2 + 1
+  EXPECT_EQ(d.col_rows(), 27);
+  EXPECT_EQ(make_conv2d_dims(1, 1, 4, 4, 1, 4, 4, 1, 0).Hout, 1);  // kernel == input: 1x1
+  // Empty outputs: the kernel does not fit the padded input. (H + 2*pad - K) is -1 in the
+  // second case, which truncating division would round to an output of size 1.
+  EXPECT_THROW(make_conv2d_dims(1, 1, 2, 2, 1, 3, 3, 1, 0), Error);
+  EXPECT_THROW(make_conv2d_dims(1, 1, 1, 1, 1, 4, 4, 2, 1), Error);
+  EXPECT_THROW(make_conv2d_dims(1, 1, 8, 2, 1, 3, 3, 1, 0), Error);
+  EXPECT_THROW(make_conv2d_dims(0, 1, 5, 5, 1, 3, 3, 1, 0), Error);
+  EXPECT_THROW(make_conv2d_dims(1, 1, 5, 5, 1, 3, 3, 0, 0), Error);
+  EXPECT_THROW(make_conv2d_dims(1, 1, 5, 5, 1, 3, 3, 1, -1), Error);
+  try {
+    make_conv2d_dims(1, 1, 2, 2, 1, 3, 3, 1, 0);
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("expected"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace sngan::kernels
