@@ -49,6 +49,31 @@ bool parse_hex64(const std::string& s, uint64_t* out) {
   return true;
 }
 
+// The checksum's hash of the header (format "2"): metadata other than the checksum in key
+// order, then each tensor's name and shape in name order. `shapes` must be in name order.
+uint64_t header_hash(const std::map<std::string, std::string>& metadata,
+                     const std::vector<std::pair<std::string, Shape>>& shapes) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  const char nul = '\0';
+  for (const auto& [key, value] : metadata) {
+    if (key == kSafetensorsChecksumKey) continue;
+    h = safetensors_checksum(key.data(), key.size(), h);
+    h = safetensors_checksum(&nul, 1, h);
+    h = safetensors_checksum(value.data(), value.size(), h);
+    h = safetensors_checksum(&nul, 1, h);
+  }
+  for (const auto& [name, shape] : shapes) {
+    h = safetensors_checksum(name.data(), name.size(), h);
+    h = safetensors_checksum(&nul, 1, h);
+    for (int i = 0; i < shape.ndim(); ++i) {
+      const std::string dim = std::to_string(shape[i]) + ",";
+      h = safetensors_checksum(dim.data(), dim.size(), h);
+    }
+    h = safetensors_checksum(&nul, 1, h);
+  }
+  return h;
+}
+
 // A JSON value for an error message, cut short (a hostile header may be megabytes long).
 std::string brief(const json& j) {
   std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -222,9 +247,10 @@ TensorFile parse(const Source& src) {
          " bytes (", data_size - expected, " bytes of trailing garbage)");
 
   auto format = out.metadata.find(kSafetensorsFormatKey);
-  if (format != out.metadata.end() && format->second != kSafetensorsFormatVersion)
-    fail(src, "expected \"", kSafetensorsFormatKey, "\" \"", kSafetensorsFormatVersion,
-         "\" (the version this build reads), got \"", cut(format->second), "\"");
+  if (format != out.metadata.end() && format->second != "1" && format->second != kSafetensorsFormatVersion)
+    fail(src, "expected \"", kSafetensorsFormatKey, "\" \"1\" or \"", kSafetensorsFormatVersion,
+         "\" (the versions this build reads), got \"", cut(format->second), "\"");
+  const bool data_only_checksum = format != out.metadata.end() && format->second == "1";
   auto checksum = out.metadata.find(kSafetensorsChecksumKey);
   uint64_t stored = 0;
   if (checksum != out.metadata.end() && !parse_hex64(checksum->second, &stored))
@@ -232,6 +258,13 @@ TensorFile parse(const Source& src) {
 
   // Only now, with every size checked against the file, allocate and read the data.
   uint64_t hash = 0xcbf29ce484222325ull;
+  if (checksum != out.metadata.end() && !data_only_checksum) {
+    std::vector<std::pair<std::string, Shape>> shapes;
+    for (const Entry& e : entries) shapes.emplace_back(e.name, e.shape);
+    std::sort(shapes.begin(), shapes.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    hash = header_hash(out.metadata, shapes);
+  }
   for (const Entry& e : entries) {
     Tensor t = Tensor::empty(e.shape);
     const size_t nbytes = static_cast<size_t>(e.end - e.begin);
@@ -241,7 +274,8 @@ TensorFile parse(const Source& src) {
   }
   if (checksum != out.metadata.end() && hash != stored)
     fail(src, "damaged: checksum mismatch (expected ", kSafetensorsChecksumKey, " ", hex64(stored),
-         " from the header, got ", hex64(hash), " computed over the data section)");
+         " from the header, got ", hex64(hash), " computed over the ",
+         data_only_checksum ? "data section)" : "metadata, tensor names, shapes and data)");
   return out;
 }
 
@@ -298,19 +332,23 @@ void write_safetensors(const std::string& path, const TensorFile& file) {
   auto fail_write = [&path](const std::string& msg) {
     throw Error("cannot write safetensors file '" + path + "': " + msg);
   };
-  ordered_json header = ordered_json::object();
-  header["__metadata__"] = nullptr;  // keeps its place first; filled in once the hash is known
-  uint64_t offset = 0, hash = 0xcbf29ce484222325ull;
+  std::map<std::string, std::string> meta = file.metadata;  // sorted: same input, same bytes
+  meta[kSafetensorsFormatKey] = kSafetensorsFormatVersion;
+  std::vector<std::pair<std::string, Shape>> shapes;
   for (const auto& [name, t] : file.tensors) {
     if (name == "__metadata__") fail_write("expected tensor names other than \"__metadata__\", got that name");
     if (!t.defined()) fail_write("expected defined tensors, got an undefined tensor '" + name + "'");
+    shapes.emplace_back(name, t.shape());
+  }
+  ordered_json header = ordered_json::object();
+  header["__metadata__"] = nullptr;  // keeps its place first; filled in once the hash is known
+  uint64_t offset = 0, hash = header_hash(meta, shapes);
+  for (const auto& [name, t] : file.tensors) {
     const uint64_t nbytes = static_cast<uint64_t>(t.numel()) * sizeof(float);
     hash = safetensors_checksum(t.data(), static_cast<size_t>(nbytes), hash);
     header[name] = {{"dtype", "F32"}, {"shape", t.shape().to_vector()}, {"data_offsets", {offset, offset + nbytes}}};
     offset += nbytes;
   }
-  std::map<std::string, std::string> meta = file.metadata;  // sorted: same input, same bytes
-  meta[kSafetensorsFormatKey] = kSafetensorsFormatVersion;
   meta[kSafetensorsChecksumKey] = hex64(hash);
   header["__metadata__"] = meta;
 

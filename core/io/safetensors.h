@@ -13,11 +13,18 @@
 //                       and the last one ends at EOF.
 //
 // Written files carry two metadata entries of their own:
-//   "sngan_format"   = "1"
-//   "sngan_checksum" = 16 lowercase hex digits of the FNV-1a 64-bit hash of the data section
-//                      (offset basis 0xcbf29ce484222325, prime 0x100000001b3, one byte at a
-//                      time; safetensors_checksum() below).
-// A file without "sngan_checksum" (e.g. written by Python) is accepted as it is.
+//   "sngan_format"   = "2"
+//   "sngan_checksum" = 16 lowercase hex digits of the FNV-1a 64-bit hash (offset basis
+//                      0xcbf29ce484222325, prime 0x100000001b3, one byte at a time;
+//                      safetensors_checksum() below) of, in this order:
+//                      - every other metadata entry, in key order: key, NUL, value, NUL;
+//                      - every tensor, in name order: name, NUL, its dimension sizes in
+//                        decimal each followed by ',', NUL;
+//                      - the data section.
+//                      So a damaged name, shape, offset or metadata value (the iteration, an
+//                      RNG state) is caught as well as damaged data.
+// Format "1" files (an earlier sngan, whose checksum covers the data section only) are still
+// read. A file without "sngan_checksum" (e.g. written by Python) is accepted as it is.
 #pragma once
 
 #include <cstddef>
@@ -36,7 +43,7 @@ struct TensorFile {
 
 inline constexpr const char* kSafetensorsFormatKey = "sngan_format";
 inline constexpr const char* kSafetensorsChecksumKey = "sngan_checksum";
-inline constexpr const char* kSafetensorsFormatVersion = "1";
+inline constexpr const char* kSafetensorsFormatVersion = "2";
 // Largest header accepted by the reader (the reference implementation allows 100 MB; ours
 // hold a few KB, and a smaller cap bounds the memory a hostile header can make us use).
 inline constexpr uint64_t kSafetensorsMaxHeaderBytes = uint64_t(16) << 20;
@@ -55,8 +62,8 @@ void write_safetensors(const std::string& path, const TensorFile& file);
 // (or above kSafetensorsMaxHeaderBytes), a header that is not a JSON object, entries with a
 // missing or ill-typed dtype/shape/data_offsets, a dtype other than F32, shapes with more than
 // 6 or negative dimensions, offsets out of range, overlapping, leaving gaps or not matching
-// numel * 4, bytes after the last tensor, an "sngan_format" other than "1", and for a checksum
-// mismatch ("damaged: checksum mismatch"). Memory is allocated only after the header has been
+// numel * 4, bytes after the last tensor, an "sngan_format" other than "1" or "2", and for a
+// checksum mismatch ("damaged: checksum mismatch"). Memory is allocated only after the header has been
 // validated against the file size, so a hostile file cannot make it allocate more than the
 // file holds (plus the parsed header).
 TensorFile read_safetensors(const std::string& path);

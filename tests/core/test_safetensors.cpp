@@ -160,7 +160,7 @@ TEST(Safetensors, RoundTripIsExact) {
   EXPECT_EQ(out.tensors.at("vec").ndim(), 1);
   EXPECT_EQ(out.tensors.at("empty").shape(), (Shape{0, 3}));
   for (const auto& [key, value] : in.metadata) EXPECT_EQ(out.metadata.at(key), value) << key;
-  EXPECT_EQ(out.metadata.at("sngan_format"), "1");
+  EXPECT_EQ(out.metadata.at("sngan_format"), "2");
   EXPECT_EQ(out.metadata.at("sngan_checksum").size(), 16u);
   EXPECT_EQ(out.metadata.size(), in.metadata.size() + 2);
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"ckpt.safetensors"});  // no temp file left
@@ -176,7 +176,11 @@ TEST(Safetensors, EmptyFileRoundTrips) {
   write_safetensors(path, TensorFile{});
   const TensorFile out = read_safetensors(path);
   EXPECT_TRUE(out.tensors.empty());
-  EXPECT_EQ(out.metadata.at("sngan_checksum"), "cbf29ce484222325");
+  // Only the format entry is hashed: "sngan_format" NUL "2" NUL.
+  using namespace std::string_literals;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a("sngan_format\0" "2\0"s)));
+  EXPECT_EQ(out.metadata.at("sngan_checksum"), hex);
 }
 
 // The bytes on disk, checked against the format description with an independent parser.
@@ -214,12 +218,16 @@ TEST(Safetensors, ByteLayoutFollowsTheSpec) {
   ASSERT_TRUE(meta.is_object());
   for (const auto& item : meta.items()) EXPECT_TRUE(item.value().is_string()) << item.key();
   EXPECT_EQ(meta["step"], "7");
-  EXPECT_EQ(meta["sngan_format"], "1");
+  EXPECT_EQ(meta["sngan_format"], "2");
 
   const std::string data = bytes.substr(8 + n);
   EXPECT_EQ(data, floats_le({1.f, -2.f, 3.f}));
+  // The checksum covers metadata (key order, without the checksum), names and shapes (name
+  // order), then the data.
+  using namespace std::string_literals;
+  const std::string hashed = "sngan_format\0" "2\0" "step\0" "7\0"s + "a\0" "2,\0" "b\0" "1,1,\0"s + data;
   char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(data)));
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(hashed)));
   EXPECT_EQ(meta["sngan_checksum"], hex);
 }
 
@@ -315,7 +323,7 @@ TEST(Safetensors, BadInputsGiveErrorsNamingThePath) {
       {"metadata not an object", assemble("{\"__metadata__\":[1]}", ""), {"\"__metadata__\" to be an object"}},
       {"metadata value not a string", assemble("{\"__metadata__\":{\"step\":5}}", ""),
        {"values to be strings", "'step'"}},
-      {"future format", assemble("{\"__metadata__\":{\"sngan_format\":\"2\"}}", ""), {"sngan_format", "\"2\""}},
+      {"future format", assemble("{\"__metadata__\":{\"sngan_format\":\"3\"}}", ""), {"sngan_format", "\"3\""}},
       {"malformed checksum", assemble("{\"__metadata__\":{\"sngan_checksum\":\"xyz\"}}", ""), {"16 hex digits"}},
       {"wrong checksum", assemble("{\"__metadata__\":{\"sngan_checksum\":\"0000000000000000\"}}", ""),
        {"damaged: checksum mismatch"}},
@@ -348,6 +356,44 @@ TEST(Safetensors, FlippedDataByteIsRefusedAsDamaged) {
   bytes[bytes.size() - 7] = static_cast<char>(bytes[bytes.size() - 7] ^ 0x10);
   write_bytes(path, bytes);
   expect_error([&] { read_safetensors(path); }, path, {"damaged: checksum mismatch"});
+}
+
+// A changed metadata value or shape is caught, not only changed data.
+TEST(Safetensors, ChangedMetadataOrShapeIsRefusedAsDamaged) {
+  TempDir dir;
+  const std::string path = dir.file("ckpt.safetensors");
+  TensorFile f;
+  f.tensors["w"] = Tensor::from_vector(Shape{2, 3}, {1.f, 2.f, 3.f, 4.f, 5.f, 6.f});
+  f.metadata["iteration"] = "1200";
+  write_safetensors(path, f);
+  const std::string bytes = read_bytes(path);
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"\"1200\"", "\"1300\""}, {"[2,3]", "[3,2]"}}) {
+    SCOPED_TRACE(from);
+    std::string changed = bytes;
+    const size_t at = changed.find(from);
+    ASSERT_NE(at, std::string::npos);
+    changed.replace(at, from.size(), to);
+    write_bytes(path, changed);
+    expect_error([&] { read_safetensors(path); }, path, {"damaged: checksum mismatch", "metadata"});
+  }
+}
+
+// Files of format "1" (checksum over the data section only) are still read.
+TEST(Safetensors, ReadsFormatOneWithItsDataOnlyChecksum) {
+  TempDir dir;
+  const std::string path = dir.file("v1.safetensors");
+  const std::string data = floats_le({1.f, 2.f});
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(data)));
+  const std::string header = std::string(R"({"__metadata__":{"sngan_checksum":")") + hex +
+                             R"(","sngan_format":"1","step":"3"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+  write_bytes(path, assemble(header, data));
+  const TensorFile f = read_safetensors(path);
+  EXPECT_EQ(f.tensors.at("a").to_vector(), (std::vector<Scalar>{1.f, 2.f}));
+  EXPECT_EQ(f.metadata.at("step"), "3");
+  write_bytes(path, assemble(header, floats_le({1.f, 3.f})));
+  expect_error([&] { read_safetensors(path); }, path, {"damaged: checksum mismatch", "data section"});
 }
 
 // Every truncation and every single-byte change of a valid file either parses or throws
