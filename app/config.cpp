@@ -292,6 +292,8 @@ RunConfig parse_run_config(const json& doc, const std::string& source) {
   tr.get_int("n_dis", t.n_dis, 1, 1000);
   double lr = 0;
   if (tr.has("lr")) {
+    SNGAN_CHECK(!tr.has("lr_g") && !tr.has("lr_d"), source,
+                ": train.lr: expected either train.lr (both nets) or train.lr_g/train.lr_d, got both");
     tr.get("lr", lr);
     t.lr_g = t.lr_d = lr;
   }

@@ -1,6 +1,8 @@
 #include "app/train_command.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +11,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -92,8 +95,8 @@ LossHistory trim_log(const fs::path& log_path, int64_t last_step) {
   return h;
 }
 
-// The newest checkpoint that loads; a damaged one is reported and skipped.
-std::string resume_from_latest(const fs::path& ckpt_dir, Trainer& trainer, Loader* loader) {
+// The run's checkpoints, newest first: latest, then step_* by decreasing step.
+std::vector<fs::path> checkpoint_candidates(const fs::path& ckpt_dir) {
   std::vector<fs::path> candidates;
   if (fs::exists(ckpt_dir / "latest.safetensors")) candidates.push_back(ckpt_dir / "latest.safetensors");
   std::vector<fs::path> numbered_files;
@@ -101,10 +104,17 @@ std::string resume_from_latest(const fs::path& ckpt_dir, Trainer& trainer, Loade
     for (auto& e : fs::directory_iterator(ckpt_dir))
       if (e.path().filename().string().rfind("step_", 0) == 0 && e.path().extension() == ".safetensors")
         numbered_files.push_back(e.path());
-  std::sort(numbered_files.rbegin(), numbered_files.rend());
+  std::sort(numbered_files.begin(), numbered_files.end(), [](const fs::path& a, const fs::path& b) {
+    const std::string x = a.filename().string(), y = b.filename().string();
+    return x.size() != y.size() ? x.size() > y.size() : x > y;  // numerically, newest first
+  });
   candidates.insert(candidates.end(), numbered_files.begin(), numbered_files.end());
-  SNGAN_CHECK(!candidates.empty(), "--resume: no checkpoint in ", ckpt_dir.string(),
-              " (expected latest.safetensors or step_*.safetensors)");
+  return candidates;
+}
+
+// The newest checkpoint that loads; a damaged one is reported and skipped.
+std::string resume_from_latest(const std::vector<fs::path>& candidates, const fs::path& ckpt_dir,
+                               Trainer& trainer, Loader* loader) {
   for (const auto& path : candidates) {
     try {
       auto md = load_checkpoint(path.string(), trainer);
@@ -135,6 +145,29 @@ void remove_stale_temp_files(const std::vector<fs::path>& dirs) {
       }
   }
 }
+
+// Holds an exclusive lock on a run directory for the life of the process: two trainers
+// writing one directory would overwrite each other's checkpoints and logs.
+class RunDirectoryLock {
+ public:
+  explicit RunDirectoryLock(const fs::path& dir) {
+    fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    SNGAN_CHECK(fd_ >= 0, "cannot open run directory ", dir.string(), ": ", std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      ::close(fd_);
+      SNGAN_CHECK(err != EWOULDBLOCK, "run directory ", dir.string(),
+                  " is in use by another sngan process (expected one trainer per run directory)");
+      throw Error(detail::concat("cannot lock run directory ", dir.string(), ": ", std::strerror(err)));
+    }
+  }
+  ~RunDirectoryLock() { ::close(fd_); }
+  RunDirectoryLock(const RunDirectoryLock&) = delete;
+  RunDirectoryLock& operator=(const RunDirectoryLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
 
 void write_toy_samples(const std::string& path, const Tensor& pts) {
   std::string csv = "x,y\n";
@@ -176,22 +209,23 @@ int run_train(const TrainOptions& opt) {
 
   const fs::path config_file = out / "config.json", ckpt_dir = out / "checkpoints",
                  sample_dir = out / "samples", log_file = out / "log.jsonl";
-  if (!opt.resume)
-    SNGAN_CHECK(!fs::exists(config_file), "run directory ", out.string(),
-                " already holds a run (", config_file.string(),
-                "); pass --resume to continue it, or choose another --out");
-  if (opt.resume && fs::exists(config_file) && config_path != config_file.string()) {
-    json saved = run_config_from_text([&] {
-      std::ifstream in(config_file);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      return ss.str();
-    }(), config_file.string()).resolved;
-    json now = cfg.resolved;
+  const bool has_run = fs::exists(config_file);
+  SNGAN_CHECK(opt.resume || !has_run, "run directory ", out.string(), " already holds a run (",
+              config_file.string(), "); pass --resume to continue it, or choose another --out");
+  json saved_resolved;
+  if (has_run) {
+    // A resumed run keeps its settings (--config and --set included); only its length may grow.
+    saved_resolved = load_run_config(config_file.string(), {}).resolved;
+    json saved = saved_resolved, now = cfg.resolved;
     saved["train"].erase("iterations");
     now["train"].erase("iterations");
-    SNGAN_CHECK(saved == now, "--resume: the config differs from the run's ", config_file.string(),
-                " (only train.iterations may change on resume)");
+    if (saved != now) {
+      std::string differs;
+      for (const auto& change : json::diff(saved, now))
+        differs += (differs.empty() ? "" : ", ") + change["path"].get<std::string>();
+      throw Error(detail::concat("--resume: the config differs from the run's ", config_file.string(),
+                                 " at ", differs, " (only train.iterations may change on resume)"));
+    }
   }
 
   // Build everything that can fail on bad input before writing anything.
@@ -202,20 +236,28 @@ int run_train(const TrainOptions& opt) {
     loader = std::make_unique<Loader>(dataset, cfg.loader, cfg.preprocess);
   }
   make_dir(out);
+  RunDirectoryLock lock(out);
   make_dir(ckpt_dir);
   remove_stale_temp_files({out, ckpt_dir, sample_dir});
   if (is_image_data(cfg)) make_dir(sample_dir);
-  write_file_atomic(config_file.string(), cfg.resolved.dump(2) + "\n");
 
   LossHistory history;
-  if (opt.resume) {
-    const std::string from = resume_from_latest(ckpt_dir, trainer, loader.get());
+  const std::vector<fs::path> checkpoints = checkpoint_candidates(ckpt_dir);
+  if (has_run && !checkpoints.empty()) {
+    const std::string from = resume_from_latest(checkpoints, ckpt_dir, trainer, loader.get());
     history = trim_log(log_file, trainer.iteration());
     spdlog::info("resumed from {} at iteration {} ({})", from, trainer.iteration(),
                  loader->position().str());
-  } else if (fs::exists(log_file)) {
-    fs::remove(log_file);
+  } else {
+    if (has_run)
+      spdlog::warn("--resume: {} holds no checkpoint yet (the run stopped before its first one); "
+                   "starting it again from iteration 0", ckpt_dir.string());
+    else if (opt.resume)
+      spdlog::warn("--resume: {} holds no run yet; starting a new one", out.string());
+    if (fs::exists(log_file)) fs::remove(log_file);
   }
+  // Written once the resume has succeeded, so a refused resume leaves the run's config as it was.
+  if (saved_resolved != cfg.resolved) write_file_atomic(config_file.string(), cfg.resolved.dump(2) + "\n");
   spdlog::info("training {} on {} ({} threads): {} generator iterations, {} batches per epoch; run directory {}",
                to_string(cfg.generator.architecture), cfg.data.format, threads, cfg.train.iterations,
                loader->batches_per_epoch(), out.string());
@@ -278,6 +320,8 @@ int run_train(const TrainOptions& opt) {
       line["sigma"] = sig;
       log << line.dump() << "\n";
       log.flush();
+      SNGAN_CHECK(log, "cannot write to ", log_file.string(),
+                  " (disk full?); the last checkpoint in ", ckpt_dir.string(), " is kept");
       history.step.push_back(static_cast<double>(s.iteration));
       history.loss_d.push_back(s.loss_d);
       history.loss_g.push_back(s.loss_g);

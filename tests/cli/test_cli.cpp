@@ -119,6 +119,7 @@ TEST_F(Cli, BadInputGetsOneClearMessage) {
       {"train --config " + (tmp_.path() / "missing.json").string(), "cannot open the config file"},
       {"train --config " + cfg + " --set train.lr_d=0", "train.lr_d: expected a value in (0"},
       {"train --config " + cfg + " --set train.beta1=1", "train.beta1: expected a value in [0, 1)"},
+      {"train --config " + cfg + " --set train.lr=0.001 --set train.lr_g=0.002", "train.lr: expected either"},
       {"train --config " + cfg + " --set train.n_dis=0", "train.n_dis: expected an integer in [1"},
       {"train --config " + cfg + " --set train.batch_size=0", "train.batch_size: expected an integer in [1"},
       {"train --config " + cfg + " --set data.image_size=20", "multiple of 8"},

@@ -199,12 +199,7 @@ TEST_F(Reliability, SigkillAtRandomMomentsThenResumeEqualsAnUninterruptedRun) {
     // Kill the run, then kill its first resume; the second resume runs to the end.
     for (int attempt = 0; attempt < 2; ++attempt) {
       std::vector<std::string> args{"train", "--config", cfg, "--out", run.string()};
-      if (attempt > 0 && has_checkpoint(run)) {
-        args.push_back("--resume");
-      } else if (attempt > 0) {
-        ++killed_before_first_checkpoint;
-        fs::remove_all(run);  // nothing to resume (see below): start again
-      }
+      if (attempt > 0) args.push_back("--resume");
       // The first kill of trial k lands somewhere in the k-th sixth of the run's duration;
       // the second anywhere in it.
       std::uniform_real_distribution<double> when(attempt ? 0.0 : trial * duration / kTrials,
@@ -225,17 +220,9 @@ TEST_F(Reliability, SigkillAtRandomMomentsThenResumeEqualsAnUninterruptedRun) {
         EXPECT_TRUE(from_killed_process(t)) << "temporary file not from a killed process: " << t;
       }
 
+    // Killed before the first checkpoint: --resume starts the run again from iteration 0.
+    if (!has_checkpoint(run)) ++killed_before_first_checkpoint;
     RunResult r = run_sngan("train --resume --config " + cfg + " --out " + run.string());
-    if (!has_checkpoint(run) && r.exit_code != 0) {
-      // Killed before the first checkpoint: --resume refuses with a clear message, and a fresh
-      // start in the same directory is refused too ("already holds a run") once config.json
-      // exists, so the user has to delete the directory (reported as a usability gap).
-      ++killed_before_first_checkpoint;
-      EXPECT_EQ(r.exit_code, 1) << r.output;
-      EXPECT_NE(r.output.find("no checkpoint"), std::string::npos) << r.output;
-      fs::remove_all(run);
-      r = run_sngan("train --config " + cfg + " --out " + run.string());
-    }
     ASSERT_EQ(r.exit_code, 0) << r.output;
     // The final checkpoints equal the uninterrupted run's, and so does every numbered one
     // (step_N is written before latest, so a kill between the two cannot skip step_N).
@@ -272,6 +259,22 @@ TEST_F(Reliability, ResumeRemovesTemporaryFilesOfAKilledWriter) {
   RunResult r = run_sngan("train --resume --config " + config(12).string() + " --out " + run.string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(temp_files(run).empty()) << list(temp_files(run));
+}
+
+TEST_F(Reliability, SecondTrainerOnTheSameRunDirectoryIsRefused) {
+  const fs::path run = tmp_.path() / "run";
+  const std::string cfg = config(100000).string();
+  Child c = spawn_sngan({"train", "--config", cfg, "--out", run.string()}, tmp_.path() / "first.log");
+  ASSERT_GT(c.pid, 0);
+  ASSERT_TRUE(wait_until(c, [&] { return log_lines(run) >= 1; }));
+  RunResult r = run_sngan("train --resume --config " + cfg + " --out " + run.string());
+  ::kill(c.pid, SIGKILL);
+  wait_child(c);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("in use by another sngan process"), std::string::npos) << r.output;
+  // Once the first is gone, the directory is free again.
+  r = run_sngan("train --resume --config " + config(4).string() + " --out " + run.string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 
 // ---- clean stops ----
@@ -382,13 +385,50 @@ TEST_F(Reliability, EveryDamagedCheckpointSkippedThenResumeFailsClearly) {
   ASSERT_EQ(run_sngan("train --config " + config(8).string() + " --out " + run.string()).exit_code, 0);
   for (auto& e : fs::directory_iterator(run / "checkpoints")) flip_byte(e.path(), 5);
   const std::string before = read_file(run / "checkpoints" / "latest.safetensors");
+  const std::string config_before = read_file(run / "config.json");
   RunResult r = run_sngan("train --resume --out " + run.string() + " --set train.iterations=12");
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("no usable checkpoint"), std::string::npos) << r.output;
   for (const char* f : {"latest.safetensors", "step_0000004.safetensors", "step_0000008.safetensors"})
     EXPECT_NE(r.output.find((run / "checkpoints" / f).string()), std::string::npos) << f << "\n" << r.output;
-  // Refusing touches nothing.
+  // Refusing touches nothing, not even config.json (whose train.iterations the resume changes).
   EXPECT_EQ(read_file(run / "checkpoints" / "latest.safetensors"), before);
+  EXPECT_EQ(read_file(run / "config.json"), config_before);
+}
+
+TEST_F(Reliability, ResumeRefusesChangedSettingsNamingThemAndKeepsTheConfig) {
+  const fs::path run = tmp_.path() / "run";
+  ASSERT_EQ(run_sngan("train --config " + config(4).string() + " --out " + run.string()).exit_code, 0);
+  const std::string config_before = read_file(run / "config.json");
+  const std::string latest_before = read_file(run / "checkpoints" / "latest.safetensors");
+  // Through --set on the run's own config, and through another --config file.
+  RunResult r = run_sngan("train --resume --out " + run.string() + " --set train.lr_g=0.001");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("config differs"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("/train/lr_g"), std::string::npos) << r.output;
+  r = run_sngan("train --resume --config " + config(4, "other.json").string() + " --out " + run.string() +
+                " --set train.batch_size=4");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("/train/batch_size"), std::string::npos) << r.output;
+  EXPECT_EQ(read_file(run / "config.json"), config_before);
+  EXPECT_EQ(read_file(run / "checkpoints" / "latest.safetensors"), latest_before);
+  // Only the length may change, and then config.json records it.
+  r = run_sngan("train --resume --out " + run.string() + " --set train.iterations=6");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(read_file(run / "config.json").find("\"iterations\": 6"), std::string::npos);
+}
+
+TEST_F(Reliability, ResumeBeforeTheFirstCheckpointStartsAgainAndEqualsAFreshRun) {
+  const fs::path ref = tmp_.path() / "reference", run = tmp_.path() / "run";
+  reference_run(ref, 4);
+  // What a kill before the first checkpoint leaves: the config, a log line, no checkpoint.
+  ASSERT_EQ(run_sngan("train --config " + config(4).string() + " --out " + run.string()).exit_code, 0);
+  fs::remove_all(run / "checkpoints");
+  RunResult r = run_sngan("train --resume --config " + config(4).string() + " --out " + run.string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("starting it again from iteration 0"), std::string::npos) << r.output;
+  expect_same_checkpoints(run, ref);
+  EXPECT_EQ(read_file(run / "log.jsonl").size() > 0, true);
 }
 
 TEST_F(Reliability, CheckpointOfAnotherModelShapeIsRefusedNamingTheTensorAndBothShapes) {
