@@ -197,6 +197,15 @@ RunConfig parse_run_config(const json& doc, const std::string& source) {
     throw Error(detail::concat(source, ": data.path: expected the dataset location for format \"",
                                c.data.format, "\", got nothing"));
   c.data.split = data.choice("split", "train", {"train", "test", "unlabeled"});
+  // Keys of one format only: given for another, they would be silently ignored.
+  auto only_for = [&](const char* key, bool applies, const char* formats) {
+    if (data.has(key) && !applies)
+      throw Error(detail::concat(source, ": data.", key, ": expected only with data.format ", formats,
+                                 ", got data.format \"", c.data.format, "\""));
+  };
+  only_for("labels_path", c.data.format == "idx", "\"idx\"");
+  only_for("coarse_labels", c.data.format == "cifar100", "\"cifar100\"");
+  only_for("toy", toy, "\"ring8\" or \"grid25\"");
   data.get("labels_path", c.data.labels_path);
   data.get("coarse_labels", c.data.coarse_labels);
   int image_size = 32, channels = toy ? 2 : 3;
@@ -215,9 +224,13 @@ RunConfig parse_run_config(const json& doc, const std::string& source) {
   Section toycfg = data.child("toy");
   c.data.toy.kind = c.data.format;
   toycfg.get_int("size", c.data.toy.size, 1, int64_t{1} << 40);
+  c.data.toy.std = toy2d_std(c.data.toy);  // the kind's default unless given
   toycfg.get("std", c.data.toy.std);
   toycfg.get("radius", c.data.toy.radius);
   toycfg.get("spacing", c.data.toy.spacing);
+  toycfg.range("std", c.data.toy.std, 0, 1e6, true, false);
+  toycfg.range("radius", c.data.toy.radius, 0, 1e6, true, false);
+  toycfg.range("spacing", c.data.toy.spacing, 0, 1e6, true, false);
   toycfg.finish();
   data.finish();
 
@@ -231,6 +244,12 @@ RunConfig parse_run_config(const json& doc, const std::string& source) {
     throw Error(detail::concat(source, ": model.architecture: expected \"mlp\" for the toy 2D sets and an image "
                                "model (\"standard_cnn\", \"resnet\") for images, got \"", arch, "\" for data.format \"",
                                c.data.format, "\""));
+  if (a == Architecture::kStandardCnn && image_size % 8 != 0)
+    throw Error(detail::concat(source, ": data.image_size: expected a multiple of 8 for model.architecture "
+                               "\"standard_cnn\", got ", image_size));
+  if (a == Architecture::kResNet && image_size != 32 && image_size != 48)
+    throw Error(detail::concat(source, ": data.image_size: expected 32 or 48 for model.architecture \"resnet\", got ",
+                               image_size));
   GeneratorConfig& g = c.generator;
   DiscriminatorConfig& d = c.discriminator;
   g.architecture = d.architecture = a;

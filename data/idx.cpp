@@ -122,6 +122,7 @@ IdxPaths resolve_idx_paths(const std::string& path, const std::string& split,
     p.labels = labels_path.empty() ? pick("-labels-idx1-ubyte") : labels_path;
     return p;
   }
+  regular_file_size(path, "an IDX data directory or images file");  // names a missing path
   p.images = path;
   if (!labels_path.empty()) {
     p.labels = labels_path;

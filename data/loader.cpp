@@ -51,7 +51,9 @@ Loader::Loader(std::shared_ptr<const Dataset> dataset, const LoaderConfig& confi
   check_fits(*dataset_, preprocess_);
   batches_per_epoch_ = config.drop_last ? n / config.batch_size
                                         : (n + config.batch_size - 1) / config.batch_size;
-  position_ = {0, 0, Rng(config.seed).state()};
+  // Its own stream: Rng(seed) itself seeds the trainer's streams (core/gan/trainer.cpp).
+  constexpr uint64_t kShuffleStream = 0x5107f1e;
+  position_ = {0, 0, Rng(mix_seed(config.seed, kShuffleStream)).state()};
   cursor_.at = position_;
 }
 
@@ -140,8 +142,9 @@ Tensor Loader::next(std::vector<int>* labels) {
 }
 
 void Loader::restore(const LoaderPosition& pos) {
-  SNGAN_CHECK(pos.epoch >= 0 && pos.index >= 0 && pos.index <= batches_per_epoch_,
-              "loader: expected a position with epoch >= 0 and index in [0, ", batches_per_epoch_,
+  constexpr int64_t kMaxEpoch = int64_t(1) << 62;  // far beyond any run; keeps epoch + 1 finite
+  SNGAN_CHECK(pos.epoch >= 0 && pos.epoch < kMaxEpoch && pos.index >= 0 && pos.index <= batches_per_epoch_,
+              "loader: expected a position with epoch in [0, 2^62) and index in [0, ", batches_per_epoch_,
               "] (batches per epoch), got ", pos.str());
   Rng().set_state(pos.rng_state);  // validates the state text
   stop_worker();

@@ -37,7 +37,7 @@ class StandardCnnGenerator : public Generator {
  public:
   StandardCnnGenerator(const GeneratorConfig& c, Rng& rng) : Generator(c) {
     SNGAN_CHECK(c.image_size >= 8 && c.image_size % 8 == 0,
-                "model.image_size: the standard CNN generator needs a multiple of 8, got ",
+                "image size: the standard CNN generator needs a multiple of 8, got ",
                 c.image_size);
     SNGAN_CHECK(c.base_channels >= 8 && c.base_channels % 8 == 0,
                 "model.generator.base_channels: expected a multiple of 8, got ", c.base_channels);
@@ -45,7 +45,9 @@ class StandardCnnGenerator : public Generator {
     const int64_t ch = c.base_channels;
     dense_ = register_module("dense", std::make_shared<Linear>(c.z_dim, bottom_ * bottom_ * ch, true, rng));
     init_layer(*dense_, c.init, rng);
-    if (c.bn_after_dense) dense_bn_ = register_module("dense_bn", std::make_shared<BatchNorm>(ch));
+    // chainer-gan-lib: a 1-d BN over all of the dense layer's features, before the reshape.
+    if (c.bn_after_dense)
+      dense_bn_ = register_module("dense_bn", std::make_shared<BatchNorm>(bottom_ * bottom_ * ch));
     int64_t in = ch;
     for (int i = 0; i < 3; ++i) {
       auto up = register_module("deconv" + std::to_string(i),
@@ -61,8 +63,8 @@ class StandardCnnGenerator : public Generator {
 
   Var forward(const Var& z) override {
     Var h = dense_->forward(z);
-    h = reshape(h, Shape{z.dim(0), config_.base_channels, bottom_, bottom_});
     if (dense_bn_) h = relu(dense_bn_->forward(h));
+    h = reshape(h, Shape{z.dim(0), config_.base_channels, bottom_, bottom_});
     for (size_t i = 0; i < ups_.size(); ++i) h = relu(bns_[i]->forward(ups_[i]->forward(h)));
     return tanh(out_->forward(h));
   }
@@ -80,7 +82,7 @@ class StandardCnnDiscriminator : public Discriminator {
  public:
   StandardCnnDiscriminator(const DiscriminatorConfig& c, Rng& rng) : Discriminator(c) {
     SNGAN_CHECK(c.image_size >= 8 && c.image_size % 8 == 0,
-                "model.image_size: the standard CNN discriminator needs a multiple of 8, got ",
+                "image size: the standard CNN discriminator needs a multiple of 8, got ",
                 c.image_size);
     SNGAN_CHECK(c.conv_channels.size() == 7,
                 "model.discriminator.conv_channels: expected 7 widths, got ", c.conv_channels.size());

@@ -65,7 +65,7 @@ class ResNetGenerator : public Generator {
   ResNetGenerator(const GeneratorConfig& c, Rng& rng) : Generator(c) {
     // 32x32: dense to 4x4xW, three up-blocks W -> W. 48x48: dense to 6x6xW, blocks halve W.
     SNGAN_CHECK(c.image_size == 32 || c.image_size == 48,
-                "model.image_size: the ResNet generator takes 32 or 48, got ", c.image_size);
+                "image size: the ResNet generator takes 32 or 48, got ", c.image_size);
     const bool stl = c.image_size == 48;
     bottom_ = stl ? 6 : 4;
     SNGAN_CHECK(c.base_channels >= (stl ? 8 : 1), "model.generator.base_channels: too small: ",
@@ -103,16 +103,16 @@ class ResNetDiscriminator : public Discriminator {
  public:
   ResNetDiscriminator(const DiscriminatorConfig& c, Rng& rng) : Discriminator(c) {
     SNGAN_CHECK(c.image_size == 32 || c.image_size == 48,
-                "model.image_size: the ResNet discriminator takes 32 or 48, got ", c.image_size);
+                "image size: the ResNet discriminator takes 32 or 48, got ", c.image_size);
     const int64_t w = c.base_channels;
     struct Spec { int64_t in, out; bool down, optimized; };
-    std::vector<Spec> specs;
-    if (c.image_size == 32) {
-      specs = {{c.channels, w, true, true}, {w, w, true, false}, {w, w, false, false}, {w, w, false, false}};
-    } else {  // 48x48: 64 -> 128 -> 256 -> 512 (down), then 1024
-      specs = {{c.channels, w, true, true}, {w, 2 * w, true, false}, {2 * w, 4 * w, true, false},
-               {4 * w, 8 * w, true, false}, {8 * w, 16 * w, false, false}};
-    }
+    const std::vector<Spec> specs =
+        c.image_size == 32
+            ? std::vector<Spec>{{c.channels, w, true, true}, {w, w, true, false}, {w, w, false, false},
+                                {w, w, false, false}}
+            // 48x48: 64 -> 128 -> 256 -> 512 (down), then 1024
+            : std::vector<Spec>{{c.channels, w, true, true}, {w, 2 * w, true, false}, {2 * w, 4 * w, true, false},
+                                {4 * w, 8 * w, true, false}, {8 * w, 16 * w, false, false}};
     for (size_t i = 0; i < specs.size(); ++i) {
       const std::string name = "block" + std::to_string(i);
       auto b = register_module(name, std::make_shared<DBlock>(specs[i].in, specs[i].out, specs[i].down,

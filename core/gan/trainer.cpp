@@ -113,10 +113,12 @@ StepStats Trainer::step(const BatchSource& next_real) {
     auto t = Clock::now();
     Tensor real = next_real();
     times_.data += seconds_since(t);
-    SNGAN_CHECK(real.defined() && real.ndim() >= 1 && real.dim(0) == config_.batch_size,
-                "expected a real batch of ", config_.batch_size, " examples, got ",
+    // A shorter batch is an epoch's last one without drop_last: G fakes as many.
+    SNGAN_CHECK(real.defined() && real.ndim() >= 1 && real.dim(0) >= 1 &&
+                    real.dim(0) <= config_.batch_size,
+                "expected a real batch of 1 to ", config_.batch_size, " examples, got ",
                 real.defined() ? real.shape().str() : std::string("none"));
-    Tensor z = g_->sample_z(z_rng_, config_.batch_size);
+    Tensor z = g_->sample_z(z_rng_, real.dim(0));
     t = Clock::now();
     Var fake;
     {

@@ -249,9 +249,19 @@ Var sum_to(const Var& x, const Shape& shape) {
   const int r = xs.ndim();
   const int64_t n = x.numel();
   if (shape.numel() == 1) {
+    // Fixed blocks added in order: the same bits whatever the thread count (an OpenMP
+    // reduction combines its partial sums in arrival order).
+    constexpr int64_t kBlock = 16384;
+    const int64_t blocks = (n + kBlock - 1) / kBlock;
+    std::vector<double> partial(static_cast<size_t>(blocks));
+#pragma omp parallel for schedule(static) if (blocks > 2)
+    for (int64_t b = 0; b < blocks; ++b) {
+      double s = 0;
+      for (int64_t i = b * kBlock, end = std::min(n, i + kBlock); i < end; ++i) s += px[i];
+      partial[static_cast<size_t>(b)] = s;
+    }
     double total = 0;
-#pragma omp parallel for reduction(+ : total) schedule(static) if (n > 32768)
-    for (int64_t i = 0; i < n; ++i) total += px[i];
+    for (double s : partial) total += s;
     o[0] = static_cast<Scalar>(total);
   } else {
     int64_t so[Shape::kMaxDims];

@@ -105,6 +105,29 @@ TEST_F(Cli, DryRunReportsThePapersMultiplyAdds) {
   EXPECT_NE(r.output.find("108.7M multiply-adds"), std::string::npos) << r.output;
 }
 
+// Every shipped config parses and builds its models at full size.
+TEST_F(Cli, EveryShippedConfigPassesADryRun) {
+  int seen = 0;
+  for (const auto& e : fs::directory_iterator(fs::path(SNGAN_SOURCE_DIR) / "configs")) {
+    if (e.path().extension() != ".json") continue;
+    ++seen;
+    RunResult r = run_sngan("train --dry-run --config " + e.path().string());
+    EXPECT_EQ(r.exit_code, 0) << e.path() << "\n" << r.output;
+    EXPECT_NE(r.output.find("GFLOP"), std::string::npos) << e.path() << "\n" << r.output;
+  }
+  EXPECT_GE(seen, 8);
+}
+
+// Without drop_last an epoch ends with a short batch (64 = 24 + 24 + 16).
+TEST_F(Cli, TrainsThroughAShortLastBatchWithoutDropLast) {
+  const fs::path out = tmp_.path() / "run";
+  RunResult r = run_sngan("train --config " + config(4).string() + " --out " + out.string() +
+                          " --set data.drop_last=false --set train.batch_size=24");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("3 batches per epoch"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::exists(out / "samples" / "epoch_0001.png"));
+}
+
 TEST_F(Cli, BadInputGetsOneClearMessage) {
   struct Case { std::string args, expect; };
   const std::string cfg = config(4).string();
@@ -122,7 +145,11 @@ TEST_F(Cli, BadInputGetsOneClearMessage) {
       {"train --config " + cfg + " --set train.lr=0.001 --set train.lr_g=0.002", "train.lr: expected either"},
       {"train --config " + cfg + " --set train.n_dis=0", "train.n_dis: expected an integer in [1"},
       {"train --config " + cfg + " --set train.batch_size=0", "train.batch_size: expected an integer in [1"},
-      {"train --config " + cfg + " --set data.image_size=20", "multiple of 8"},
+      {"train --config " + cfg + " --set data.image_size=20", "data.image_size: expected a multiple of 8"},
+      {"train --config " + cfg + " --set model.architecture=resnet", "data.image_size: expected 32 or 48"},
+      {"train --config " + cfg + " --set data.coarse_labels=true", "data.coarse_labels: expected only with"},
+      {"train --config " + cfg + " --set data.path=" + (tmp_.path() / "nothing").string(),
+       (tmp_.path() / "nothing").string() + ": expected an IDX data directory or images file, got no such file"},
       {"train --config " + cfg + " --set data.path=/nonexistent/dir", "/nonexistent/dir"},
       {"train --config " + cfg + " --out /proc/sngan_cannot_write", "/proc/sngan_cannot_write"},
       {"sample --checkpoint " + (tmp_.path() / "garbage.safetensors").string() + " --out " + tmp_.path().string(),

@@ -161,6 +161,8 @@ TEST(Loader, BadConfigsAndPositionsAreErrors) {
   EXPECT_EQ(ok.next().dim(0), 10);
   testing::expect_error([&] { ok.restore({0, 2, ok.position().rng_state}); }, {"index in [0, 1]", "index=2"});
   testing::expect_error([&] { ok.restore({0, 0, "nonsense"}); }, {"nonsense"});
+  // The last epoch of int64 at its end would overflow to the next epoch.
+  testing::expect_error([&] { ok.restore({INT64_MAX, 1, ok.position().rng_state}); }, {"epoch in [0, 2^62)"});
   testing::expect_error([&] { LoaderPosition::parse("epoch=1 index=x rng=y"); }, {"epoch=1 index=x"});
 }
 

@@ -82,8 +82,11 @@ TEST(Preprocess, GreyToRgbReplicatesAndRgbToGreyIsLuma) {
 }
 
 TEST(Preprocess, ResizeUsesAreaDownAndBilinearUp) {
-  // 64x64 made of constant 2x2 blocks: area averaging to 32x32 gives the block values.
-  const Example big = image(64, 64, 3, [](int y, int x, int c) { return (y / 2 * 5 + x / 2 * 3 + c * 40) % 256; });
+  // 96x96 in 3x3 blocks whose only bright pixel is the block's last: shrinking 3x, area
+  // averaging gives base + 27/9; bilinear (the block centre) and nearest (a corner) give base.
+  const Example big = image(96, 96, 3, [](int y, int x, int c) {
+    return (y / 3 * 5 + x / 3 * 3 + c * 40) % 200 + (y % 3 == 2 && x % 3 == 2 ? 27 : 0);
+  });
   PreprocessConfig cfg;
   cfg.image_size = 32;
   cfg.fit = "resize";
@@ -91,12 +94,16 @@ TEST(Preprocess, ResizeUsesAreaDownAndBilinearUp) {
   for (int c = 0; c < 3; ++c)
     for (int y = 0; y < 32; ++y)
       for (int x = 0; x < 32; ++x)
-        ASSERT_EQ(at(down, 32, c, y, x), unit((y * 5 + x * 3 + c * 40) % 256));
-  // Up: a horizontal ramp stays monotone and keeps its ends close; constant stays constant.
+        ASSERT_EQ(at(down, 32, c, y, x), unit((y * 5 + x * 3 + c * 40) % 200 + 3)) << c << " " << y << " " << x;
+  // Up 4x: a ramp 30*x is sampled at x' = (X + 0.5) / 4 - 0.5, linearly interpolated (nearest
+  // would repeat each value 4 times; up to 15 apart from the line).
   const Example small = image(8, 8, 1, [](int, int x, int) { return 30 * x; });
   cfg.channels = 1;
   const auto up = run(small, cfg);
-  for (int x = 1; x < 32; ++x) ASSERT_GE(at(up, 32, 0, 5, x), at(up, 32, 0, 5, x - 1));
+  for (int X = 2; X < 30; ++X) {
+    const double expected = 30 * ((X + 0.5) / 4 - 0.5);
+    EXPECT_NEAR(at(up, 32, 0, 5, X), expected / 127.5 - 1, 1.01 / 127.5) << X;  // 1 grey level
+  }
   EXPECT_FLOAT_EQ(at(up, 32, 0, 0, 0), -1.0f);
   EXPECT_EQ(at(up, 32, 0, 31, 31), unit(210));
   EXPECT_FLOAT_EQ(at(up, 32, 0, 0, 0), at(up, 32, 0, 31, 0));

@@ -1,0 +1,142 @@
+// Trainer options and losses: the loss formulas of PAPER.md section 3, the moving average of
+// G, linear learning-rate decay, the generator step's own batch size, short last batches.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/gan/losses.h"
+#include "core/gan/trainer.h"
+
+namespace sngan {
+namespace {
+
+Var logits(const std::vector<Scalar>& v) {
+  return Var(Tensor::from_vector(Shape{static_cast<int64_t>(v.size()), 1}, v));
+}
+
+double softplus(double x) { return std::log1p(std::exp(x)); }
+
+TEST(Losses, MatchThePapersFormulas) {
+  const Var real = logits({0.5f, -1.0f}), fake = logits({2.0f, -0.3f});
+  // Batch means: mean(f(D(x))) + mean(g(D(G(z)))).
+  EXPECT_NEAR(discriminator_loss(LossType::kStandard, real, fake).item(),
+              (softplus(-0.5) + softplus(1.0)) / 2 + (softplus(2.0) + softplus(-0.3)) / 2, 1e-6);
+  EXPECT_NEAR(generator_loss(LossType::kStandard, fake).item(), (softplus(-2.0) + softplus(0.3)) / 2, 1e-6);
+  // hinge: relu(1 - D(x)) = 0.5, 2.0; relu(1 + D(G(z))) = 3.0, 0.7.
+  EXPECT_NEAR(discriminator_loss(LossType::kHinge, real, fake).item(), 1.25 + 1.85, 1e-6);
+  EXPECT_NEAR(generator_loss(LossType::kHinge, fake).item(), -0.85, 1e-6);
+  // Wasserstein: mean D(G(z)) - mean D(x) = 0.85 - (-0.25).
+  EXPECT_NEAR(discriminator_loss(LossType::kWasserstein, real, fake).item(), 1.1, 1e-6);
+  EXPECT_NEAR(generator_loss(LossType::kWasserstein, fake).item(), -0.85, 1e-6);
+}
+
+// A small standard CNN on 1x8x8 images.
+struct Small {
+  GeneratorConfig g;
+  DiscriminatorConfig d;
+  TrainConfig t;
+  Small() {
+    g.z_dim = 8;
+    g.image_size = d.image_size = 8;
+    g.channels = d.channels = 1;
+    g.base_channels = 16;
+    d.conv_channels = {4, 4, 8, 8, 8, 8, 8};
+    t.batch_size = t.g_batch_size = 4;
+    t.iterations = 4;
+    t.seed = 11;
+  }
+};
+
+BatchSource random_batches(Rng& rng, int64_t n) {
+  return [&rng, n] {
+    Tensor x = Tensor::empty(Shape{n, 1, 8, 8});
+    rng.fill_uniform(x, -1, 1);
+    return x;
+  };
+}
+
+std::vector<Tensor> copies(const std::vector<std::pair<std::string, Var>>& params) {
+  std::vector<Tensor> out;
+  for (const auto& p : params) out.push_back(p.second.value().clone());
+  return out;
+}
+
+TEST(Trainer, EmaAveragesWeightsAndCopiesBatchNormStatistics) {
+  Small s;
+  s.t.ema_decay = 0.9;
+  Trainer trainer(s.t, s.g, s.d);
+  ASSERT_NE(trainer.ema_generator(), nullptr);
+  const std::vector<Tensor> before = copies(trainer.ema_generator()->named_parameters());
+  const auto g_params = trainer.generator().named_parameters();
+  for (size_t i = 0; i < before.size(); ++i)
+    EXPECT_EQ(before[i].to_vector(), g_params[i].second.value().to_vector()) << g_params[i].first;
+
+  Rng data(3);
+  trainer.step(random_batches(data, 4));
+  const auto ema = trainer.ema_generator()->named_parameters();
+  double moved = 0;
+  for (size_t i = 0; i < ema.size(); ++i) {
+    const Tensor& e = ema[i].second.value();
+    const Tensor& g = g_params[i].second.value();
+    for (int64_t k = 0; k < e.numel(); ++k) {
+      ASSERT_NEAR(e[k], 0.9 * before[i][k] + 0.1 * g[k], 1e-6) << ema[i].first << "[" << k << "]";
+      moved += std::abs(g[k] - before[i][k]);
+    }
+  }
+  EXPECT_GT(moved, 0) << "G's weights should have changed";
+  // BN running statistics are G's own, not averaged.
+  const auto gb = trainer.generator().named_buffers(), eb = trainer.ema_generator()->named_buffers();
+  ASSERT_EQ(gb.size(), eb.size());
+  ASSERT_FALSE(gb.empty());
+  for (size_t i = 0; i < gb.size(); ++i)
+    EXPECT_EQ(eb[i].second.to_vector(), gb[i].second.to_vector()) << eb[i].first;
+}
+
+TEST(Trainer, LinearDecayReachesZeroAtTheLastIteration) {
+  Small s;
+  s.t.lr_decay = LrDecay::kLinear;
+  s.t.lr_g = 2e-4;
+  s.t.lr_d = 1e-4;
+  Trainer trainer(s.t, s.g, s.d);
+  Rng data(4);
+  // Iteration k (from 0) uses lr * (1 - k / iterations).
+  for (int k = 0; k < 4; ++k) {
+    const StepStats st = trainer.step(random_batches(data, 4));
+    EXPECT_NEAR(st.lr_g, 2e-4 * (1 - k / 4.0), 1e-12) << k;
+    EXPECT_NEAR(st.lr_d, 1e-4 * (1 - k / 4.0), 1e-12) << k;
+  }
+}
+
+TEST(Trainer, GeneratorStepDrawsItsOwnBatchSize) {
+  Small s;
+  s.t.g_batch_size = 6;
+  s.t.n_dis = 2;
+  Trainer trainer(s.t, s.g, s.d);
+  // The z stream advances by n_dis batches of batch_size and one of g_batch_size.
+  Rng expected = trainer.z_rng();
+  Tensor z = Tensor::empty(Shape{4, 8});
+  expected.fill_normal(z);
+  expected.fill_normal(z);
+  Tensor zg = Tensor::empty(Shape{6, 8});
+  expected.fill_normal(zg);
+  Rng data(5);
+  trainer.step(random_batches(data, 4));
+  EXPECT_EQ(trainer.z_rng().state(), expected.state());
+}
+
+TEST(Trainer, ShortLastBatchTrainsAndTooLongIsRefused) {
+  Small s;
+  Trainer trainer(s.t, s.g, s.d);
+  Rng data(6);
+  const StepStats st = trainer.step(random_batches(data, 3));
+  EXPECT_TRUE(std::isfinite(st.loss_d) && std::isfinite(st.loss_g));
+  try {
+    trainer.step(random_batches(data, 5));
+    ADD_FAILURE() << "a batch larger than batch_size should be refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("expected a real batch of 1 to 4 examples"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace sngan
