@@ -45,20 +45,22 @@ Var Var::make_op(Tensor value, const char* op, std::vector<Var> inputs, Backward
 namespace {
 
 // Nodes reachable from root through inputs that require a gradient, in topological order
-// (every node after all of its inputs). Iterative, so deep graphs do not overflow the stack.
-std::vector<Node*> topological_order(Node* root) {
-  std::vector<Node*> order;
+// (every node after all of its inputs), as owning handles. Iterative, so deep graphs do not
+// overflow the stack.
+std::vector<Var> topological_order(const Var& root) {
+  std::vector<Var> order;
   std::unordered_set<Node*> visited;
-  std::vector<std::pair<Node*, size_t>> stack{{root, 0}};
-  visited.insert(root);
+  std::vector<std::pair<Var, size_t>> stack{{root, 0}};
+  visited.insert(root.node());
   while (!stack.empty()) {
-    auto& [node, next] = stack.back();
+    auto& [var, next] = stack.back();
+    Node* node = var.node();
     if (next < node->inputs.size()) {
-      Node* child = node->inputs[next++].node();
-      if (child && child->requires_grad && visited.insert(child).second)
+      const Var& child = node->inputs[next++];
+      if (child.node() && child.node()->requires_grad && visited.insert(child.node()).second)
         stack.emplace_back(child, 0);
     } else {
-      order.push_back(node);
+      order.push_back(std::move(var));
       stack.pop_back();
     }
   }
@@ -86,17 +88,22 @@ std::unordered_map<Node*, Var> run_backward(const Var& root, const Var& grad_out
   std::optional<NoGradGuard> no_grad;
   if (!create_graph) no_grad.emplace();
 
-  std::vector<Node*> order = topological_order(root.node());
+  // `order` holds every node until its turn; a processed node is dropped from it, so once its
+  // consumers have released it too (below, without create_graph), its value is freed.
+  std::vector<Var> order = topological_order(root);
   std::unordered_map<Node*, Var> grads;
   grads[root.node()] = seed;
   std::unordered_map<Node*, Var> found;
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    Node* node = *it;
+    const Var self = std::move(*it);
+    Node* node = self.node();
     auto g = grads.find(node);
     if (g == grads.end()) continue;
     Var gout = std::move(g->second);
     grads.erase(g);
     if (wanted.count(node)) found[node] = gout;
+    SNGAN_CHECK(!node->released, "backward: op '", node->op, "' was already differentiated by a "
+                "backward pass that freed its saved values (pass create_graph to differentiate twice)");
     if (node->inputs.empty()) {
       if (accumulate_leaves) {
         if (!node->grad.defined()) {
@@ -114,8 +121,14 @@ std::unordered_map<Node*, Var> run_backward(const Var& root, const Var& grad_out
     std::vector<Var> in_grads = node->backward(gout);
     SNGAN_CHECK(in_grads.size() == node->inputs.size(), "internal: op '", node->op, "' returned ",
                 in_grads.size(), " gradients for ", node->inputs.size(), " inputs");
+    std::vector<Var> inputs = node->inputs;
+    if (!create_graph) {  // free what this op saved for its backward
+      node->backward = nullptr;
+      node->inputs.clear();
+      node->released = true;
+    }
     for (size_t i = 0; i < in_grads.size(); ++i) {
-      Node* in = node->inputs[i].node();
+      Node* in = inputs[i].node();
       if (!in->requires_grad || !in_grads[i].defined()) continue;
       SNGAN_CHECK(in_grads[i].shape() == in->value.shape(), "internal: op '", node->op,
                   "' gave input ", i, " a gradient of shape ", in_grads[i].shape().str(),

@@ -31,6 +31,9 @@ struct Node {
   std::vector<Var> inputs;
   BackwardFn backward;  // empty for leaves and for ops without a backward
   const char* op = "leaf";
+  // Set once a backward pass without create_graph has run through this node and dropped its
+  // inputs and closure (freeing the activations they held); a second pass is an error.
+  bool released = false;
 };
 
 class Var {
@@ -101,6 +104,9 @@ class EnableGradGuard {
 // root must hold one element unless grad_output (same shape as root) is given.
 // With create_graph the backward pass is recorded, so gradients of leaves' gradients can be
 // taken later through grad(); leaf.grad() still receives a plain Tensor.
+// Without create_graph the pass frees the graph behind it as it goes (each op's saved inputs,
+// as PyTorch does without retain_graph): peak memory stays near that of the forward pass, and
+// a second backward through the same ops throws. backward() and grad() alike.
 void backward(const Var& root, const Var& grad_output = Var(), bool create_graph = false);
 
 // Returns d output / d input for each input (zeros where output does not depend on it),

@@ -48,6 +48,29 @@ TEST(Autograd, NonScalarRootNeedsGradOutput) {
   EXPECT_THROW(backward(mul(x, x)), Error);
 }
 
+TEST(Autograd, BackwardFreesTheGraphAndASecondPassThrows) {
+  Var x(Tensor::full(Shape{1000}, 2.0), true);
+  release_cached_memory();
+  Var loss = sum(square(mul(x, x)));  // x^4: the two intermediates live only in the graph
+  const size_t cached = cached_memory_bytes();
+  backward(loss);
+  EXPECT_DOUBLE_EQ(x.grad()[0], 32.0);  // 4 x^3
+  // Both 1000-element intermediates went back to the pool during the pass.
+  EXPECT_GE(cached_memory_bytes(), cached + 2 * 1000 * sizeof(Scalar));
+  try {
+    backward(loss);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("already differentiated"), std::string::npos) << e.what();
+  }
+  EXPECT_DOUBLE_EQ(x.grad()[0], 32.0) << "the refused pass must not accumulate";
+  // With create_graph the graph stays usable.
+  Var kept = sum(square(mul(x, x)));
+  backward(kept, Var(), /*create_graph=*/true);
+  backward(kept, Var(), /*create_graph=*/true);
+  EXPECT_DOUBLE_EQ(x.grad()[0], 96.0);
+}
+
 TEST(Autograd, GradDoesNotTouchLeafGrads) {
   Var x(Tensor::full(Shape{2}, 3.0), true);
   auto g = grad(sum(square(x)), {x});

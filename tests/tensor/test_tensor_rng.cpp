@@ -34,6 +34,22 @@ TEST(Tensor, PoolReusesFreedBlocks) {
   EXPECT_EQ(b.data(), first);
 }
 
+TEST(Tensor, PoolServesASmallerRequestFromALargerFreeBlockUpToTwiceItsSize) {
+  release_cached_memory();
+  const Scalar* big;
+  {
+    Tensor a = Tensor::empty(Shape{1000});
+    big = a.data();
+  }
+  Tensor tiny = Tensor::empty(Shape{400});  // 1600 bytes: a 4000-byte block is too wasteful
+  EXPECT_NE(tiny.data(), big);
+  Tensor c = Tensor::empty(Shape{600});  // 2400 bytes: takes the 4032-byte block
+  EXPECT_EQ(c.data(), big);
+  const size_t cached = cached_memory_bytes();
+  { Tensor d = std::move(c); }
+  EXPECT_EQ(cached_memory_bytes(), cached + 4032) << "the block returns under its own size";
+}
+
 TEST(Rng, StateRoundTripIsExact) {
   Rng a(42);
   for (int i = 0; i < 5; ++i) a.normal();
