@@ -63,9 +63,9 @@ class StandardCnnGenerator : public Generator {
 
   Var forward(const Var& z) override {
     Var h = dense_->forward(z);
-    if (dense_bn_) h = relu(dense_bn_->forward(h));
+    if (dense_bn_) h = dense_bn_->forward_relu(h);
     h = reshape(h, Shape{z.dim(0), config_.base_channels, bottom_, bottom_});
-    for (size_t i = 0; i < ups_.size(); ++i) h = relu(bns_[i]->forward(ups_[i]->forward(h)));
+    for (size_t i = 0; i < ups_.size(); ++i) h = bns_[i]->forward_relu(ups_[i]->forward(h));
     return tanh(out_->forward(h));
   }
 
@@ -105,7 +105,7 @@ class StandardCnnDiscriminator : public Discriminator {
 
   Var forward(const Var& x) override {
     Var h = x;
-    for (auto& conv : convs_) h = leaky_relu(conv->forward(h), config_.leaky_slope);
+    for (auto& conv : convs_) h = conv->forward_leaky_relu(h, config_.leaky_slope);
     return dense_->forward(flatten(h));
   }
 

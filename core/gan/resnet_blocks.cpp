@@ -20,8 +20,8 @@ GBlock::GBlock(int64_t in, int64_t out, InitScheme init, Rng& rng) {
 }
 
 Var GBlock::forward(const Var& x) {
-  Var h = upsample_nearest(relu(bn1_->forward(x)), 2);
-  h = conv2_->forward(relu(bn2_->forward(conv1_->forward(h))));
+  Var h = upsample_nearest(bn1_->forward_relu(x), 2);
+  h = conv2_->forward(bn2_->forward_relu(conv1_->forward(h)));
   return add(h, shortcut_->forward(upsample_nearest(x, 2)));
 }
 
@@ -39,7 +39,7 @@ DBlock::DBlock(int64_t in, int64_t out, bool downsample, bool optimized, InitSch
 
 Var DBlock::forward(const Var& x) {
   Var h = optimized_ ? x : relu(x);
-  h = conv2_->forward(relu(conv1_->forward(h)));
+  h = conv2_->forward(conv1_->forward_leaky_relu(h, 0));
   if (downsample_) h = avg_pool2d(h, 2);
   Var s = x;
   if (optimized_) {
@@ -88,7 +88,7 @@ class ResNetGenerator : public Generator {
   Var forward(const Var& z) override {
     Var h = reshape(dense_->forward(z), Shape{z.dim(0), config_.base_channels, bottom_, bottom_});
     for (auto& b : blocks_) h = b->forward(h);
-    return tanh(out_->forward(relu(bn_->forward(h))));
+    return tanh(out_->forward(bn_->forward_relu(h)));
   }
 
  private:

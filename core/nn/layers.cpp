@@ -35,6 +35,10 @@ Conv2d::Conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t 
 
 Var Conv2d::forward(const Var& x) { return conv2d(x, effective_weight(), bias_, options_); }
 
+Var Conv2d::forward_leaky_relu(const Var& x, Scalar slope) {
+  return conv2d_leaky_relu(x, effective_weight(), bias_, options_, slope);
+}
+
 ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, int64_t kernel, int64_t stride,
                                  int64_t pad, bool bias, Rng& rng, int64_t output_pad)
     : WeightedLayer(Shape{in, out, kernel, kernel}, bias ? out : 0, WeightLayout::kInFirst, rng),
@@ -57,6 +61,11 @@ BatchNorm::BatchNorm(int64_t channels, bool affine, Scalar momentum, Scalar eps)
 Var BatchNorm::forward(const Var& x) {
   BatchNormState st{&running_mean_, &running_var_, momentum_, eps_};
   return batch_norm(x, gamma_, beta_, is_training(), st);
+}
+
+Var BatchNorm::forward_relu(const Var& x) {
+  BatchNormState st{&running_mean_, &running_var_, momentum_, eps_};
+  return batch_norm_relu(x, gamma_, beta_, is_training(), st);
 }
 
 LayerNorm::LayerNorm(const Shape& sample_shape, bool affine, Scalar eps) : eps_(eps) {

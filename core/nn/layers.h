@@ -59,6 +59,8 @@ class Conv2d : public WeightedLayer {
  public:
   Conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t pad, bool bias, Rng& rng);
   Var forward(const Var& x) override;
+  // leaky_relu(forward(x), slope) as one fused op (conv2d_leaky_relu); slope 0 is relu.
+  Var forward_leaky_relu(const Var& x, Scalar slope);
 
  private:
   Conv2dOptions options_;
@@ -99,6 +101,8 @@ class BatchNorm : public UnaryModule {
   // Works on (N, C) (BatchNorm1d) and (N, C, H, W) (BatchNorm2d) inputs.
   BatchNorm(int64_t channels, bool affine = true, Scalar momentum = 0.1, Scalar eps = 1e-5);
   Var forward(const Var& x) override;
+  // relu(forward(x)) as one fused op (batch_norm_relu).
+  Var forward_relu(const Var& x);
   Tensor& running_mean() { return running_mean_; }
   Tensor& running_var() { return running_var_; }
 

@@ -62,6 +62,12 @@ struct Conv2dOptions {
 };
 // x (N, Cin, H, W), weight (Cout, Cin, KH, KW), bias (Cout) or undefined.
 Var conv2d(const Var& x, const Var& weight, const Var& bias, Conv2dOptions options);
+// leaky_relu(conv2d(x, weight, bias), slope) as one op (slope >= 0; 0 is relu): the same
+// values, computed in place, and only the activated output is kept for the backward (which
+// reads the pre-activation's sign from it), so a layer stores one tensor instead of two.
+// Differentiable twice, like the pair it replaces.
+Var conv2d_leaky_relu(const Var& x, const Var& weight, const Var& bias, Conv2dOptions options,
+                      Scalar slope);
 
 struct ConvTranspose2dOptions {
   int64_t stride = 1;
@@ -69,7 +75,7 @@ struct ConvTranspose2dOptions {
   int64_t output_pad = 0;
 };
 // x (N, Cin, H, W), weight (Cin, Cout, KH, KW) (PyTorch layout), bias (Cout) or undefined ->
-// (N, Cout, (H-1)*stride - 2*pad + KH + output_pad, ...).
+// (N, Cout, (H-1)*stride - 2*pad + KH + output_pad, ...). The bias is added in place.
 Var conv_transpose2d(const Var& x, const Var& weight, const Var& bias,
                      ConvTranspose2dOptions options);
 
@@ -87,10 +93,14 @@ struct BatchNormState {
 };
 // x (N, C, H, W) or (N, C); gamma, beta (C) or undefined (no affine).
 // training: normalises with batch statistics (biased variance) and updates running stats;
-// its backward is fused and cannot itself be differentiated.
+// its backward is fused and cannot itself be differentiated. It keeps no copy of its output
+// or of the normalised input: the backward recomputes x-hat from x.
 // eval: uses running statistics; fully differentiable.
 Var batch_norm(const Var& x, const Var& gamma, const Var& beta, bool training,
                const BatchNormState& state);
+// relu(batch_norm(...)); in training mode one fused op whose only stored tensor is its output.
+Var batch_norm_relu(const Var& x, const Var& gamma, const Var& beta, bool training,
+                    const BatchNormState& state);
 
 // Normalises each sample over all non-batch dimensions; gamma, beta have the shape of one
 // sample (x.shape without dim 0) or are undefined. Fully differentiable.

@@ -1,6 +1,8 @@
 // Convolutions (a closed family of three differentiable ops), pooling, upsampling, channel
 // concatenation.
+#include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "core/tensor/ops.h"
 
@@ -23,8 +25,19 @@ Conv2dDims with_batch(Conv2dDims d, int64_t n) {
   return d;
 }
 
-// y = conv(x, w) [+ b] with explicit dims.
-Var conv2d_with_dims(const Var& x, const Var& w, const Var& b, const Conv2dDims& d) {
+// y (+)= bias per channel of (N, C, P).
+void add_channel_bias(Scalar* y, const Scalar* bias, int64_t N, int64_t C, int64_t P) {
+#pragma omp parallel for schedule(static) if (N * C * P > 65536)
+  for (int64_t nc = 0; nc < N * C; ++nc) {
+    Scalar* row = y + nc * P;
+    const Scalar bc = bias[nc % C];
+    for (int64_t i = 0; i < P; ++i) row[i] += bc;
+  }
+}
+
+// y = conv(x, w) [+ b] with explicit dims, then leaky_relu(., *slope) in place if slope is set.
+Var conv2d_with_dims(const Var& x, const Var& w, const Var& b, const Conv2dDims& d,
+                     std::optional<Scalar> slope = std::nullopt) {
   SNGAN_CHECK(x.shape() == (Shape{d.N, d.Cin, d.H, d.W}), "conv2d: expected input ",
               Shape({d.N, d.Cin, d.H, d.W}).str(), ", got ", x.shape().str());
   SNGAN_CHECK(w.shape() == (Shape{d.Cout, d.Cin, d.KH, d.KW}), "conv2d: expected weight ",
@@ -36,9 +49,21 @@ Var conv2d_with_dims(const Var& x, const Var& w, const Var& b, const Conv2dDims&
   mac_counter() += conv_macs(d);
   kernels::conv2d_forward(y.data(), x.value().data(), w.value().data(),
                           b.defined() ? b.value().data() : nullptr, d, false);
+  Tensor activated;  // the output, when it doubles as the activation's mask
+  if (slope) {
+    Scalar* p = y.data();
+    const Scalar s = *slope;
+    const int64_t n = y.numel();
+#pragma omp parallel for schedule(static) if (n > 32768)
+    for (int64_t i = 0; i < n; ++i) p[i] = std::max(p[i], Scalar(0)) + s * std::min(p[i], Scalar(0));
+    activated = y;
+  }
   std::vector<Var> inputs{x, w};
   if (b.defined()) inputs.push_back(b);
-  return Var::make_op(std::move(y), "conv2d", std::move(inputs), [x, w, b, d](const Var& g) {
+  const char* op = slope ? "conv2d_leaky_relu" : "conv2d";
+  return Var::make_op(std::move(y), op, std::move(inputs), [x, w, b, d, slope, activated](const Var& gy) {
+    // y > 0 exactly where the pre-activation is > 0 (slope >= 0), so y serves as the mask.
+    const Var g = slope ? leaky_relu_grad(gy, Var(activated), *slope) : gy;
     std::vector<Var> grads{x.requires_grad() ? conv2d_input_grad(g, w, d) : Var(),
                            w.requires_grad() ? conv2d_weight_grad(x, g, d) : Var()};
     if (b.defined())
@@ -58,6 +83,18 @@ Var conv2d(const Var& x, const Var& weight, const Var& bias, Conv2dOptions o) {
   Conv2dDims d = kernels::make_conv2d_dims(x.dim(0), x.dim(1), x.dim(2), x.dim(3), weight.dim(0),
                                            weight.dim(2), weight.dim(3), o.stride, o.pad);
   return conv2d_with_dims(x, weight, bias, d);
+}
+
+Var conv2d_leaky_relu(const Var& x, const Var& weight, const Var& bias, Conv2dOptions o,
+                      Scalar slope) {
+  SNGAN_CHECK(slope >= 0, "conv2d_leaky_relu: expected slope >= 0, got ", slope);
+  check_4d(x, "conv2d", "input");
+  check_4d(weight, "conv2d", "weight");
+  SNGAN_CHECK(x.dim(1) == weight.dim(1), "conv2d: input has ", x.dim(1),
+              " channels but the weight expects ", weight.dim(1));
+  Conv2dDims d = kernels::make_conv2d_dims(x.dim(0), x.dim(1), x.dim(2), x.dim(3), weight.dim(0),
+                                           weight.dim(2), weight.dim(3), o.stride, o.pad);
+  return conv2d_with_dims(x, weight, bias, d, slope);
 }
 
 Var conv2d_input_grad(const Var& dy, const Var& w, const Conv2dDims& dims) {
@@ -100,11 +137,21 @@ Var conv_transpose2d(const Var& x, const Var& weight, const Var& bias, ConvTrans
   Conv2dDims d = kernels::make_conv2d_dims(x.dim(0), weight.dim(1), H, W, weight.dim(0),
                                            weight.dim(2), weight.dim(3), o.stride, o.pad);
   SNGAN_CHECK(d.Hout == x.dim(2) && d.Wout == x.dim(3), "conv_transpose2d: inconsistent sizes");
-  Var y = conv2d_input_grad(x, weight, d);
-  if (!bias.defined()) return y;
-  SNGAN_CHECK(bias.shape() == Shape{weight.dim(1)}, "conv_transpose2d: expected bias of shape (",
-              weight.dim(1), "), got ", bias.shape().str());
-  return add(y, reshape(bias, Shape{1, weight.dim(1), 1, 1}));
+  if (!bias.defined()) return conv2d_input_grad(x, weight, d);
+  const int64_t C = weight.dim(1);
+  SNGAN_CHECK(bias.shape() == Shape{C}, "conv_transpose2d: expected bias of shape (", C, "), got ",
+              bias.shape().str());
+  // conv2d_input_grad plus the bias, added in place.
+  Tensor y = Tensor::empty(Shape{d.N, C, H, W});
+  mac_counter() += conv_macs(d);
+  kernels::conv2d_backward_input(y.data(), x.value().data(), weight.value().data(), d, false);
+  add_channel_bias(y.data(), bias.value().data(), d.N, C, H * W);
+  return Var::make_op(std::move(y), "conv_transpose2d", {x, weight, bias}, [x, weight, bias, d, C](const Var& g) {
+    return std::vector<Var>{
+        x.requires_grad() ? conv2d_with_dims(g, weight, Var(), d) : Var(),
+        weight.requires_grad() ? conv2d_weight_grad(g, x, d) : Var(),
+        bias.requires_grad() ? reshape(sum_to(g, Shape{1, C, 1, 1}), Shape{C}) : Var()};
+  });
 }
 
 Var sum_pool2d(const Var& x, int64_t k) {

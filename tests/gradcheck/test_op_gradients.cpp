@@ -96,6 +96,17 @@ TEST(GradCheck, Conv2d) {
   }
 }
 
+TEST(GradCheck, Conv2dLeakyReluFused) {
+  Tensor x = rnd(Shape{2, 3, 5, 5}, 60), w = rnd(Shape{4, 3, 3, 3}, 61), b = rnd(Shape{4}, 62);
+  for (Scalar slope : {0.1, 0.0}) {
+    Conv2dOptions o{1, 1};
+    gradcheck([o, slope](auto& v) { return conv2d_leaky_relu(v[0], v[1], v[2], o, slope); }, {x, w, b});
+    Conv2dOptions s2{2, 1};
+    gradcheck([s2, slope](auto& v) { return conv2d_leaky_relu(v[0], v[1], Var(), s2, slope); },
+              {rnd(Shape{1, 2, 6, 6}, 63), rnd(Shape{3, 2, 4, 4}, 64)});
+  }
+}
+
 TEST(GradCheck, ConvTranspose2d) {
   const std::vector<ConvCase> cases = {{{2, 3, 3, 3}, {3, 2, 4, 4}, 2, 1},
                                        {{1, 2, 4, 4}, {2, 3, 3, 3}, 1, 1},
@@ -126,6 +137,10 @@ TEST(GradCheck, BatchNorm) {
     Tensor rm = rnd(Shape{3}, 31), rv = rnd(Shape{3}, 32, 0.5, 2);
     BatchNormState st{&rm, &rv, 0.1, 1e-5};
     gradcheck([st](auto& v) { return batch_norm(v[0], v[1], v[2], false, st); }, {x, g, b});
+    // Fused with relu, in both modes.
+    gradcheck([](auto& v) { return batch_norm_relu(v[0], v[1], v[2], true, {}); }, {x, g, b});
+    gradcheck([](auto& v) { return batch_norm_relu(v[0], Var(), Var(), true, {}); }, {x});
+    gradcheck([st](auto& v) { return batch_norm_relu(v[0], v[1], v[2], false, st); }, {x, g, b});
   }
 }
 
@@ -171,6 +186,11 @@ TEST(GradGradCheck, BilinearNetworkOps) {
   ConvTranspose2dOptions t{2, 1, 0};
   gradgradcheck([t](auto& v) { return conv_transpose2d(v[0], v[1], Var(), t); },
                 {rnd(Shape{1, 2, 3, 3}, 46), rnd(Shape{2, 2, 4, 4}, 47)});
+  gradgradcheck([t](auto& v) { return conv_transpose2d(v[0], v[1], v[2], t); },
+                {rnd(Shape{1, 2, 3, 3}, 49), rnd(Shape{2, 2, 4, 4}, 50), rnd(Shape{2}, 51)});
+  // The discriminator's fused layer: the gradient-penalty path differentiates it twice.
+  gradgradcheck([o](auto& v) { return conv2d_leaky_relu(v[0], v[1], v[2], o, 0.2); },
+                {rnd(Shape{1, 2, 5, 5}, 52), rnd(Shape{3, 2, 3, 3}, 53), rnd(Shape{3}, 54)});
   gradgradcheck([](auto& v) { return layer_norm(v[0], Var(), Var()); }, {rnd(Shape{2, 5}, 48)});
 }
 
