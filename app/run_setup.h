@@ -22,7 +22,8 @@ struct ModelCost {
   double flop_per_iteration = 0;  // one generator iteration (n_dis D steps + G step), all passes
 };
 // Measured with the op-level multiply-add counter on tiny batches, scaled to the configured
-// batch sizes (every count is linear in the batch size).
+// batch sizes (every count is linear in the batch size). The model's nominal cost: ResNet
+// blocks are counted as defined, not as folded (GeneratorConfig::fold_resampling).
 ModelCost measure_model_cost(const RunConfig& config);
 
 // Dimensions of one real example as the model sees it: (C, S, S) or (features).

@@ -52,6 +52,7 @@ seed_config() {
   cp "$root"/configs/*.json "$d"/
   printf '{}' > "$d/empty.json"
   printf '{"data": {"format": "ring8"}}' > "$d/ring.json"
+  printf 'train.n_dis=3\n{"data": {"format": "ring8"}}' > "$d/override.txt"  # a --set line first
 }
 
 tiny_idx() {  # DIR N: N images of 28x28 (a bright quadrant per label) and labels 0..3

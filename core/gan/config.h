@@ -34,6 +34,10 @@ struct GeneratorConfig {
   // MLP (toy 2D sets): hidden width and number of hidden layers.
   int64_t mlp_hidden = 256;
   int64_t mlp_layers = 3;
+  // ResNet: fold each block's upsampling into its convs (upsample2_conv3x3; the 1x1 shortcut
+  // before the upsampling). The same function with fewer multiply-adds; off only to count the
+  // model's nominal cost or to test the folded path against the plain one.
+  bool fold_resampling = true;
 };
 
 struct DiscriminatorConfig {
@@ -51,6 +55,9 @@ struct DiscriminatorConfig {
   InitScheme init = InitScheme::kGlorot;
   int64_t mlp_hidden = 256;
   int64_t mlp_layers = 3;
+  // ResNet: fold each downsampling block's average pooling into its convs (conv3x3_avgpool2;
+  // the 1x1 shortcut after the pooling). As GeneratorConfig::fold_resampling.
+  bool fold_resampling = true;
 };
 
 struct TrainConfig {

@@ -8,7 +8,7 @@ namespace {
 const double kBlockGain = std::sqrt(2.0);  // 3x3 convs inside blocks (official code)
 }
 
-GBlock::GBlock(int64_t in, int64_t out, InitScheme init, Rng& rng) {
+GBlock::GBlock(int64_t in, int64_t out, InitScheme init, Rng& rng, bool fold) : fold_(fold) {
   bn1_ = register_module("bn1", std::make_shared<BatchNorm>(in));
   conv1_ = register_module("conv1", std::make_shared<Conv2d>(in, out, 3, 1, 1, true, rng));
   bn2_ = register_module("bn2", std::make_shared<BatchNorm>(out));
@@ -19,14 +19,20 @@ GBlock::GBlock(int64_t in, int64_t out, InitScheme init, Rng& rng) {
   init_layer(*shortcut_, init, rng, 1.0);
 }
 
+// Folded: conv1 runs on the small side (upsample2_conv3x3), and the 1x1 shortcut conv
+// commutes with nearest upsampling (4x fewer multiply-adds, the same values).
 Var GBlock::forward(const Var& x) {
-  Var h = upsample_nearest(bn1_->forward_relu(x), 2);
-  h = conv2_->forward(bn2_->forward_relu(conv1_->forward(h)));
-  return add(h, shortcut_->forward(upsample_nearest(x, 2)));
+  const Var a = bn1_->forward_relu(x);
+  Var h = fold_ ? conv1_->forward_upsampled2(a) : conv1_->forward(upsample_nearest(a, 2));
+  h = conv2_->forward(bn2_->forward_relu(h));
+  const Var s = fold_ ? upsample_nearest(shortcut_->forward(x), 2)
+                      : shortcut_->forward(upsample_nearest(x, 2));
+  return add(h, s);
 }
 
-DBlock::DBlock(int64_t in, int64_t out, bool downsample, bool optimized, InitScheme init, Rng& rng)
-    : downsample_(downsample), optimized_(optimized) {
+DBlock::DBlock(int64_t in, int64_t out, bool downsample, bool optimized, InitScheme init, Rng& rng,
+               bool fold)
+    : downsample_(downsample), optimized_(optimized), fold_(fold) {
   conv1_ = register_module("conv1", std::make_shared<Conv2d>(in, out, 3, 1, 1, true, rng));
   conv2_ = register_module("conv2", std::make_shared<Conv2d>(out, out, 3, 1, 1, true, rng));
   init_layer(*conv1_, init, rng, kBlockGain);
@@ -37,17 +43,18 @@ DBlock::DBlock(int64_t in, int64_t out, bool downsample, bool optimized, InitSch
   }
 }
 
+// Folded: conv2 and its average pooling run as one 4x4 stride-2 conv (conv3x3_avgpool2), and
+// the 1x1 shortcut conv commutes with average pooling, so it pools first (4x fewer
+// multiply-adds, the same values up to rounding). The optimized block pools first either way.
 Var DBlock::forward(const Var& x) {
-  Var h = optimized_ ? x : relu(x);
-  h = conv2_->forward(conv1_->forward_leaky_relu(h, 0));
-  if (downsample_) h = avg_pool2d(h, 2);
-  Var s = x;
-  if (optimized_) {
-    s = shortcut_->forward(avg_pool2d(x, 2));
-  } else if (shortcut_) {
-    s = shortcut_->forward(x);
-    if (downsample_) s = avg_pool2d(s, 2);
-  }
+  Var h = conv1_->forward_leaky_relu(optimized_ ? x : relu(x), 0);
+  if (!downsample_) h = conv2_->forward(h);
+  else h = fold_ ? conv2_->forward_avgpooled2(h) : avg_pool2d(conv2_->forward(h), 2);
+  if (!shortcut_) return add(h, x);
+  Var s;
+  if (!downsample_) s = shortcut_->forward(x);
+  else if (fold_ || optimized_) s = shortcut_->forward(avg_pool2d(x, 2));
+  else s = avg_pool2d(shortcut_->forward(x), 2);
   return add(h, s);
 }
 
@@ -77,7 +84,7 @@ class ResNetGenerator : public Generator {
     for (int i = 0; i < 3; ++i) {
       const int64_t out = stl ? in / 2 : in;
       blocks_.push_back(register_module("block" + std::to_string(i),
-                                        std::make_shared<GBlock>(in, out, c.init, rng)));
+                                        std::make_shared<GBlock>(in, out, c.init, rng, c.fold_resampling)));
       in = out;
     }
     bn_ = register_module("bn_out", std::make_shared<BatchNorm>(in));
@@ -116,7 +123,8 @@ class ResNetDiscriminator : public Discriminator {
     for (size_t i = 0; i < specs.size(); ++i) {
       const std::string name = "block" + std::to_string(i);
       auto b = register_module(name, std::make_shared<DBlock>(specs[i].in, specs[i].out, specs[i].down,
-                                                              specs[i].optimized, c.init, rng));
+                                                              specs[i].optimized, c.init, rng,
+                                                              c.fold_resampling));
       for (auto& [sub, layer] : b->weighted_layers()) normalize_layer(name + "." + sub, *layer, rng);
       blocks_.push_back(b);
     }

@@ -8,13 +8,15 @@
 namespace sngan {
 
 // Up-block: BN, ReLU, nearest 2x upsample, conv3x3, BN, ReLU, conv3x3;
-// shortcut: upsample, then conv1x1.
+// shortcut: upsample, then conv1x1. With `fold`, the upsampling is folded into conv1
+// (upsample2_conv3x3) and the shortcut convolves before upsampling: the same function.
 class GBlock : public UnaryModule {
  public:
-  GBlock(int64_t in, int64_t out, InitScheme init, Rng& rng);
+  GBlock(int64_t in, int64_t out, InitScheme init, Rng& rng, bool fold = true);
   Var forward(const Var& x) override;
 
  private:
+  bool fold_;
   std::shared_ptr<BatchNorm> bn1_, bn2_;
   std::shared_ptr<Conv2d> conv1_, conv2_, shortcut_;
 };
@@ -22,16 +24,18 @@ class GBlock : public UnaryModule {
 // Discriminator block: ReLU, conv3x3, ReLU, conv3x3, [avgpool 2];
 // shortcut: conv1x1 then [avgpool 2] when downsampling or changing width, identity otherwise.
 // The optimized first block has no pre-activation: conv3x3, ReLU, conv3x3, avgpool 2;
-// shortcut avgpool 2 then conv1x1.
+// shortcut avgpool 2 then conv1x1. With `fold`, a downsampling block's conv2 and pooling run as
+// one strided conv (conv3x3_avgpool2) and its shortcut pools before the 1x1 conv.
 class DBlock : public UnaryModule {
  public:
-  DBlock(int64_t in, int64_t out, bool downsample, bool optimized, InitScheme init, Rng& rng);
+  DBlock(int64_t in, int64_t out, bool downsample, bool optimized, InitScheme init, Rng& rng,
+         bool fold = true);
   Var forward(const Var& x) override;
   // The weighted layers with their names inside the block, for normalization.
   std::vector<std::pair<std::string, WeightedLayer*>> weighted_layers();
 
  private:
-  bool downsample_, optimized_;
+  bool downsample_, optimized_, fold_;
   std::shared_ptr<Conv2d> conv1_, conv2_, shortcut_;
 };
 

@@ -39,6 +39,21 @@ Var Conv2d::forward_leaky_relu(const Var& x, Scalar slope) {
   return conv2d_leaky_relu(x, effective_weight(), bias_, options_, slope);
 }
 
+void Conv2d::check_3x3_same(const char* what) const {
+  SNGAN_CHECK(weight_.dim(2) == 3 && weight_.dim(3) == 3 && options_.stride == 1 && options_.pad == 1,
+              "Conv2d::", what, ": expected a 3x3 conv with stride 1 and pad 1");
+}
+
+Var Conv2d::forward_upsampled2(const Var& x) {
+  check_3x3_same("forward_upsampled2");
+  return upsample2_conv3x3(x, effective_weight(), bias_);
+}
+
+Var Conv2d::forward_avgpooled2(const Var& x) {
+  check_3x3_same("forward_avgpooled2");
+  return conv3x3_avgpool2(x, effective_weight(), bias_);
+}
+
 ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, int64_t kernel, int64_t stride,
                                  int64_t pad, bool bias, Rng& rng, int64_t output_pad)
     : WeightedLayer(Shape{in, out, kernel, kernel}, bias ? out : 0, WeightLayout::kInFirst, rng),

@@ -61,8 +61,13 @@ class Conv2d : public WeightedLayer {
   Var forward(const Var& x) override;
   // leaky_relu(forward(x), slope) as one fused op (conv2d_leaky_relu); slope 0 is relu.
   Var forward_leaky_relu(const Var& x, Scalar slope);
+  // forward(upsample_nearest(x, 2)) and avg_pool2d(forward(x), 2) with the resampling folded
+  // into the kernel (upsample2_conv3x3, conv3x3_avgpool2): 3x3, stride 1, pad 1 layers only.
+  Var forward_upsampled2(const Var& x);
+  Var forward_avgpooled2(const Var& x);
 
  private:
+  void check_3x3_same(const char* what) const;
   Conv2dOptions options_;
 };
 

@@ -106,6 +106,17 @@ Var batch_norm_relu(const Var& x, const Var& gamma, const Var& beta, bool traini
 // sample (x.shape without dim 0) or are undefined. Fully differentiable.
 Var layer_norm(const Var& x, const Var& gamma, const Var& beta, Scalar eps = 1e-5);
 
+// 3x3 convs (stride 1, pad 1) fused with 2x resampling (ops_resample.cpp). The resampling is
+// folded into the kernel, so the conv runs at the low resolution: the same values as the pair
+// they replace up to float rounding, with fewer multiply-adds. Differentiable twice.
+// conv2d(upsample_nearest(x, 2), w, b): the four output phases are one conv of x with 2x2
+// kernels (16 instead of 36 multiply-adds per input pixel and channel pair, plus a one-pixel
+// border): x (N, Cin, H, W), weight (Cout, Cin, 3, 3) -> (N, Cout, 2H, 2W).
+Var upsample2_conv3x3(const Var& x, const Var& weight, const Var& bias);
+// avg_pool2d(conv2d(x, w, b), 2): one 4x4 stride-2 conv (16 instead of 36 multiply-adds per
+// output pixel and channel pair): x (N, Cin, H, W), H and W even -> (N, Cout, H/2, W/2).
+Var conv3x3_avgpool2(const Var& x, const Var& weight, const Var& bias);
+
 // Non-overlapping k x k pooling (kernel = stride = k); H, W must be multiples of k.
 Var sum_pool2d(const Var& x, int64_t k);
 Var avg_pool2d(const Var& x, int64_t k);

@@ -19,7 +19,10 @@
 # Both sides print lines
 #   RESULT impl=<sngan|torch> arch=<a> batch=<B> n_dis=<n> threads=<T> ms_per_iter=<x>
 #          images_per_s=<x> gflop_per_iter=<x> gflops=<x> peak_rss_mb=<x>      (one line)
-# and sngan also `RESULT sgemm_gflops=<g>` (its SGEMM ceiling on this machine).
+# and sngan also `RESULT sgemm_gflops=<g>` (its SGEMM ceiling on this machine) and
+# computed_gflops=<x> (the FLOPs it actually ran per second; below gflops when it folds the
+# ResNet blocks' resampling into their convs). sn_GFLOPs is the model's FLOPs per second on
+# both sides; frac is sngan's computed GFLOP/s over the ceiling.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -105,13 +108,17 @@ printf "$fmt" case sngan_ms torch_ms torch/sn sn_GFLOPs sgemm_GF frac sn_rssMiB 
 for c in $CASES; do
   s_ms=$(agg "$c" sngan ms_per_iter median); t_ms=$(agg "$c" torch ms_per_iter median)
   s_gf=$(agg "$c" sngan gflops median); ceil=$(agg "$c" sgemm sgemm_gflops median)
+  s_cgf=$(agg "$c" sngan computed_gflops median)  # what sngan computed (ResNet: folded blocks)
+  [[ -n $s_cgf && $s_cgf != nan ]] || s_cgf=$s_gf
   s_rss=$(agg "$c" sngan peak_rss_mb maxval); t_rss=$(agg "$c" torch peak_rss_mb maxval)
   s_fl=$(agg "$c" sngan gflop_per_iter median); t_fl=$(agg "$c" torch gflop_per_iter median)
-  awk -v c="$c" -v sm="$s_ms" -v tm="$t_ms" -v sg="$s_gf" -v ce="$ceil" -v sr="$s_rss" \
+  awk -v c="$c" -v sm="$s_ms" -v tm="$t_ms" -v sg="$s_gf" -v cg="$s_cgf" -v ce="$ceil" -v sr="$s_rss" \
       -v tr="$t_rss" -v fmt="$fmt" 'BEGIN {
     printf fmt, c, sprintf("%.1f", sm), sprintf("%.1f", tm), sprintf("%.2f", tm / sm),
-      sprintf("%.1f", sg), sprintf("%.1f", ce), sprintf("%.2f", sg / ce),
-      sprintf("%.0f", sr), sprintf("%.0f", tr) }'
+      sprintf("%.1f", sg), sprintf("%.1f", ce), sprintf("%.2f", cg / ce),
+      sprintf("%.0f", sr), sprintf("%.0f", tr)
+    if (cg < 0.99 * sg)
+      printf "  %s: sngan computes fewer FLOPs than the model has (resampling folded into the convs): %.1f GFLOP/s computed\n", c, cg }'
   awk -v a="$s_fl" -v b="$t_fl" -v c="$c" 'BEGIN { if (a - b > 0.01 * b || b - a > 0.01 * b)
     printf "  warning: %s FLOP counts differ: sngan %s vs torch %s GFLOP/iter\n", c, a, b }'
   if [[ $c == cnn_c ]]; then

@@ -5,9 +5,10 @@
 // Each measurement: one warm-up, then --reps timed repetitions; prints the median and the min.
 // Wall-clock times: run on an otherwise idle machine (the load average is printed first).
 //
-//   conv_bench [--threads N] [--reps N] [--batch N] [--channels C] [--size HW]
-//              [--kernel K] [--stride S] [--pad P]
+//   conv_bench [--threads N] [--reps N] [--batch N] [--channels C] [--in C] [--out C]
+//              [--size HW] [--kernel K] [--stride S] [--pad P]
 // Defaults: all OpenMP threads, 5 reps, N=64, Cin=Cout=128, 16x16, 3x3 stride 1 pad 1.
+// --channels sets both Cin and Cout; --in and --out set one.
 #include <omp.h>
 
 #include <Eigen/Core>
@@ -57,7 +58,7 @@ Tensor randn(Rng& rng, const Shape& s) {
 
 [[noreturn]] void usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s [--threads N] [--reps N] [--batch N] [--channels C] [--size HW]\n"
+               "usage: %s [--threads N] [--reps N] [--batch N] [--channels C] [--in C] [--out C] [--size HW]\n"
                "          [--kernel K] [--stride S] [--pad P]\n",
                argv0);
   std::exit(2);
@@ -67,7 +68,7 @@ Tensor randn(Rng& rng, const Shape& s) {
 
 int main(int argc, char** argv) {
   int threads = omp_get_max_threads(), reps = 5;
-  int64_t N = 64, C = 128, HW = 16, K = 3, stride = 1, pad = 1;
+  int64_t N = 64, Cin = 128, Cout = 128, HW = 16, K = 3, stride = 1, pad = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (i + 1 >= argc) usage(argv[0]);
@@ -77,7 +78,9 @@ int main(int argc, char** argv) {
     if (a == "--threads") threads = static_cast<int>(v);
     else if (a == "--reps") reps = static_cast<int>(v);
     else if (a == "--batch") N = v;
-    else if (a == "--channels") C = v;
+    else if (a == "--channels") Cin = Cout = v;
+    else if (a == "--in") Cin = v;
+    else if (a == "--out") Cout = v;
     else if (a == "--size") HW = v;
     else if (a == "--kernel") K = v;
     else if (a == "--stride") stride = v;
@@ -92,7 +95,7 @@ int main(int argc, char** argv) {
               sizeof(Scalar) == 4 ? "float" : "double", Eigen::SimdInstructionSetsInUse(),
               load.c_str());
 
-  const kernels::Conv2dDims d = kernels::make_conv2d_dims(N, C, HW, HW, C, K, K, stride, pad);
+  const kernels::Conv2dDims d = kernels::make_conv2d_dims(N, Cin, HW, HW, Cout, K, K, stride, pad);
   const double flops = 2.0 * d.N * d.Cout * d.out_pixels() * d.col_rows();
   Rng rng(1);
 
@@ -104,10 +107,10 @@ int main(int argc, char** argv) {
   };
   const int64_t rows = d.col_rows(), cols = d.N * d.out_pixels();
   const Gemm gemms[] = {
-      {"gemm fwd    W (Cout,CKK) * col (CKK,NP)", C, rows, cols, false, false},
-      {"gemm bwd-in W^T (CKK,Cout) * dy (Cout,NP)", rows, C, cols, true, false},
-      {"gemm bwd-w  dy (Cout,NP) * col^T (NP,CKK)", C, cols, rows, false, true},
-      {"gemm one sample W (Cout,CKK) * col (CKK,P)", C, rows, d.out_pixels(), false, false},
+      {"gemm fwd    W (Cout,CKK) * col (CKK,NP)", Cout, rows, cols, false, false},
+      {"gemm bwd-in W^T (CKK,Cout) * dy (Cout,NP)", rows, Cout, cols, true, false},
+      {"gemm bwd-w  dy (Cout,NP) * col^T (NP,CKK)", Cout, cols, rows, false, true},
+      {"gemm one sample W (Cout,CKK) * col (CKK,P)", Cout, rows, d.out_pixels(), false, false},
   };
   std::printf("GEMM at the conv's shapes (CKK = %lld, NP = %lld):\n", (long long)rows,
               (long long)cols);
@@ -120,12 +123,12 @@ int main(int argc, char** argv) {
   }
 
   // (b) The conv kernels.
-  std::printf("conv2d N=%lld Cin=Cout=%lld %lldx%lld kernel %lld stride %lld pad %lld: "
+  std::printf("conv2d N=%lld Cin=%lld Cout=%lld %lldx%lld kernel %lld stride %lld pad %lld: "
               "%.2f GFLOP forward\n",
-              (long long)N, (long long)C, (long long)HW, (long long)HW, (long long)K,
+              (long long)N, (long long)Cin, (long long)Cout, (long long)HW, (long long)HW, (long long)K,
               (long long)stride, (long long)pad, flops * 1e-9);
-  Tensor x = randn(rng, Shape{N, C, HW, HW}), w = randn(rng, Shape{C, C, K, K});
-  Tensor b = randn(rng, Shape{C}), y = Tensor::empty(Shape{N, C, d.Hout, d.Wout});
+  Tensor x = randn(rng, Shape{N, Cin, HW, HW}), w = randn(rng, Shape{Cout, Cin, K, K});
+  Tensor b = randn(rng, Shape{Cout}), y = Tensor::empty(Shape{N, Cout, d.Hout, d.Wout});
   Tensor dy = randn(rng, y.shape()), dx = Tensor::empty(x.shape()), dw = Tensor::empty(w.shape());
   auto fwd = [&] { kernels::conv2d_forward(y.data(), x.data(), w.data(), b.data(), d, false); };
   auto bin = [&] { kernels::conv2d_backward_input(dx.data(), dy.data(), w.data(), d, false); };

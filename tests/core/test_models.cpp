@@ -80,6 +80,48 @@ TEST(Models, ChainerVariantBatchNormCoversEveryDenseFeature) {
   EXPECT_EQ(g->forward(Var(g->sample_z(rng, 3))).shape(), (Shape{3, 3, 32, 32}));
 }
 
+// Folding the resampling into the ResNet blocks' convs changes the work, not the function:
+// outputs and every parameter gradient match the plain blocks to float rounding.
+TEST(Models, ResNetWithFoldedResamplingComputesTheSameFunction) {
+  for (int64_t size : {32, 48}) {
+    SCOPED_TRACE(size);
+    auto build = [&](bool fold) {
+      Rng rng(4);
+      GeneratorConfig gc;
+      gc.architecture = Architecture::kResNet;
+      gc.image_size = size;
+      gc.base_channels = size == 48 ? 32 : 16;
+      gc.fold_resampling = fold;
+      DiscriminatorConfig dc;
+      dc.architecture = Architecture::kResNet;
+      dc.image_size = size;
+      dc.base_channels = 8;
+      dc.fold_resampling = fold;
+      auto g = make_generator(gc, rng);
+      auto d = make_discriminator(dc, rng);
+      Rng zr(5);
+      Var loss = sum(d->forward(g->forward(Var(g->sample_z(zr, 3)))));
+      backward(loss);
+      std::vector<Tensor> grads;
+      for (auto* m : {static_cast<Module*>(g.get()), static_cast<Module*>(d.get())})
+        for (auto& [name, p] : m->named_parameters()) grads.push_back(p.grad());
+      return std::make_pair(loss.item(), grads);
+    };
+    const auto [plain_loss, plain] = build(false);
+    const auto [folded_loss, folded] = build(true);
+    EXPECT_NEAR(folded_loss, plain_loss, 1e-4 * (1 + std::abs(plain_loss)));
+    ASSERT_EQ(plain.size(), folded.size());
+    for (size_t i = 0; i < plain.size(); ++i) {
+      double err = 0, scale = 0;
+      for (int64_t k = 0; k < plain[i].numel(); ++k) {
+        err = std::max(err, double(std::abs(folded[i][k] - plain[i][k])));
+        scale = std::max(scale, double(std::abs(plain[i][k])));
+      }
+      EXPECT_LE(err, 1e-4 * scale + 1e-6) << "parameter " << i;
+    }
+  }
+}
+
 TEST(Models, ResNetDiscriminatorHasSpectralNormOnEveryLayer) {
   Rng rng(3);
   DiscriminatorConfig dc;

@@ -4,7 +4,8 @@
 // Input: the bytes of a .safetensors file. A parse either succeeds or throws sngan::Error;
 // when it succeeds, loading into a tiny trainer (the model of the seed corpus written by
 // scripts/fuzz.sh) must also succeed or throw sngan::Error, and parsed tensors must have
-// exactly the bytes the header announced.
+// exactly the bytes the header announced. A "loader.position" entry is parsed and restored
+// into a data loader, which then delivers a batch, as --resume does (or throws sngan::Error).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -12,6 +13,8 @@
 #include "core/gan/trainer.h"
 #include "core/io/safetensors.h"
 #include "core/tensor/check.h"
+#include "data/loader.h"
+#include "data/toy2d.h"
 
 namespace {
 
@@ -36,6 +39,20 @@ sngan::Trainer& tiny_trainer() {
   return *trainer;
 }
 
+// A loader over 64 toy points in batches of 8, no prefetch thread.
+sngan::Loader& tiny_loader() {
+  static std::unique_ptr<sngan::Loader> loader = [] {
+    sngan::Toy2DConfig toy;
+    toy.size = 64;
+    sngan::LoaderConfig c;
+    c.batch_size = 8;
+    c.prefetch = 0;
+    return std::make_unique<sngan::Loader>(std::make_shared<sngan::Toy2DDataset>(toy), c,
+                                           sngan::PreprocessConfig{});
+  }();
+  return *loader;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -51,6 +68,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     tiny_trainer().load_state(file.tensors, file.metadata, "fuzz.safetensors");
   } catch (const sngan::Error&) {
+  }
+  auto position = file.metadata.find("loader.position");
+  if (position != file.metadata.end()) {
+    try {
+      tiny_loader().restore(sngan::LoaderPosition::parse(position->second));
+      tiny_loader().next();
+    } catch (const sngan::Error&) {
+    }
   }
   return 0;
 }

@@ -161,6 +161,27 @@ TEST(GradCheck, PoolingUpsamplingConcat) {
   gradcheck([](auto& v) { return pad_channels(v[0], 1, 6); }, {a});
 }
 
+// The resampling-folded 3x3 convs equal the pairs they replace, and their gradients check.
+TEST(GradCheck, ConvsWithFoldedResampling) {
+  for (const Shape& xs : {Shape{2, 3, 4, 4}, Shape{1, 2, 3, 5}}) {
+    Tensor x = rnd(xs, 70), w = rnd(Shape{4, xs[1], 3, 3}, 71), b = rnd(Shape{4}, 72);
+    const Var up = upsample2_conv3x3(Var(x), Var(w), Var(b));
+    const Var ref = conv2d(upsample_nearest(Var(x), 2), Var(w), Var(b), Conv2dOptions{1, 1});
+    ASSERT_EQ(up.shape(), ref.shape());
+    for (int64_t i = 0; i < up.numel(); ++i) ASSERT_NEAR(up.value()[i], ref.value()[i], 1e-12) << i;
+    gradcheck([](auto& v) { return upsample2_conv3x3(v[0], v[1], v[2]); }, {x, w, b});
+  }
+  for (const Shape& xs : {Shape{2, 3, 4, 4}, Shape{1, 2, 6, 2}}) {
+    Tensor x = rnd(xs, 73), w = rnd(Shape{4, xs[1], 3, 3}, 74), b = rnd(Shape{4}, 75);
+    const Var pooled = conv3x3_avgpool2(Var(x), Var(w), Var(b));
+    const Var ref = avg_pool2d(conv2d(Var(x), Var(w), Var(b), Conv2dOptions{1, 1}), 2);
+    ASSERT_EQ(pooled.shape(), ref.shape());
+    for (int64_t i = 0; i < pooled.numel(); ++i) ASSERT_NEAR(pooled.value()[i], ref.value()[i], 1e-12) << i;
+    gradcheck([](auto& v) { return conv3x3_avgpool2(v[0], v[1], v[2]); }, {x, w, b});
+    gradcheck([](auto& v) { return conv3x3_avgpool2(v[0], v[1], Var()); }, {x, w});
+  }
+}
+
 // ---- second order: the backward closures are themselves differentiable ----
 
 TEST(GradGradCheck, NonlinearElementwise) {
@@ -188,6 +209,10 @@ TEST(GradGradCheck, BilinearNetworkOps) {
                 {rnd(Shape{1, 2, 3, 3}, 46), rnd(Shape{2, 2, 4, 4}, 47)});
   gradgradcheck([t](auto& v) { return conv_transpose2d(v[0], v[1], v[2], t); },
                 {rnd(Shape{1, 2, 3, 3}, 49), rnd(Shape{2, 2, 4, 4}, 50), rnd(Shape{2}, 51)});
+  gradgradcheck([](auto& v) { return conv3x3_avgpool2(v[0], v[1], v[2]); },
+                {rnd(Shape{1, 2, 4, 4}, 55), rnd(Shape{3, 2, 3, 3}, 56), rnd(Shape{3}, 57)});
+  gradgradcheck([](auto& v) { return upsample2_conv3x3(v[0], v[1], v[2]); },
+                {rnd(Shape{1, 2, 3, 3}, 58), rnd(Shape{2, 2, 3, 3}, 59), rnd(Shape{2}, 60)});
   // The discriminator's fused layer: the gradient-penalty path differentiates it twice.
   gradgradcheck([o](auto& v) { return conv2d_leaky_relu(v[0], v[1], v[2], o, 0.2); },
                 {rnd(Shape{1, 2, 5, 5}, 52), rnd(Shape{3, 2, 3, 3}, 53), rnd(Shape{3}, 54)});
