@@ -20,8 +20,10 @@ EnableGradGuard::EnableGradGuard() : previous_(g_grad_enabled) { g_grad_enabled 
 EnableGradGuard::~EnableGradGuard() { g_grad_enabled = previous_; }
 
 Var::Var(Tensor value, bool requires_grad) : node_(std::make_shared<Node>()) {
+  node_->shape = value.shape();
   node_->value = std::move(value);
   node_->requires_grad = requires_grad;
+  node_->handles = 1;
 }
 
 void Var::set_requires_grad(bool on) {
@@ -37,7 +39,8 @@ Var Var::make_op(Tensor value, const char* op, std::vector<Var> inputs, Backward
   for (const Var& in : inputs) any = any || in.requires_grad();
   if (!any) return out;
   out.node_->requires_grad = true;
-  out.node_->inputs = std::move(inputs);
+  out.node_->inputs.reserve(inputs.size());
+  for (const Var& in : inputs) out.node_->inputs.push_back(in.node_);
   out.node_->backward = std::move(backward);
   return out;
 }
@@ -45,22 +48,21 @@ Var Var::make_op(Tensor value, const char* op, std::vector<Var> inputs, Backward
 namespace {
 
 // Nodes reachable from root through inputs that require a gradient, in topological order
-// (every node after all of its inputs), as owning handles. Iterative, so deep graphs do not
-// overflow the stack.
-std::vector<Var> topological_order(const Var& root) {
-  std::vector<Var> order;
+// (every node after all of its inputs). The graph's edges, not Var handles: holding them keeps
+// the structure, not the values. Iterative, so deep graphs do not overflow the stack.
+std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>& root) {
+  std::vector<std::shared_ptr<Node>> order;
   std::unordered_set<Node*> visited;
-  std::vector<std::pair<Var, size_t>> stack{{root, 0}};
-  visited.insert(root.node());
+  std::vector<std::pair<std::shared_ptr<Node>, size_t>> stack{{root, 0}};
+  visited.insert(root.get());
   while (!stack.empty()) {
-    auto& [var, next] = stack.back();
-    Node* node = var.node();
+    auto& [node, next] = stack.back();
     if (next < node->inputs.size()) {
-      const Var& child = node->inputs[next++];
-      if (child.node() && child.node()->requires_grad && visited.insert(child.node()).second)
+      const std::shared_ptr<Node>& child = node->inputs[next++];
+      if (child && child->requires_grad && visited.insert(child.get()).second)
         stack.emplace_back(child, 0);
     } else {
-      order.push_back(std::move(var));
+      order.push_back(std::move(node));
       stack.pop_back();
     }
   }
@@ -88,15 +90,15 @@ std::unordered_map<Node*, Var> run_backward(const Var& root, const Var& grad_out
   std::optional<NoGradGuard> no_grad;
   if (!create_graph) no_grad.emplace();
 
-  // `order` holds every node until its turn; a processed node is dropped from it, so once its
-  // consumers have released it too (below, without create_graph), its value is freed.
-  std::vector<Var> order = topological_order(root);
+  // `order` holds every node until its turn and drops it after; without create_graph each
+  // processed op also drops its closure (below), and with it the values it kept.
+  std::vector<std::shared_ptr<Node>> order = topological_order(root.node_ptr());
   std::unordered_map<Node*, Var> grads;
   grads[root.node()] = seed;
   std::unordered_map<Node*, Var> found;
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    const Var self = std::move(*it);
-    Node* node = self.node();
+    const std::shared_ptr<Node> self = std::move(*it);
+    Node* node = self.get();
     auto g = grads.find(node);
     if (g == grads.end()) continue;
     Var gout = std::move(g->second);
@@ -121,18 +123,18 @@ std::unordered_map<Node*, Var> run_backward(const Var& root, const Var& grad_out
     std::vector<Var> in_grads = node->backward(gout);
     SNGAN_CHECK(in_grads.size() == node->inputs.size(), "internal: op '", node->op, "' returned ",
                 in_grads.size(), " gradients for ", node->inputs.size(), " inputs");
-    std::vector<Var> inputs = node->inputs;
+    const std::vector<std::shared_ptr<Node>> inputs = node->inputs;
     if (!create_graph) {  // free what this op saved for its backward
       node->backward = nullptr;
       node->inputs.clear();
       node->released = true;
     }
     for (size_t i = 0; i < in_grads.size(); ++i) {
-      Node* in = inputs[i].node();
+      Node* in = inputs[i].get();
       if (!in->requires_grad || !in_grads[i].defined()) continue;
-      SNGAN_CHECK(in_grads[i].shape() == in->value.shape(), "internal: op '", node->op,
+      SNGAN_CHECK(in_grads[i].shape() == in->shape, "internal: op '", node->op,
                   "' gave input ", i, " a gradient of shape ", in_grads[i].shape().str(),
-                  ", expected ", in->value.shape().str());
+                  ", expected ", in->shape.str());
       auto slot = grads.find(in);
       if (slot == grads.end())
         grads.emplace(in, in_grads[i]);

@@ -8,8 +8,15 @@
 //
 // Ops record a node only when gradient mode is on (no NoGradGuard alive on this thread) and at
 // least one input requires a gradient; otherwise they only compute the value.
+//
+// Memory: a node's value lives as long as a Var handle to it does. The graph's own edges
+// (Node::inputs) do not keep values, only the structure: an op's backward keeps what it needs
+// by capturing Vars (or Tensors) in its closure. So an intermediate that no backward needs
+// (the output of an add, of a conv followed by an add, ...) is freed as soon as the caller
+// drops its Var, and the rest when backward() has used them.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -25,15 +32,17 @@ class Var;
 using BackwardFn = std::function<std::vector<Var>(const Var& grad_output)>;
 
 struct Node {
-  Tensor value;
-  Tensor grad;  // leaves only: accumulated by backward(); undefined until the first backward
+  Tensor value;  // dropped when the last Var handle goes (see above)
+  Shape shape;   // the value's shape, kept for the graph after the value is dropped
+  Tensor grad;   // leaves only: accumulated by backward(); undefined until the first backward
   bool requires_grad = false;
-  std::vector<Var> inputs;
+  std::vector<std::shared_ptr<Node>> inputs;  // graph edges
   BackwardFn backward;  // empty for leaves and for ops without a backward
   const char* op = "leaf";
   // Set once a backward pass without create_graph has run through this node and dropped its
   // inputs and closure (freeing the activations they held); a second pass is an error.
   bool released = false;
+  std::atomic<int> handles{0};  // Var handles to this node
 };
 
 class Var {
@@ -41,11 +50,29 @@ class Var {
   Var() = default;
   // A leaf. Parameters pass requires_grad = true.
   explicit Var(Tensor value, bool requires_grad = false);
+  Var(const Var& o) noexcept : node_(o.node_) { retain(); }
+  Var(Var&& o) noexcept : node_(std::move(o.node_)) {}
+  Var& operator=(const Var& o) noexcept {
+    if (node_ != o.node_) {
+      Var keep(o);
+      release();
+      node_ = std::move(keep.node_);
+    }
+    return *this;
+  }
+  Var& operator=(Var&& o) noexcept {
+    if (this != &o) {
+      release();
+      node_ = std::move(o.node_);
+    }
+    return *this;
+  }
+  ~Var() { release(); }
 
   bool defined() const { return node_ != nullptr; }
   const Tensor& value() const { return node_->value; }
   Tensor& value() { return node_->value; }
-  const Shape& shape() const { return node_->value.shape(); }
+  const Shape& shape() const { return node_->shape; }
   int64_t dim(int i) const { return node_->value.dim(i); }
   int64_t numel() const { return node_->value.numel(); }
   Scalar item() const { return node_->value.item(); }
@@ -65,11 +92,21 @@ class Var {
   Var detach() const { return Var(node_->value, false); }
 
   Node* node() const { return node_.get(); }
+  const std::shared_ptr<Node>& node_ptr() const { return node_; }  // internal: the graph node
 
   // Internal: the result of an op.
   static Var make_op(Tensor value, const char* op, std::vector<Var> inputs, BackwardFn backward);
 
  private:
+  void retain() {
+    if (node_) node_->handles.fetch_add(1, std::memory_order_relaxed);
+  }
+  // Drops this handle; the last one also drops the node's value (the graph keeps the node).
+  void release() {
+    if (node_ && node_->handles.fetch_sub(1, std::memory_order_acq_rel) == 1) node_->value = Tensor();
+    node_.reset();
+  }
+
   std::shared_ptr<Node> node_;
 };
 

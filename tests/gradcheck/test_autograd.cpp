@@ -71,6 +71,21 @@ TEST(Autograd, BackwardFreesTheGraphAndASecondPassThrows) {
   EXPECT_DOUBLE_EQ(x.grad()[0], 96.0);
 }
 
+TEST(Autograd, AValueNoBackwardNeedsIsFreedWithItsLastVar) {
+  Var x(Tensor::full(Shape{1000}, 2.0), true);
+  Var b;
+  release_cached_memory();
+  size_t cached = 0;
+  {
+    Var a = add(x, x);  // add's backward needs no values: only the graph keeps `a`
+    b = mul(add(a, x), x);
+    cached = cached_memory_bytes();
+  }
+  EXPECT_GE(cached_memory_bytes(), cached + 1000 * sizeof(Scalar)) << "a's value was not freed";
+  backward(sum(b));  // d/dx 3x^2 = 6x: the graph still works without the value
+  EXPECT_DOUBLE_EQ(x.grad()[0], 12.0);
+}
+
 TEST(Autograd, GradDoesNotTouchLeafGrads) {
   Var x(Tensor::full(Shape{2}, 3.0), true);
   auto g = grad(sum(square(x)), {x});
