@@ -53,15 +53,18 @@ std::string first_non_finite(const std::vector<std::pair<std::string, Tensor>>& 
   return "";
 }
 
-void Trainer::check_finite(const char* loss_name, double value, const Module& net,
-                           const Adam& opt) const {
+void Trainer::check_finite(const char* loss_name, double value, const char* net_name,
+                           const Module& net, const char* opt_name, const Adam& opt) const {
   const int64_t it = iteration_ + 1;
   if (!std::isfinite(value))
     throw DivergenceError(detail::concat("training diverged at iteration ", it, ": ", loss_name,
                                          " is not finite (", value, ")"));
+  // Named as in checkpoints: "discriminator.conv0.weight", "optimizer_d.v.conv0.weight".
+  const std::string net_prefix = std::string(net_name) + ".", opt_prefix = std::string(opt_name) + ".";
   std::vector<std::pair<std::string, Tensor>> tensors;
-  for (auto& [name, p] : net.named_parameters()) tensors.emplace_back(name, p.value());
-  for (auto& [name, t] : opt.state()) tensors.emplace_back(name, t);
+  for (auto& [name, p] : net.named_parameters()) tensors.emplace_back(net_prefix + name, p.value());
+  for (auto& [name, b] : net.named_buffers()) tensors.emplace_back(net_prefix + name, b);
+  for (auto& [name, t] : opt.state()) tensors.emplace_back(opt_prefix + name, t);
   const std::string bad = first_non_finite(tensors);
   if (!bad.empty())
     throw DivergenceError(detail::concat("training diverged at iteration ", it, ": ", bad,
@@ -139,7 +142,7 @@ StepStats Trainer::step(const BatchSource& next_real) {
     opt_d_->step();
     times_.optimizer += seconds_since(t);
     stats.loss_d = loss.item();
-    check_finite("loss_d", stats.loss_d, *d_, *opt_d_);
+    check_finite("loss_d", stats.loss_d, "discriminator", *d_, "optimizer_d", *opt_d_);
     stats.d_real = mean(d_real).item();
     stats.d_fake = mean(d_fake).item();
   }
@@ -162,7 +165,7 @@ StepStats Trainer::step(const BatchSource& next_real) {
   auto t = Clock::now();
   opt_g_->step();
   times_.optimizer += seconds_since(t);
-  check_finite("loss_g", stats.loss_g, *g_, *opt_g_);
+  check_finite("loss_g", stats.loss_g, "generator", *g_, "optimizer_g", *opt_g_);
   t = Clock::now();
   update_ema();
   times_.ema += seconds_since(t);

@@ -80,8 +80,10 @@ class Trainer {
  private:
   void update_learning_rates();
   void update_ema();
-  // Throws DivergenceError if `value` or any tensor of the net or its optimizer is not finite.
-  void check_finite(const char* loss_name, double value, const Module& net, const Adam& opt) const;
+  // Throws DivergenceError if `value` or any parameter, buffer (BN statistics, SN vectors) or
+  // optimizer state of the net is not finite, naming it as checkpoints do.
+  void check_finite(const char* loss_name, double value, const char* net_name, const Module& net,
+                    const char* opt_name, const Adam& opt) const;
 
   TrainConfig config_;
   std::shared_ptr<Generator> g_, g_ema_;

@@ -589,6 +589,9 @@ TEST_F(Reliability, DivergenceIsCaughtAtTheIterationItHappens) {
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r.output, m, std::regex("diverged at iteration (\\d+): (\\S+) is not finite")))
       << r.output;
+  // Named as in the checkpoint (optimizer_d.v.conv0.weight), or the loss.
+  EXPECT_TRUE(std::regex_match(m[2].str(), std::regex("(generator|discriminator|optimizer_[gd])\\..+|loss_[dg]")))
+      << m[2];
   EXPECT_EQ(r.output.find("refusing to write checkpoint"), std::string::npos) << r.output;
   const fs::path latest = run / "checkpoints" / "latest.safetensors";
   ASSERT_TRUE(fs::exists(latest)) << r.output;
