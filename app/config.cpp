@@ -126,8 +126,9 @@ class Section {
     return find(key);
   }
   [[noreturn]] void fail(const std::string& where, const std::string& expected, const json& got) const {
+    const std::string shown = got.dump(-1, ' ', false, json::error_handler_t::replace);
     throw Error(detail::concat(source_, ": ", where, ": expected ", expected, ", got ", type_name(got),
-                               " (", got.dump().substr(0, 60), ")"));
+                               " (", shown.substr(0, 60), ")"));
   }
 
   const json* obj_;
@@ -154,6 +155,12 @@ json load_json_file(const std::string& path) {
 }
 
 void apply_override(json& doc, const std::string& assignment) {
+  try {
+    (void)json(assignment).dump();  // throws on bytes that are not UTF-8
+  } catch (const json::type_error&) {
+    throw Error("--set " + json(assignment).dump(-1, ' ', false, json::error_handler_t::replace) +
+                ": expected UTF-8 text, got bytes that are not (shown as U+FFFD)");
+  }
   const size_t eq = assignment.find('=');
   SNGAN_CHECK(eq != std::string::npos && eq > 0, "--set '", assignment,
               "': expected key.path=value");

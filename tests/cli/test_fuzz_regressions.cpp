@@ -44,5 +44,24 @@ TEST(CliFuzzRegressions, NumberOverflowInAConfigIsAClearError) {
   EXPECT_EQ(r.output.find("internal error"), std::string::npos) << r.output;
 }
 
+// fuzz_config: a --set value that is neither JSON nor UTF-8 ("train.n_dis=3\xff...") became a
+// string the schema refused, and dumping it into the error message threw nlohmann's
+// type_error 316 (invalid UTF-8): "sngan: internal error", exit 2.
+TEST(CliFuzzRegressions, SetValueThatIsNotUtf8IsAClearError) {
+  TempDir tmp;
+  fs::create_directories(tmp.path() / "data");
+  write_tiny_idx(tmp.path() / "data", 16);
+  const fs::path cfg = tmp.path() / "tiny.json";
+  write_file(cfg, tiny_config(tmp.path() / "data", 4));
+  for (const char* set : {"train.n_dis=3\xff\xff", "data.path=\xfe", "train.\xc3=1"}) {
+    RunResult r = run_sngan("train --config " + cfg.string() + " --set '" + set + "' --out " +
+                            (tmp.path() / "a").string());
+    EXPECT_EQ(r.exit_code, 1) << set << "\n" << r.output;
+    EXPECT_NE(r.output.find("expected UTF-8 text"), std::string::npos) << set << "\n" << r.output;
+    EXPECT_EQ(r.output.find("internal error"), std::string::npos) << r.output;
+  }
+  EXPECT_FALSE(fs::exists(tmp.path() / "a"));
+}
+
 }  // namespace
 }  // namespace sngan::testing
