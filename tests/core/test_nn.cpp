@@ -167,6 +167,38 @@ TEST(Init, GlorotBoundAndOrthogonalRows) {
     }
 }
 
+TEST(Init, NormalHasTheRequestedMoments) {
+  Rng rng(9);
+  Tensor w = Tensor::empty(Shape{200, 100});
+  init::normal(w, rng, 0.02);
+  double s = 0, ss = 0;
+  for (int64_t i = 0; i < w.numel(); ++i) s += w[i], ss += double(w[i]) * w[i];
+  const double n = static_cast<double>(w.numel()), mean = s / n;
+  EXPECT_NEAR(mean, 0.0, 5 * 0.02 / std::sqrt(n));              // 5 standard errors
+  EXPECT_NEAR(std::sqrt(ss / n - mean * mean), 0.02, 5 * 0.02 / std::sqrt(2 * n));  // 5 s.e.
+}
+
+TEST(LayerNormModule, NormalisesEachSampleThenScalesAndShifts) {
+  LayerNorm ln(Shape{2, 3});
+  Rng rng(10);
+  Tensor x = Tensor::empty(Shape{4, 2, 3});
+  rng.fill_uniform(x, -3, 5);
+  Tensor y = ln.forward(Var(x)).value();
+  for (int n = 0; n < 4; ++n) {
+    double s = 0, ss = 0;
+    for (int k = 0; k < 6; ++k) s += y[n * 6 + k], ss += double(y[n * 6 + k]) * y[n * 6 + k];
+    EXPECT_NEAR(s / 6, 0.0, 1e-5);
+    EXPECT_NEAR(ss / 6, 1.0, 1e-3);  // biased variance, eps 1e-5
+  }
+  // gamma and beta are the module's parameters, applied per element.
+  auto params = ln.named_parameters();
+  ASSERT_EQ(params.size(), 2u);
+  params[0].second.value().fill(2.0f);  // weight
+  params[1].second.value().fill(1.0f);  // bias
+  Tensor z = ln.forward(Var(x)).value();
+  for (int64_t i = 0; i < z.numel(); ++i) EXPECT_NEAR(z[i], 2 * y[i] + 1, 1e-5);
+}
+
 TEST(Optim, AdamMatchesHandComputedSteps) {
   Var p(Tensor::from_vector(Shape{2}, {1.0f, -2.0f}), true);
   Adam adam({{"p", p}}, {0.1, 0.5, 0.9, 1e-8});
@@ -186,6 +218,17 @@ TEST(Optim, AdamMatchesHandComputedSteps) {
   EXPECT_NEAR(p.value()[1], -1.9 - s1, 1e-6);
   EXPECT_EQ(adam.step_count(), 2);
   EXPECT_NEAR(adam.state()[0].second[0], 0.625, 1e-7);  // m.p
+}
+
+TEST(Optim, PlainSgdSubtractsTheScaledGradient) {
+  Var p(Tensor::from_vector(Shape{2}, {1.0f, -1.0f}), true);
+  Sgd sgd({{"p", p}}, 0.5);
+  p.grad() = Tensor::from_vector(Shape{2}, {2.0f, -4.0f});
+  sgd.step();
+  EXPECT_NEAR(p.value()[0], 0.0, 1e-7);  // 1 - 0.5 * 2
+  EXPECT_NEAR(p.value()[1], 1.0, 1e-7);  // -1 + 0.5 * 4
+  sgd.step();  // no momentum: the same step again
+  EXPECT_NEAR(p.value()[0], -1.0, 1e-7);
 }
 
 TEST(Optim, SgdWithMomentumMatchesHandComputedSteps) {
