@@ -41,14 +41,10 @@ Tensor synthetic_batch(const RunConfig& c, int64_t n) {
   return Tensor::zeros(Shape(dims));
 }
 
-// Multiply-adds of one generator iteration at the given batch sizes.
-double iteration_macs(const RunConfig& c, int64_t batch, int64_t g_batch) {
-  TrainConfig t = c.train;
-  t.batch_size = batch;
-  t.g_batch_size = g_batch;
-  Trainer trainer(t, c.generator, c.discriminator);
+// Multiply-adds of one generator iteration of `trainer` on batches of 2.
+double iteration_macs(Trainer& trainer, const RunConfig& c) {
   mac_counter() = 0;
-  trainer.step([&] { return synthetic_batch(c, batch); });
+  trainer.step([&] { return synthetic_batch(c, 2); });
   return static_cast<double>(mac_counter());
 }
 }  // namespace
@@ -58,26 +54,32 @@ ModelCost measure_model_cost(const RunConfig& config) {
   // folded resampling computes (which would make throughput look lower than it is).
   RunConfig c = config;
   c.generator.fold_resampling = c.discriminator.fold_resampling = false;
-  ModelCost cost;
   TrainConfig t = c.train;
   t.batch_size = t.g_batch_size = 2;
-  Trainer trainer(t, c.generator, c.discriminator);
-  cost.g_params = trainer.generator().parameter_count();
-  cost.d_params = trainer.discriminator().parameter_count();
+  t.ema_decay = 0;  // no work of its own
+  t.n_dis = 1;
+  Trainer one(t, c.generator, c.discriminator);
+  ModelCost cost;
+  cost.g_params = one.generator().parameter_count();
+  cost.d_params = one.discriminator().parameter_count();
   {
     NoGradGuard no_grad;
     mac_counter() = 0;
-    Var x = trainer.generator().forward(Var(trainer.generator().sample_z(trainer.z_rng(), 2)));
+    Var x = one.generator().forward(Var(one.generator().sample_z(one.z_rng(), 2)));
     cost.g_macs_per_image = static_cast<double>(mac_counter()) / 2;
     mac_counter() = 0;
-    trainer.discriminator().forward(x);
+    one.discriminator().forward(x);
     cost.d_macs_per_image = static_cast<double>(mac_counter()) / 2;
   }
-  // MACs(B, Bg) = a B + b Bg: two tiny iterations give a and b.
-  const double m22 = iteration_macs(c, 2, 2), m42 = iteration_macs(c, 4, 2);
-  const double a = (m42 - m22) / 2, b = (m22 - 2 * a) / 2;
-  cost.flop_per_iteration = 2 * (a * static_cast<double>(c.train.batch_size) +
-                                 b * static_cast<double>(c.train.g_batch_size));
+  // An iteration is n_dis discriminator steps of batch B and a generator step of batch Bg,
+  // each linear in its batch: iterations with n_dis 1 and 2 at batch 2 give both per image.
+  const double m1 = iteration_macs(one, c);
+  t.n_dis = 2;
+  Trainer two(t, c.generator, c.discriminator);
+  const double m2 = iteration_macs(two, c);
+  const double d_step = (m2 - m1) / 2, g_step = (2 * m1 - m2) / 2;  // per image
+  cost.flop_per_iteration = 2 * (static_cast<double>(c.train.n_dis * c.train.batch_size) * d_step +
+                                 static_cast<double>(c.train.g_batch_size) * g_step);
   return cost;
 }
 
