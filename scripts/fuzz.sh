@@ -14,7 +14,8 @@
 # FUZZ_TARGETS picks a subset) and prints executions per second and corpus size per target.
 # A crashing input is saved as build-fuzz/artifacts/<target>/crash-<sha1> (reproduce with
 # `build-fuzz/tests/fuzz/<target> <file>`); the script exits 1 when any target crashed.
-# Corpora persist between runs, so repeated runs continue where the last one stopped.
+# Corpora persist between runs, so repeated runs continue where the last one stopped. The
+# summary gives each target's seconds actually run and the crashes of this run.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -149,6 +150,8 @@ for t in "${targets[@]}"; do
   if dict "$t" > "$build/$t.dict"; then dict_args=(-dict="$build/$t.dict"); fi
   echo "fuzz.sh: $t for ${secs}s (log: $log)"
   rc=0
+  touch "$build/.start_$t"  # artifacts newer than this are this run's
+  start=$SECONDS
   "$build/tests/fuzz/$t" "$corpus" "$seeds/$t" "${dict_args[@]}" -max_total_time="$secs" \
     -max_len="${max_len[$t]}" -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" > "$log" 2>&1 || rc=$?
@@ -156,9 +159,9 @@ for t in "${targets[@]}"; do
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   files=$(find "$corpus" -type f | wc -l)
   kib=$(du -sk "$corpus" | cut -f1)
-  found=$(find "$artifacts" -type f | wc -l)
+  found=$(find "$artifacts" -type f -newer "$build/.start_$t" | wc -l)
   if [ "$rc" -ne 0 ]; then crashed=1; fi
-  summary+=("$(printf '%-16s %6s %12s %8s %8s %7s %8s' "$t" "$secs" "${execs:-?}" "${rate:-?}" "$files" "$kib" "$found")")
+  summary+=("$(printf '%-16s %6s %12s %8s %8s %7s %8s' "$t" "$((SECONDS - start))" "${execs:-?}" "${rate:-?}" "$files" "$kib" "$found")")
 done
 
 echo

@@ -75,26 +75,25 @@ Var conv2d_with_dims(const Var& x, const Var& w, const Var& b, const Conv2dDims&
 
 }  // namespace
 
-Var conv2d(const Var& x, const Var& weight, const Var& bias, Conv2dOptions o) {
+namespace {
+Conv2dDims checked_conv2d_dims(const Var& x, const Var& weight, Conv2dOptions o) {
   check_4d(x, "conv2d", "input");
   check_4d(weight, "conv2d", "weight");
   SNGAN_CHECK(x.dim(1) == weight.dim(1), "conv2d: input has ", x.dim(1),
               " channels but the weight expects ", weight.dim(1));
-  Conv2dDims d = kernels::make_conv2d_dims(x.dim(0), x.dim(1), x.dim(2), x.dim(3), weight.dim(0),
-                                           weight.dim(2), weight.dim(3), o.stride, o.pad);
-  return conv2d_with_dims(x, weight, bias, d);
+  return kernels::make_conv2d_dims(x.dim(0), x.dim(1), x.dim(2), x.dim(3), weight.dim(0),
+                                   weight.dim(2), weight.dim(3), o.stride, o.pad);
+}
+}  // namespace
+
+Var conv2d(const Var& x, const Var& weight, const Var& bias, Conv2dOptions o) {
+  return conv2d_with_dims(x, weight, bias, checked_conv2d_dims(x, weight, o));
 }
 
 Var conv2d_leaky_relu(const Var& x, const Var& weight, const Var& bias, Conv2dOptions o,
                       Scalar slope) {
   SNGAN_CHECK(slope >= 0, "conv2d_leaky_relu: expected slope >= 0, got ", slope);
-  check_4d(x, "conv2d", "input");
-  check_4d(weight, "conv2d", "weight");
-  SNGAN_CHECK(x.dim(1) == weight.dim(1), "conv2d: input has ", x.dim(1),
-              " channels but the weight expects ", weight.dim(1));
-  Conv2dDims d = kernels::make_conv2d_dims(x.dim(0), x.dim(1), x.dim(2), x.dim(3), weight.dim(0),
-                                           weight.dim(2), weight.dim(3), o.stride, o.pad);
-  return conv2d_with_dims(x, weight, bias, d, slope);
+  return conv2d_with_dims(x, weight, bias, checked_conv2d_dims(x, weight, o), slope);
 }
 
 Var conv2d_input_grad(const Var& dy, const Var& w, const Conv2dDims& dims) {

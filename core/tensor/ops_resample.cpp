@@ -94,25 +94,32 @@ std::shared_ptr<const KernelRemap> avgpool_fold() {
   return map;
 }
 
-Var deinterleave_phases(const Var& y);
-
-// z (N, 4C, H+1, W+1) -> y (N, C, 2H, 2W): y[n, c, 2i+a, 2j+b] = z[n, (2a+b)C + c, i+a, j+b].
-Var interleave_phases(const Var& z) {
-  const int64_t N = z.dim(0), C = z.dim(1) / 4, H = z.dim(2) - 1, W = z.dim(3) - 1;
-  Tensor y = Tensor::empty(Shape{N, C, 2 * H, 2 * W});
-  const Scalar* pz = z.value().data();
-  Scalar* py = y.data();
+// f(z index, y index) for every element of y (N, C, 2H, 2W) and the element of z
+// (N, 4C, H+1, W+1) it comes from: y[n, c, 2i+a, 2j+b] = z[n, (2a+b)C + c, i+a, j+b].
+template <typename F>
+void for_each_phase_element(int64_t N, int64_t C, int64_t H, int64_t W, F f) {
 #pragma omp parallel for schedule(static) if (N * C > 16)
   for (int64_t nc = 0; nc < N * C; ++nc) {
     const int64_t n = nc / C, c = nc % C;
     for (int64_t a = 0; a < 2; ++a)
       for (int64_t b = 0; b < 2; ++b) {
-        const Scalar* src = pz + ((n * 4 * C + (2 * a + b) * C + c) * (H + 1) + a) * (W + 1) + b;
-        Scalar* dst = py + (nc * 2 * H + a) * 2 * W + b;
+        const int64_t z0 = ((n * 4 * C + (2 * a + b) * C + c) * (H + 1) + a) * (W + 1) + b;
+        const int64_t y0 = (nc * 2 * H + a) * 2 * W + b;
         for (int64_t i = 0; i < H; ++i)
-          for (int64_t j = 0; j < W; ++j) dst[2 * i * 2 * W + 2 * j] = src[i * (W + 1) + j];
+          for (int64_t j = 0; j < W; ++j) f(z0 + i * (W + 1) + j, y0 + 2 * i * 2 * W + 2 * j);
       }
   }
+}
+
+Var deinterleave_phases(const Var& y);
+
+// z (N, 4C, H+1, W+1) -> y (N, C, 2H, 2W) (see for_each_phase_element).
+Var interleave_phases(const Var& z) {
+  const int64_t N = z.dim(0), C = z.dim(1) / 4, H = z.dim(2) - 1, W = z.dim(3) - 1;
+  Tensor y = Tensor::empty(Shape{N, C, 2 * H, 2 * W});
+  const Scalar* pz = z.value().data();
+  Scalar* py = y.data();
+  for_each_phase_element(N, C, H, W, [=](int64_t zi, int64_t yi) { py[yi] = pz[zi]; });
   return Var::make_op(std::move(y), "interleave_phases", {z},
                       [](const Var& g) { return std::vector<Var>{deinterleave_phases(g)}; });
 }
@@ -123,17 +130,7 @@ Var deinterleave_phases(const Var& y) {
   Tensor z = Tensor::zeros(Shape{N, 4 * C, H + 1, W + 1});
   const Scalar* py = y.value().data();
   Scalar* pz = z.data();
-#pragma omp parallel for schedule(static) if (N * C > 16)
-  for (int64_t nc = 0; nc < N * C; ++nc) {
-    const int64_t n = nc / C, c = nc % C;
-    for (int64_t a = 0; a < 2; ++a)
-      for (int64_t b = 0; b < 2; ++b) {
-        Scalar* dst = pz + ((n * 4 * C + (2 * a + b) * C + c) * (H + 1) + a) * (W + 1) + b;
-        const Scalar* src = py + (nc * 2 * H + a) * 2 * W + b;
-        for (int64_t i = 0; i < H; ++i)
-          for (int64_t j = 0; j < W; ++j) dst[i * (W + 1) + j] = src[2 * i * 2 * W + 2 * j];
-      }
-  }
+  for_each_phase_element(N, C, H, W, [=](int64_t zi, int64_t yi) { pz[zi] = py[yi]; });
   return Var::make_op(std::move(z), "deinterleave_phases", {y},
                       [](const Var& g) { return std::vector<Var>{interleave_phases(g)}; });
 }
