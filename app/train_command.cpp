@@ -212,6 +212,10 @@ int run_train(const TrainOptions& opt) {
   const bool has_run = fs::exists(config_file);
   SNGAN_CHECK(opt.resume || !has_run, "run directory ", out.string(), " already holds a run (",
               config_file.string(), "); pass --resume to continue it, or choose another --out");
+  const std::vector<fs::path> checkpoints = checkpoint_candidates(ckpt_dir);
+  SNGAN_CHECK(has_run || checkpoints.empty(), "run directory ", out.string(),
+              " holds checkpoints but no ", config_file.string(),
+              " (expected both; restore config.json, or choose another --out)");
   json saved_resolved;
   if (has_run) {
     // A resumed run keeps its settings (--config and --set included); only its length may grow.
@@ -242,8 +246,7 @@ int run_train(const TrainOptions& opt) {
   if (is_image_data(cfg)) make_dir(sample_dir);
 
   LossHistory history;
-  const std::vector<fs::path> checkpoints = checkpoint_candidates(ckpt_dir);
-  if (has_run && !checkpoints.empty()) {
+  if (!checkpoints.empty()) {
     const std::string from = resume_from_latest(checkpoints, ckpt_dir, trainer, loader.get());
     history = trim_log(log_file, trainer.iteration());
     spdlog::info("resumed from {} at iteration {} ({})", from, trainer.iteration(),

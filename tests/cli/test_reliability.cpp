@@ -418,6 +418,19 @@ TEST_F(Reliability, ResumeRefusesChangedSettingsNamingThemAndKeepsTheConfig) {
   EXPECT_NE(read_file(run / "config.json").find("\"iterations\": 6"), std::string::npos);
 }
 
+TEST_F(Reliability, CheckpointsWithoutTheirConfigAreNeverOverwritten) {
+  const fs::path run = tmp_.path() / "run";
+  ASSERT_EQ(run_sngan("train --config " + config(4).string() + " --out " + run.string()).exit_code, 0);
+  fs::remove(run / "config.json");
+  const std::string latest = read_file(run / "checkpoints" / "latest.safetensors");
+  for (const char* resume : {"", " --resume"}) {
+    RunResult r = run_sngan("train --config " + config(8).string() + " --out " + run.string() + resume);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("holds checkpoints but no"), std::string::npos) << r.output;
+  }
+  EXPECT_EQ(read_file(run / "checkpoints" / "latest.safetensors"), latest);
+}
+
 TEST_F(Reliability, ResumeBeforeTheFirstCheckpointStartsAgainAndEqualsAFreshRun) {
   const fs::path ref = tmp_.path() / "reference", run = tmp_.path() / "run";
   reference_run(ref, 4);
