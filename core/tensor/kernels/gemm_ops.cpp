@@ -368,20 +368,28 @@ void gemm(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N, in
 
 // The same, split over the OpenMP threads along the longer of M and N when that pays; on the
 // calling thread alone inside any parallel region (active or not), so callers may nest.
+// The split points are multiples of Eigen's register block along the split (mr along N, which
+// Eigen sees as rows since it computes the row-major c transposed; nr along M). Each element
+// then goes through the same micro-kernel path with the same depth blocks (kc depends on K
+// alone) as without the split: the same bits whatever the thread count.
 void gemm_threaded(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N,
                    int64_t K, bool add) {
+  using Traits = ei::gebp_traits<Scalar, Scalar>;
   const double work = double(M) * double(N) * double(K);
-  const int64_t along = std::max(M, N);
+  const bool split_n = N >= M;
+  const int64_t along = split_n ? N : M;
+  // At least 32 wide, as a multiple of the register block.
+  const int64_t block = split_n ? Traits::mr : Traits::nr, unit = (32 + block - 1) / block * block;
+  const int64_t units = along / unit;
   int T = omp_get_level() > 0 ? 1 : omp_get_max_threads();
-  T = static_cast<int>(std::min<int64_t>({T, along / 32, static_cast<int64_t>(work / 5e5)}));
+  T = static_cast<int>(std::min<int64_t>({T, units, static_cast<int64_t>(work / 5e5)}));
   if (T <= 1) {
     gemm(c, ldc, a, b, M, N, K, add);
     return;
   }
-  const bool split_n = N >= M;
 #pragma omp parallel for schedule(static) num_threads(T)
   for (int t = 0; t < T; ++t) {
-    const int64_t lo = along * t / T / 8 * 8, hi = t + 1 == T ? along : along * (t + 1) / T / 8 * 8;
+    const int64_t lo = units * t / T * unit, hi = t + 1 == T ? along : units * (t + 1) / T * unit;
     if (split_n) {  // columns [lo, hi) of c and op(b)
       const Operand bt{b.t ? b.p + lo * b.ld : b.p + lo, b.ld, b.t};
       gemm(c + lo, ldc, a, bt, M, hi - lo, K, add);
@@ -524,8 +532,17 @@ void backward_weight_chunk(Scalar* part, const Scalar* dy, const Scalar* x, cons
 // ---- batch split ----
 // Chunks of B samples (the last may be shorter), run by `threads` OpenMP threads with
 // single-threaded GEMMs; threads == 1 runs chunks in order with GEMMs split over the threads.
+// The chunks (and so every GEMM's shape and every sum's order) are planned for kPlanThreads
+// whatever the actual thread count, so results do not depend on it; only who runs what does.
+// The weight gradient sums its chunks in `groups` partials (at most kPlanThreads), added in
+// group order. 2 plans at least two chunks per layer when the batch allows and keeps a single
+// extra weight-sized buffer (measured: a plan for 4 added 18 MiB to the standard-CNN
+// benchmark's peak memory for no gain on 2 threads); with more threads than chunks, the
+// chunks run in turn with their GEMMs split over the threads.
+constexpr int64_t kPlanThreads = 2;
+
 struct Plan {
-  int64_t B = 1, chunks = 1;
+  int64_t B = 1, chunks = 1, groups = 1;
   int threads = 1;
 };
 
@@ -533,7 +550,7 @@ Plan make_plan(const Conv2dDims& d) {
   const int64_t P = d.out_pixels();
   const double macs = double(d.N) * double(d.Cout) * double(P) * double(d.col_rows());
   // Below ~1M multiply-adds a parallel region costs more than it saves.
-  const int T = omp_get_level() > 0 || macs < 1e6 ? 1 : std::max(1, omp_get_max_threads());
+  const int64_t T = macs < 1e6 ? 1 : kPlanThreads;
   int64_t B = std::max<int64_t>(1, (kTargetCols + P - 1) / P);
   B = std::min(B, (d.N + T - 1) / T);  // leave work for every thread when the batch allows
   const int64_t rounds = (d.N + T * B - 1) / (T * B);  // then balance the chunks over threads
@@ -541,7 +558,9 @@ Plan make_plan(const Conv2dDims& d) {
   Plan plan;
   plan.B = B;
   plan.chunks = (d.N + B - 1) / B;
-  plan.threads = plan.chunks >= T ? T : 1;
+  plan.groups = std::min(plan.chunks, T);
+  const int threads = omp_get_level() > 0 || macs < 1e6 ? 1 : std::max(1, omp_get_max_threads());
+  plan.threads = plan.chunks >= threads ? threads : 1;
   return plan;
 }
 
@@ -589,29 +608,35 @@ void conv2d_backward_weight(Scalar* dw, const Scalar* dy, const Scalar* x, const
     const int64_t n0 = i * plan.B;
     backward_weight_chunk(part, dy + n0 * ys, x + n0 * xs, d, std::min(plan.B, d.N - n0), add);
   };
-  if (plan.threads == 1) {
+  if (plan.groups == 1) {
     for (int64_t i = 0; i < plan.chunks; ++i) chunk(dw, i, accumulate || i > 0);
     return;
   }
-  // Each thread sums its chunks into its own partial; the partials are then added in thread
-  // order, so the result does not depend on scheduling.
-  Scalar* parts = workspace(kPart, plan.threads * wn);  // (threads, Cout, K)
-  int used = plan.threads;
-#pragma omp parallel num_threads(plan.threads)
-  {
-    const int t = omp_get_thread_num(), T = omp_get_num_threads();
-    if (t == 0) used = T;
-    const int64_t first = plan.chunks * t / T, last = plan.chunks * (t + 1) / T;
-    Scalar* part = parts + t * wn;
-    if (first == last) zero(part, wn);
-    for (int64_t i = first; i < last; ++i) chunk(part, i, i > first);
-#pragma omp barrier
-#pragma omp for schedule(static)
-    for (int64_t j = 0; j < wn; ++j) {
-      Scalar s = parts[j];
-      for (int u = 1; u < used; ++u) s += parts[u * wn + j];
-      dw[j] = accumulate ? dw[j] + s : s;
-    }
+  // Group g sums chunks [first, last) into its own partial; the partials are then added in
+  // group order, so neither the thread count nor the scheduling changes the result. Without
+  // accumulation, group 0 sums straight into dw.
+  const int64_t own = accumulate ? 0 : 1;  // groups without a partial buffer
+  Scalar* parts = workspace(kPart, (plan.groups - own) * wn);
+  auto partial = [&](int64_t g) { return g < own ? dw : parts + (g - own) * wn; };
+  auto group = [&](int64_t g) {
+    const int64_t first = plan.chunks * g / plan.groups, last = plan.chunks * (g + 1) / plan.groups;
+    for (int64_t i = first; i < last; ++i) chunk(partial(g), i, i > first);
+  };
+  // One group per thread when there are threads for every group; otherwise the groups in turn,
+  // each with its GEMMs split over the threads.
+  const int threads = omp_get_level() > 0 ? 1 : omp_get_max_threads();
+  if (threads <= 1 || threads > plan.groups) {
+    for (int64_t g = 0; g < plan.groups; ++g) group(g);
+  } else {
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t g = 0; g < plan.groups; ++g) group(g);
+  }
+  const bool par = omp_get_level() == 0 && wn >= (int64_t(1) << 16);
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t j = 0; j < wn; ++j) {
+    Scalar s = partial(0)[j];
+    for (int64_t g = 1; g < plan.groups; ++g) s += partial(g)[j];
+    dw[j] = accumulate ? dw[j] + s : s;
   }
 }
 
