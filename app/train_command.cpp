@@ -218,17 +218,20 @@ int run_train(const TrainOptions& opt) {
               " (expected both; restore config.json, or choose another --out)");
   json saved_resolved;
   if (has_run) {
-    // A resumed run keeps its settings (--config and --set included); only its length may grow.
+    // A resumed run keeps its settings (--config and --set included); only its length and
+    // its thread count (which does not change the results) may differ.
     saved_resolved = load_run_config(config_file.string(), {}).resolved;
     json saved = saved_resolved, now = cfg.resolved;
-    saved["train"].erase("iterations");
-    now["train"].erase("iterations");
+    for (json* c : {&saved, &now}) {
+      (*c)["train"].erase("iterations");
+      c->erase("threads");
+    }
     if (saved != now) {
       std::string differs;
       for (const auto& change : json::diff(saved, now))
         differs += (differs.empty() ? "" : ", ") + change["path"].get<std::string>();
       throw Error(detail::concat("--resume: the config differs from the run's ", config_file.string(),
-                                 " at ", differs, " (only train.iterations may change on resume)"));
+                                 " at ", differs, " (only train.iterations and threads may change on resume)"));
     }
   }
 

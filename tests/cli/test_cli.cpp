@@ -98,6 +98,28 @@ TEST_F(Cli, ResumeContinuesBitForBit) {
   EXPECT_EQ(losses(straight / "log.jsonl"), losses(split / "log.jsonl"));
 }
 
+TEST_F(Cli, ResumeOnAnotherThreadCountContinuesBitForBit) {
+  // Layers large enough that the convolutions split over the threads. 8 iterations on 3
+  // threads straight == 4 on 1 thread, then resumed on 3 threads for 4 more (config.json and
+  // so the checkpoints' metadata then say 3 threads in both).
+  auto config_json = nlohmann::json::parse(tiny_config(tmp_.path() / "data", 8));
+  config_json["model"]["generator"]["base_channels"] = 64;
+  config_json["model"]["discriminator"]["conv_channels"] = {16, 16, 32, 32, 64, 64, 128};
+  config_json["train"]["batch_size"] = 16;
+  const fs::path cfg = tmp_.path() / "wider.json", straight = tmp_.path() / "straight",
+                 split = tmp_.path() / "split";
+  write_file(cfg, config_json.dump());
+  ASSERT_EQ(run_sngan("train --config " + cfg.string() + " --set threads=3 --out " + straight.string()).exit_code, 0);
+  RunResult r = run_sngan("train --config " + cfg.string() + " --set threads=1 --set train.iterations=4 --out " +
+                          split.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_sngan("train --resume --config " + cfg.string() + " --set threads=3 --out " + split.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("resumed from"), std::string::npos) << r.output;
+  EXPECT_EQ(read_file(straight / "checkpoints" / "latest.safetensors"),
+            read_file(split / "checkpoints" / "latest.safetensors"));
+}
+
 TEST_F(Cli, DryRunReportsThePapersMultiplyAdds) {
   RunResult r = run_sngan(std::string("train --dry-run --config ") + SNGAN_SOURCE_DIR + "/configs/cifar.json");
   ASSERT_EQ(r.exit_code, 0) << r.output;
