@@ -622,8 +622,8 @@ void conv2d_backward_weight(Scalar* dw, const Scalar* dy, const Scalar* x, const
     const int64_t first = plan.chunks * g / plan.groups, last = plan.chunks * (g + 1) / plan.groups;
     for (int64_t i = first; i < last; ++i) chunk(partial(g), i, i > first);
   };
-  // One group per thread when there are threads for every group; otherwise the groups in turn,
-  // each with its GEMMs split over the threads.
+  // The groups in parallel, one thread each, when there are no more threads than groups;
+  // otherwise (or on one thread) the groups in turn, each with its GEMMs split over the threads.
   const int threads = omp_get_level() > 0 ? 1 : omp_get_max_threads();
   if (threads <= 1 || threads > plan.groups) {
     for (int64_t g = 0; g < plan.groups; ++g) group(g);
