@@ -10,6 +10,7 @@
 
 #include "app/sample_command.h"
 #include "app/train_command.h"
+#include "app/usage.h"
 #include "core/tensor/check.h"
 
 namespace {
@@ -57,7 +58,11 @@ int main(int argc, char** argv) {
   b->add_option("--warmup", bench.warmup, "untimed iterations first")->capture_default_str();
   b->add_option("--threads", bench.threads, "threads (0: the config's, else every core)");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return report_usage_error(app, e, argc, argv);
+  }
   spdlog::set_pattern("[%H:%M:%S] %v");
   try {
     if (t->parsed()) return run_train(train);
@@ -65,10 +70,10 @@ int main(int argc, char** argv) {
     if (b->parsed()) return run_bench(bench);
   } catch (const Error& e) {
     std::fprintf(stderr, "sngan: error: %s\n", e.what());
-    return 1;
+    return kExitError;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sngan: internal error: %s\n", e.what());
-    return 2;
+    return kExitInternalError;
   }
   return 0;
 }

@@ -4,6 +4,8 @@
 
 #include <Eigen/Core>
 
+#include <filesystem>
+
 namespace sngan {
 
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
@@ -20,6 +22,26 @@ RunConfig run_config_from_text(const std::string& text, const std::string& sourc
     throw Error(detail::concat(source, ": the stored config is not valid JSON: ", e.what()));
   }
   return parse_run_config(doc, source);
+}
+
+std::unique_ptr<Dataset> open_run_dataset(const DatasetConfig& config) {
+  try {
+    return open_dataset(config);
+  } catch (const Error& e) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (config.path.empty() || fs::exists(config.path, ec)) throw;
+    std::string hint;
+    if (config.format == "cifar10" || config.format == "cifar100" || config.format == "stl10")
+      hint = "; download it with: bash scripts/download_data.sh " + config.format +
+             " (from the project root; it unpacks under datasets/)";
+    else if (config.path.rfind("/usr/share/datasets/fashion-mnist", 0) == 0)
+      hint = "; install Debian's package dataset-fashion-mnist (bash scripts/setup.sh does)";
+    if (fs::path(config.path).is_relative())
+      hint += detail::concat("; a relative data.path is read from the current directory (",
+                             fs::current_path(ec).string(), ")");
+    throw Error(e.what() + hint);
+  }
 }
 
 int set_threads(int threads) {

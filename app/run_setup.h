@@ -1,10 +1,12 @@
 // Shared set-up for the subcommands: config loading, threads, model summaries.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "app/config.h"
+#include "data/dataset.h"
 #include "core/gan/trainer.h"
 
 namespace sngan {
@@ -12,6 +14,11 @@ namespace sngan {
 // Loads the JSON file, applies --set overrides, validates.
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides);
 RunConfig run_config_from_text(const std::string& json_text, const std::string& source);
+
+// open_dataset, and when the data are not where the config says, the error also says how to
+// get them: the download script for CIFAR-10/100 and STL-10, the Debian package for
+// Fashion-MNIST, and that a relative path is read from the current directory.
+std::unique_ptr<Dataset> open_run_dataset(const DatasetConfig& config);
 
 // Sets OpenMP and Eigen threads (0: every core). Returns the count in use.
 int set_threads(int threads);
