@@ -51,8 +51,8 @@ void make_writable_dir(const fs::path& dir) {
               " is not writable (expected a directory this user can write to)");
 }
 
-LossHistory trim_log(const fs::path& log_path, int64_t last_step) {
-  LossHistory h;
+RunHistory trim_log(const fs::path& log_path, int64_t last_step) {
+  RunHistory h;
   std::ifstream in(log_path);
   if (!in) return h;
   std::string kept, line;
@@ -63,11 +63,10 @@ LossHistory trim_log(const fs::path& log_path, int64_t last_step) {
     } catch (...) {
       continue;  // a line cut by a crash
     }
-    if (!j.contains("step") || j["step"].get<int64_t>() > last_step) continue;
+    if (!j.is_object() || !j.contains("step") || !j["step"].is_number() || j["step"].get<int64_t>() > last_step)
+      continue;
     kept += line + "\n";
-    h.step.push_back(j["step"].get<double>());
-    h.loss_d.push_back(j.value("loss_d", NAN));
-    h.loss_g.push_back(j.value("loss_g", NAN));
+    h.add(j);
   }
   write_file_atomic(log_path.string(), kept);
   return h;
@@ -142,8 +141,8 @@ void RunDirectory::open(bool with_samples) {
   if (with_samples) make_writable_dir(sample_dir());
 }
 
-LossHistory RunDirectory::restore(Trainer& trainer, Loader& loader) {
-  LossHistory history;
+RunHistory RunDirectory::restore(Trainer& trainer, Loader& loader) {
+  RunHistory history;
   if (!checkpoints_.empty()) {
     std::string from;
     for (const auto& path : checkpoints_) {

@@ -20,21 +20,18 @@
 #include <string>
 #include <vector>
 
+#include "app/run_report.h"
 #include "core/gan/trainer.h"
 #include "data/loader.h"
 
 namespace sngan {
 
-struct LossHistory {
-  std::vector<double> step, loss_d, loss_g;
-};
-
 // The run's checkpoints, newest first: latest, then step_* by decreasing step.
 std::vector<std::filesystem::path> checkpoint_candidates(const std::filesystem::path& ckpt_dir);
 
 // Keeps the log.jsonl lines with step <= last_step (a resumed run rewrites what came after its
-// checkpoint; lines cut by a crash are dropped) and returns their losses.
-LossHistory trim_log(const std::filesystem::path& log_path, int64_t last_step);
+// checkpoint; lines cut by a crash are dropped) and returns them as history.
+RunHistory trim_log(const std::filesystem::path& log_path, int64_t last_step);
 
 // Removes temporaries of atomic writes ("<name>.tmp.<pid>") left in `dirs` by a killed writer.
 void remove_stale_temp_files(const std::vector<std::filesystem::path>& dirs);
@@ -54,8 +51,8 @@ class RunDirectory {
   // Creates the directories, locks the run and removes stale temporaries.
   void open(bool with_samples);
   // Restores trainer and loader from the newest usable checkpoint and trims the log to it, or
-  // starts afresh; then writes config.json when it changed. Returns the logged loss history.
-  LossHistory restore(Trainer& trainer, Loader& loader);
+  // starts afresh; then writes config.json when it changed. Returns the logged history.
+  RunHistory restore(Trainer& trainer, Loader& loader);
 
   const std::filesystem::path& root() const { return root_; }
   std::filesystem::path config_file() const { return root_ / "config.json"; }

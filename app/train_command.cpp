@@ -16,7 +16,6 @@
 #include "app/run_setup.h"
 #include "core/gan/checkpoint.h"
 #include "core/io/image_io.h"
-#include "core/io/plot.h"
 #include "data/loader.h"
 
 namespace sngan {
@@ -67,10 +66,10 @@ int print_dry_run(const RunConfig& cfg) {
   return 0;
 }
 
-// log.jsonl: one line per logged step, and the losses logged so far (for the plot).
+// log.jsonl: one line per logged step, and everything logged so far (for the curves).
 class RunLog {
  public:
-  RunLog(const fs::path& path, LossHistory history, int64_t images_per_iteration)
+  RunLog(const fs::path& path, RunHistory history, int64_t images_per_iteration)
       : path_(path), out_(path, std::ios::app), history_(std::move(history)),
         images_per_iteration_(images_per_iteration), interval_start_(Clock::now()) {
     SNGAN_CHECK(out_, "cannot open ", path.string(), " for appending");
@@ -91,25 +90,23 @@ class RunLog {
     out_.flush();
     SNGAN_CHECK(out_, "cannot write to ", path_.string(), " (disk full?); the last checkpoint in ",
                 checkpoint_dir.string(), " is kept");
-    history_.step.push_back(static_cast<double>(s.iteration));
-    history_.loss_d.push_back(s.loss_d);
-    history_.loss_g.push_back(s.loss_g);
+    history_.add(line);
     interval_start_ = Clock::now();
     interval_iterations_ = 0;
   }
-  const LossHistory& history() const { return history_; }
+  const RunHistory& history() const { return history_; }
 
  private:
   using Clock = std::chrono::steady_clock;
   fs::path path_;
   std::ofstream out_;
-  LossHistory history_;
+  RunHistory history_;
   int64_t images_per_iteration_, interval_iterations_ = 0;
   Clock::time_point interval_start_;
 };
 
 // Everything a run writes besides its log: samples of a fixed z (a grid, or a CSV for the toy
-// sets), the loss plot and the checkpoints.
+// sets), the curves, report.html and the checkpoints.
 class RunOutputs {
  public:
   RunOutputs(const RunDirectory& dir, const RunConfig& cfg, Trainer& trainer, const Loader& loader)
@@ -119,15 +116,12 @@ class RunOutputs {
     Rng grid_rng(cfg.seed ^ 0x5eed5eedULL);
     grid_z_ = trainer.generator().sample_z(grid_rng, cfg.output.sample_count);
   }
-  // The samples of the end of `epoch` (0: the final ones), the loss plot and latest.
-  void write(int64_t epoch, const LossHistory& history) {
+  // The samples of the end of `epoch` (0: the final ones), latest, the curves and the report.
+  void write(int64_t epoch, const RunHistory& history) {
     const Tensor samples = trainer_.sample(grid_z_, use_ema_);
     write_samples(samples, epoch);
-    write_line_plot(loss_plot().string(),
-                    {{"loss_d", history.step, history.loss_d, std::nullopt},
-                     {"loss_g", history.step, history.loss_g, std::nullopt}},
-                    "generator iteration", "sngan losses");
     save_latest();
+    write_report(dir_.root(), cfg_.resolved, history, write_curves(dir_.root(), history));
   }
   void save_latest() { save_checkpoint(dir_.latest_checkpoint().string(), trainer_, metadata()); }
   void save_numbered(int64_t iteration) {
@@ -137,7 +131,7 @@ class RunOutputs {
   fs::path final_samples() const {
     return is_image_data(cfg_) ? dir_.sample_dir() / "final.png" : dir_.root() / "samples_final.csv";
   }
-  fs::path loss_plot() const { return dir_.root() / "loss.png"; }
+  fs::path report() const { return dir_.root() / "report.html"; }
 
  private:
   void write_samples(const Tensor& samples, int64_t epoch) {
@@ -199,8 +193,8 @@ int train_loop(const RunConfig& cfg, Trainer& trainer, Loader& loader, const Run
   }
   progress.finish();
   outputs.write(0, log.history());
-  spdlog::info("done: {} iterations. Samples: {}, losses: {}, log: {}, checkpoint: {}", trainer.iteration(),
-               outputs.final_samples().string(), outputs.loss_plot().string(), dir.log_file().string(),
+  spdlog::info("done: {} iterations. Samples: {}, report: {}, log: {}, checkpoint: {}", trainer.iteration(),
+               outputs.final_samples().string(), outputs.report().string(), dir.log_file().string(),
                dir.latest_checkpoint().string());
   return 0;
 }
@@ -222,9 +216,9 @@ int run_train(const TrainOptions& opt) {
   // Everything that can fail on bad input is checked or built before anything is written.
   RunDirectory dir(out, cfg.resolved, opt.resume);
   Trainer trainer(cfg.train, cfg.generator, cfg.discriminator);
-  Loader loader(open_dataset(cfg.data), cfg.loader, cfg.preprocess);
+  Loader loader(open_run_dataset(cfg.data), cfg.loader, cfg.preprocess);
   dir.open(is_image_data(cfg));
-  LossHistory history = dir.restore(trainer, loader);
+  RunHistory history = dir.restore(trainer, loader);
   spdlog::info("training {} on {} ({} threads): {} generator iterations, {} batches per epoch; run directory {}",
                to_string(cfg.generator.architecture), cfg.data.format, threads, cfg.train.iterations,
                loader.batches_per_epoch(), out.string());

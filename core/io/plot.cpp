@@ -89,7 +89,7 @@ cv::Size text_size(const std::string& s, double scale, int thickness = 1) {
 }  // namespace
 
 void write_line_plot(const std::string& path, const std::vector<PlotSeries>& series, const std::string& x_label,
-                     const std::string& title, int width, int height) {
+                     const std::string& title, int width, int height, std::optional<PlotRange> y_range) {
   SNGAN_CHECK(width >= 200 && width <= 8192 && height >= 200 && height <= 8192, "cannot write plot '", path,
               "': expected a size within [200, 8192] x [200, 8192], got ", width, " x ", height);
   Axis ax, ay;
@@ -104,6 +104,10 @@ void write_line_plot(const std::string& path, const std::vector<PlotSeries>& ser
   }
   ax.finish(0.0);
   ay.finish(0.05);
+  if (y_range && y_range->lo < y_range->hi && std::isfinite(y_range->lo) && std::isfinite(y_range->hi)) {
+    ay.lo = y_range->lo;
+    ay.hi = y_range->hi;
+  }
 
   const double tick_scale = 0.42;
   const int left = 80, right = 20, top = 44, bottom = 58;
@@ -146,25 +150,30 @@ void write_line_plot(const std::string& path, const std::vector<PlotSeries>& ser
       if (!ok(i)) continue;
       const cv::Point p = point(px(s.x[i]) - left, py(s.y[i]) - top);
       const bool prev = i > 0 && ok(i - 1), next = i + 1 < s.x.size() && ok(i + 1);
-      if (prev) cv::line(area, point(px(s.x[i - 1]) - left, py(s.y[i - 1]) - top), p, color, 2, cv::LINE_AA, kShift);
+      if (prev)
+        cv::line(area, point(px(s.x[i - 1]) - left, py(s.y[i - 1]) - top), p, color, s.thickness, cv::LINE_AA, kShift);
       if (!prev && !next) cv::circle(area, p, 2 << kShift, color, cv::FILLED, cv::LINE_AA, kShift);
     }
   }
 
   // Legend in the top right corner of the plot area.
-  if (!series.empty()) {
+  std::vector<size_t> listed;
+  for (size_t k = 0; k < series.size(); ++k)
+    if (series[k].in_legend) listed.push_back(k);
+  if (!listed.empty()) {
     const double scale = 0.45;
     int text_w = 0;
-    for (const PlotSeries& s : series) text_w = std::max(text_w, text_size(s.name, scale).width);
-    const int row_h = 20, box_w = std::min(pw - 20, text_w + 44), box_h = row_h * static_cast<int>(series.size()) + 8;
+    for (size_t k : listed) text_w = std::max(text_w, text_size(series[k].name, scale).width);
+    const int row_h = 20, box_w = std::min(pw - 20, text_w + 44), box_h = row_h * static_cast<int>(listed.size()) + 8;
     const int bx = left + pw - box_w - 10, by = top + 10;
     cv::rectangle(img, {bx, by}, {bx + box_w, by + box_h}, cv::Scalar(255, 255, 255), cv::FILLED);
     cv::rectangle(img, {bx, by}, {bx + box_w, by + box_h}, cv::Scalar(160, 160, 160), 1);
-    for (size_t k = 0; k < series.size(); ++k) {
-      const int y = by + 4 + row_h * static_cast<int>(k) + row_h / 2;
-      const cv::Scalar color = bgr(series[k].color.value_or(kPalette[k % std::size(kPalette)]));
+    for (size_t row = 0; row < listed.size(); ++row) {
+      const PlotSeries& s = series[listed[row]];
+      const int y = by + 4 + row_h * static_cast<int>(row) + row_h / 2;
+      const cv::Scalar color = bgr(s.color.value_or(kPalette[listed[row] % std::size(kPalette)]));
       cv::line(img, {bx + 8, y}, {bx + 32, y}, color, 2, cv::LINE_AA);
-      put_text(img, series[k].name, {bx + 38, y + 5}, scale);
+      put_text(img, s.name, {bx + 38, y + 5}, scale);
     }
   }
   detail::write_mat_atomic(path, img);

@@ -57,7 +57,7 @@ TEST(RunDirectory, TrimLogKeepsLinesUpToTheCheckpointAndDropsCutLines) {
   const fs::path log = tmp.path() / "log.jsonl";
   write_file(log, "{\"step\": 2, \"loss_d\": 1.5, \"loss_g\": 0.5}\n{\"step\": 4, \"loss_d\": 1.0}\n"
                   "{\"step\": 6, \"loss_d\": 9}\n{\"step\": 8, \"lo");
-  const LossHistory h = trim_log(log, 4);
+  const RunHistory h = trim_log(log, 4);
   EXPECT_EQ(h.step, (std::vector<double>{2, 4}));
   EXPECT_EQ(h.loss_d, (std::vector<double>{1.5, 1.0}));
   EXPECT_DOUBLE_EQ(h.loss_g[0], 0.5);

@@ -193,5 +193,62 @@ TEST_F(Cli, BadInputGetsOneClearMessage) {
   }
 }
 
+TEST_F(Cli, AMistypedCommandIsNamedWithTheClosestOneAndExitsWithTheUsageCode) {
+  RunResult r = run_sngan("trian --config x.json");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("unknown command 'trian'; did you mean 'train'?"), std::string::npos) << r.output;
+  r = run_sngan("");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("expected a command (train, sample, bench"), std::string::npos) << r.output;
+  r = run_sngan("train --no-such-flag");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--no-such-flag"), std::string::npos) << r.output;
+  r = run_sngan("--help");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+TEST_F(Cli, AMissingDownloadableDatasetNamesTheDownloadScript) {
+  const fs::path cfg = tmp_.path() / "cifar.json";
+  write_file(cfg, R"({"data": {"format": "cifar10", "path": "no_such_datasets/cifar-10-batches-bin"},
+                      "train": {"iterations": 1}})");
+  RunResult r = run_sngan("train --config " + cfg.string() + " --out " + (tmp_.path() / "run").string());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("no_such_datasets/cifar-10-batches-bin"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("bash scripts/download_data.sh cifar10"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("a relative data.path is read from the current directory"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(tmp_.path() / "run")) << "nothing may be written before the data are found";
+}
+
+TEST_F(Cli, TheReportReferencesOnlyFilesThatExistAndShowsEveryGridNewestFirst) {
+  const fs::path out = tmp_.path() / "run";
+  RunResult r = run_sngan("train --config " + config(20).string() + " --out " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* curve : {"loss.png", "d_outputs.png", "sigma.png"}) EXPECT_TRUE(fs::exists(out / curve)) << curve;
+  const std::string html = read_file(out / "report.html");
+  ASSERT_FALSE(html.empty());
+  std::vector<std::string> refs;
+  for (const std::string attr : {"src=\"", "href=\""})
+    for (size_t at = html.find(attr); at != std::string::npos; at = html.find(attr, at + 1)) {
+      const size_t start = at + attr.size();
+      refs.push_back(html.substr(start, html.find('"', start) - start));
+    }
+  ASSERT_GE(refs.size(), 6u) << html;
+  for (const std::string& ref : refs) {
+    EXPECT_EQ(ref.find("://"), std::string::npos) << "no network reference: " << ref;
+    EXPECT_FALSE(fs::path(ref).is_absolute()) << ref;
+    EXPECT_TRUE(fs::exists(out / ref)) << ref << " is referenced by report.html but does not exist";
+  }
+  // 64 images / 8 per batch: epochs end at iterations 8 and 16; the final grid comes first.
+  const size_t final_at = html.find("samples/final.png"), e2 = html.find("samples/epoch_0002.png"),
+               e1 = html.find("samples/epoch_0001.png");
+  ASSERT_NE(final_at, std::string::npos);
+  ASSERT_NE(e2, std::string::npos);
+  ASSERT_NE(e1, std::string::npos);
+  EXPECT_LT(final_at, e2);
+  EXPECT_LT(e2, e1);
+  EXPECT_NE(html.find("&quot;architecture&quot;: &quot;standard_cnn&quot;"), std::string::npos);
+  EXPECT_NE(html.find("checkpoints/latest.safetensors"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sngan::testing
