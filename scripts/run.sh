@@ -6,12 +6,14 @@
 #   scripts/run.sh [extra sngan train args, e.g. --set train.iterations=500]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-"$root/scripts/setup.sh"
+SNGAN_BUILD_TARGETS=sngan "$root/scripts/setup.sh"  # the trainer only; scripts/test.sh builds the tests
 cd "$root"
 out=runs/fashion_mnist
 resume=()
 [ -f "$out/config.json" ] && resume=(--resume)
 ./build/sngan train --config configs/fashion_mnist.json --out "$out" "${resume[@]}" "$@"
 echo
+echo "Report (open in a browser): $out/report.html"
 echo "Samples per epoch: $out/samples/ (final grid: $out/samples/final.png)"
-echo "Loss curves: $out/loss.png   Log: $out/log.jsonl   Checkpoint: $out/checkpoints/latest.safetensors"
+echo "Curves: $out/loss.png $out/d_outputs.png $out/sigma.png   Log: $out/log.jsonl"
+echo "Checkpoint: $out/checkpoints/latest.safetensors"

@@ -2,7 +2,8 @@
 # Installs the Debian packages sngan needs (only those missing), then configures and builds.
 # Idempotent: when everything is present it only runs an incremental build.
 #   scripts/setup.sh [extra cmake args...]
-# Environment: BUILD_DIR (default build), SNGAN_EXTRA_PACKAGES (more apt packages to ensure).
+# Environment: BUILD_DIR (default build), SNGAN_EXTRA_PACKAGES (more apt packages to ensure),
+# SNGAN_BUILD_TARGETS (build only these CMake targets, e.g. "sngan"; default: everything).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,4 +31,6 @@ jobs=$(nproc 2>/dev/null || echo 2)
 mkdir -p "$build_dir"
 cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "$@" > "$build_dir/configure.log" 2>&1 ||
   { cat "$build_dir/configure.log"; echo "sngan setup: cmake configure failed" >&2; exit 1; }
-cmake --build "$build_dir" -j "$jobs"
+# shellcheck disable=SC2206
+targets=(${SNGAN_BUILD_TARGETS:-})
+cmake --build "$build_dir" -j "$jobs" ${targets[@]:+--target "${targets[@]}"}
