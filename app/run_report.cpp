@@ -87,16 +87,24 @@ std::vector<std::string> files_like(const fs::path& dir, const std::string& pref
   return names;
 }
 
+// A logged value as a reader wants it: numbers to 6 significant digits.
+std::string shown(const json& v) {
+  if (!v.is_number_float()) return v.dump();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v.get<double>());
+  return buf;
+}
+
 std::string latest_values_table(const RunHistory& h) {
   if (h.size() == 0) return "<p>Nothing logged yet.</p>\n";
   std::ostringstream os;
   os << "<table>\n";
   for (auto it = h.last_line.begin(); it != h.last_line.end(); ++it) {
     if (it.key() == "sigma") continue;
-    os << "<tr><th>" << escape_html(it.key()) << "</th><td>" << escape_html(it.value().dump()) << "</td></tr>\n";
+    os << "<tr><th>" << escape_html(it.key()) << "</th><td>" << escape_html(shown(it.value())) << "</td></tr>\n";
   }
   for (const auto& [name, values] : h.sigma)
-    os << "<tr><th>sigma " << escape_html(name) << "</th><td>" << values.back() << "</td></tr>\n";
+    os << "<tr><th>sigma " << escape_html(name) << "</th><td>" << shown(json(values.back())) << "</td></tr>\n";
   os << "</table>\n";
   return os.str();
 }
@@ -199,12 +207,13 @@ void write_report(const fs::path& dir, const json& resolved_config, const RunHis
      << "</title>\n<style>\nbody{font-family:sans-serif;margin:24px;max-width:1700px}"
         "img{max-width:100%;border:1px solid #ccc}figure{display:inline-block;margin:8px;vertical-align:top}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
-        "pre{background:#f5f5f5;padding:12px;overflow:auto}.curves img{width:640px}\n</style>\n</head>\n<body>\n";
+        "pre{background:#f5f5f5;padding:12px;overflow:auto}.curves img{width:640px}"
+        ".samples img{width:400px;image-rendering:pixelated}\n</style>\n</head>\n<body>\n";
   os << "<h1>" << escape_html(title) << "</h1>\n";
   os << "<h2>Latest logged values</h2>\n" << latest_values_table(h);
   os << "<h2>Curves</h2>\n<div class=\"curves\">\n";
   for (const std::string& c : curves) os << "<figure><img src=\"" << escape_html(c) << "\" alt=\"" << escape_html(c) << "\"></figure>\n";
-  os << "</div>\n<h2>Samples (newest first)</h2>\n" << grids_section(dir);
+  os << "</div>\n<h2>Samples (newest first)</h2>\n<div class=\"samples\">\n" << grids_section(dir) << "</div>\n";
   os << "<h2>Checkpoints</h2>\n" << checkpoints_section(dir);
   os << "<h2>Resolved config</h2>\n<pre>" << escape_html(resolved_config.dump(2)) << "</pre>\n";
   os << "<p>Log: <a href=\"log.jsonl\">log.jsonl</a></p>\n</body>\n</html>\n";
