@@ -58,7 +58,10 @@ Var linear(const Var& x, const Var& weight, const Var& bias);
 
 struct Conv2dOptions {
   int64_t stride = 1;
-  int64_t pad = 0;
+  int64_t pad = 0;  // zero rows above and below, zero columns left and right
+  // When >= 0, these replace `pad` for the rows (pad_h) or the columns (pad_w): a 1x7 conv
+  // that keeps the size sets pad_h = 0, pad_w = 3.
+  int64_t pad_h = -1, pad_w = -1;
 };
 // x (N, Cin, H, W), weight (Cout, Cin, KH, KW), bias (Cout) or undefined.
 Var conv2d(const Var& x, const Var& weight, const Var& bias, Conv2dOptions options);
