@@ -125,6 +125,29 @@ Var sum_pool2d(const Var& x, int64_t k);
 Var avg_pool2d(const Var& x, int64_t k);
 Var upsample_nearest(const Var& x, int64_t k);  // (N, C, H, W) -> (N, C, kH, kW)
 
+// Windowed pooling as in PyTorch (ops_pool.cpp): x (N, C, H, W) -> (N, C, Hout, Wout) with
+// Hout = (H + 2*pad - kernel) / stride + 1 rounded down (ceil_mode=False), the same for W;
+// 0 <= pad <= kernel / 2. Forward only: differentiating through them throws.
+struct Pool2dOptions {
+  int64_t kernel = 3;
+  int64_t stride = 1;
+  int64_t pad = 0;
+  // avg_pool2d only: whether padded positions count in the divisor (PyTorch's default) or
+  // only the window's positions inside the input do (TensorFlow's average pool).
+  bool count_include_pad = true;
+};
+// The window's maximum over positions inside the input (padding never wins; NaN propagates).
+Var max_pool2d(const Var& x, Pool2dOptions options);
+Var avg_pool2d(const Var& x, Pool2dOptions options);
+// (N, C, H, W) -> (N, C): the mean over each channel's H*W values (adaptive_avg_pool2d to
+// 1x1, then flattened). Differentiable.
+Var global_avg_pool2d(const Var& x);
+// (N, C, H, W) -> (N, C, height, width), bilinear with align_corners=False, as
+// torch.nn.functional.interpolate(mode="bilinear", align_corners=False) for a target size:
+// source coordinate (i + 0.5) * H / height - 0.5, clamped at 0 (kernels/pool_ops.h).
+// Forward only.
+Var resize_bilinear(const Var& x, int64_t height, int64_t width);
+
 // Concatenation along dim 1 of tensors that agree in every other dimension.
 Var concat_channels(const std::vector<Var>& xs);
 // x[:, start:start+count] along dim 1, and its adjoint (zeros outside, size total).
