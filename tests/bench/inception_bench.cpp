@@ -8,7 +8,7 @@
 //
 //   inception_bench [--threads N] [--reps N] [--images N] [--batch N] [--size HW]
 //                   [--channels C] [--unfolded]
-// Defaults: all OpenMP threads, 5 reps, 50 images of 3x32x32, InceptionOptions' batch (16).
+// Defaults: all OpenMP threads, 5 reps, 50 images of 3x32x32, InceptionOptions' batch (8).
 #include <omp.h>
 #include <sys/resource.h>
 
