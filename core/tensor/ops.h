@@ -58,7 +58,10 @@ Var linear(const Var& x, const Var& weight, const Var& bias);
 
 struct Conv2dOptions {
   int64_t stride = 1;
-  int64_t pad = 0;
+  int64_t pad = 0;  // zero rows above and below, zero columns left and right
+  // When >= 0, these replace `pad` for the rows (pad_h) or the columns (pad_w): a 1x7 conv
+  // that keeps the size sets pad_h = 0, pad_w = 3.
+  int64_t pad_h = -1, pad_w = -1;
 };
 // x (N, Cin, H, W), weight (Cout, Cin, KH, KW), bias (Cout) or undefined.
 Var conv2d(const Var& x, const Var& weight, const Var& bias, Conv2dOptions options);
@@ -121,6 +124,29 @@ Var conv3x3_avgpool2(const Var& x, const Var& weight, const Var& bias);
 Var sum_pool2d(const Var& x, int64_t k);
 Var avg_pool2d(const Var& x, int64_t k);
 Var upsample_nearest(const Var& x, int64_t k);  // (N, C, H, W) -> (N, C, kH, kW)
+
+// Windowed pooling as in PyTorch (ops_pool.cpp): x (N, C, H, W) -> (N, C, Hout, Wout) with
+// Hout = (H + 2*pad - kernel) / stride + 1 rounded down (ceil_mode=False), the same for W;
+// 0 <= pad <= kernel / 2. Forward only: differentiating through them throws.
+struct Pool2dOptions {
+  int64_t kernel = 3;
+  int64_t stride = 1;
+  int64_t pad = 0;
+  // avg_pool2d only: whether padded positions count in the divisor (PyTorch's default) or
+  // only the window's positions inside the input do (TensorFlow's average pool).
+  bool count_include_pad = true;
+};
+// The window's maximum over positions inside the input (padding never wins; NaN propagates).
+Var max_pool2d(const Var& x, Pool2dOptions options);
+Var avg_pool2d(const Var& x, Pool2dOptions options);
+// (N, C, H, W) -> (N, C): the mean over each channel's H*W values (adaptive_avg_pool2d to
+// 1x1, then flattened). Differentiable.
+Var global_avg_pool2d(const Var& x);
+// (N, C, H, W) -> (N, C, height, width), bilinear with align_corners=False, as
+// torch.nn.functional.interpolate(mode="bilinear", align_corners=False) for a target size:
+// source coordinate (i + 0.5) * H / height - 0.5, clamped at 0 (kernels/pool_ops.h).
+// Forward only.
+Var resize_bilinear(const Var& x, int64_t height, int64_t width);
 
 // Concatenation along dim 1 of tensors that agree in every other dimension.
 Var concat_channels(const std::vector<Var>& xs);

@@ -82,7 +82,8 @@ Conv2dDims checked_conv2d_dims(const Var& x, const Var& weight, Conv2dOptions o)
   SNGAN_CHECK(x.dim(1) == weight.dim(1), "conv2d: input has ", x.dim(1),
               " channels but the weight expects ", weight.dim(1));
   return kernels::make_conv2d_dims(x.dim(0), x.dim(1), x.dim(2), x.dim(3), weight.dim(0),
-                                   weight.dim(2), weight.dim(3), o.stride, o.pad);
+                                   weight.dim(2), weight.dim(3), o.stride,
+                                   o.pad_h >= 0 ? o.pad_h : o.pad, o.pad_w >= 0 ? o.pad_w : o.pad);
 }
 }  // namespace
 

@@ -96,6 +96,24 @@ TEST(GradCheck, Conv2d) {
   }
 }
 
+// Rectangular kernels with per-axis padding (Inception-v3's 1x7 / 7x1 / 1x3 / 3x1 convs), and
+// unequal row and column padding with stride 2.
+TEST(GradCheck, Conv2dRectangularPadding) {
+  struct Case {
+    Shape x, w;
+    Conv2dOptions o;
+  };
+  const std::vector<Case> cases = {{{2, 2, 4, 5}, {3, 2, 1, 3}, {1, 0, 0, 1}},
+                                   {{2, 2, 5, 4}, {3, 2, 3, 1}, {1, 0, 1, 0}},
+                                   {{1, 2, 3, 3}, {2, 2, 1, 7}, {1, 0, 0, 3}},
+                                   {{1, 2, 6, 5}, {2, 2, 3, 3}, {2, 5, 2, 1}}};
+  for (const auto& c : cases) {
+    Tensor x = rnd(c.x, 70), w = rnd(c.w, 71), b = rnd(Shape{c.w[0]}, 72);
+    const Conv2dOptions o = c.o;
+    gradcheck([o](auto& v) { return conv2d(v[0], v[1], v[2], o); }, {x, w, b});
+  }
+}
+
 TEST(GradCheck, Conv2dLeakyReluFused) {
   Tensor x = rnd(Shape{2, 3, 5, 5}, 60), w = rnd(Shape{4, 3, 3, 3}, 61), b = rnd(Shape{4}, 62);
   for (Scalar slope : {0.1, 0.0}) {

@@ -66,13 +66,20 @@ void expect_match(const std::string& what, const Vec& sentinel, bool accumulate,
 
 struct ConvCase {
   int64_t N, Cin, H, W, Cout, KH, KW, stride, pad;
+  int64_t pad_w = -1;  // columns' padding when >= 0 (then `pad` pads the rows only)
+  int64_t pw() const { return pad_w >= 0 ? pad_w : pad; }
 };
+
+Conv2dDims dims_of(const ConvCase& c) {
+  return make_conv2d_dims(c.N, c.Cin, c.H, c.W, c.Cout, c.KH, c.KW, c.stride, c.pad, c.pw());
+}
 
 std::string name(const ConvCase& c) {
   return "N" + std::to_string(c.N) + " Cin" + std::to_string(c.Cin) + " " + std::to_string(c.H) +
          "x" + std::to_string(c.W) + " Cout" + std::to_string(c.Cout) + " k" +
          std::to_string(c.KH) + "x" + std::to_string(c.KW) + " s" + std::to_string(c.stride) +
-         " p" + std::to_string(c.pad) + " threads" + std::to_string(omp_get_max_threads());
+         " p" + std::to_string(c.pad) + "," + std::to_string(c.pw()) + " threads" +
+         std::to_string(omp_get_max_threads());
 }
 
 const ConvCase kConvCases[] = {
@@ -109,6 +116,20 @@ const ConvCase kConvCases[] = {
     // Enough work for threads: one sample (GEMMs split over threads), several (chunks).
     {1, 32, 16, 16, 32, 3, 3, 1, 1},
     {6, 24, 4, 4, 40, 3, 3, 1, 1},
+    // Rectangular kernels with rectangular "same" padding (Inception-v3's factorised convs:
+    // 1x7 pad (0, 3), 7x1 pad (3, 0), 1x3 pad (0, 1), 3x1 pad (1, 0)), on square and odd maps.
+    {2, 6, 17, 17, 5, 1, 7, 1, 0, 3},
+    {2, 6, 17, 17, 5, 7, 1, 1, 3, 0},
+    {3, 4, 8, 8, 6, 1, 3, 1, 0, 1},
+    {3, 4, 8, 8, 6, 3, 1, 1, 1, 0},
+    {1, 5, 9, 6, 3, 1, 7, 1, 0, 3},   // narrower than the kernel: most taps in the padding
+    {1, 5, 6, 9, 3, 7, 1, 1, 3, 0},
+    {5, 3, 3, 3, 4, 1, 3, 1, 0, 1},   // tiny maps: the offset-table im2col
+    {2, 3, 9, 11, 2, 3, 3, 2, 2, 1},  // unequal pads with stride 2
+    {2, 3, 9, 11, 2, 5, 3, 1, 0, 2},
+    // Inception's stride-2 valid convs on odd sizes (299 -> 149, 35 -> 17, 17 -> 8).
+    {1, 3, 35, 35, 4, 3, 3, 2, 0},
+    {2, 8, 17, 17, 6, 3, 3, 2, 0},
 };
 
 class ThreadCount {
@@ -125,8 +146,7 @@ TEST(GemmKernels, ConvFastMatchesReference) {
   for (int threads : {1, 2}) {
     ThreadCount guard(threads);
     for (const ConvCase& c : kConvCases) {
-      const Conv2dDims d =
-          make_conv2d_dims(c.N, c.Cin, c.H, c.W, c.Cout, c.KH, c.KW, c.stride, c.pad);
+      const Conv2dDims d = dims_of(c);
       const int64_t xn = d.N * d.Cin * d.H * d.W, wn = d.Cout * d.col_rows();
       const int64_t yn = d.N * d.Cout * d.out_pixels();
       const Vec x = randn(rng, xn), w = randn(rng, wn), b = randn(rng, d.Cout);
@@ -230,8 +250,7 @@ double dot(const Vec& a, const Vec& b) {
 TEST(GemmKernels, ReferenceKernelsAreAdjoint) {
   Rng rng(7);
   for (const ConvCase& c : kConvCases) {
-    const Conv2dDims d =
-        make_conv2d_dims(c.N, c.Cin, c.H, c.W, c.Cout, c.KH, c.KW, c.stride, c.pad);
+    const Conv2dDims d = dims_of(c);
     const int64_t xn = d.N * d.Cin * d.H * d.W, wn = d.Cout * d.col_rows();
     const int64_t yn = d.N * d.Cout * d.out_pixels();
     const Vec x = randn(rng, xn), w = randn(rng, wn), g = randn(rng, yn);
@@ -265,6 +284,16 @@ TEST(GemmKernels, Conv2dDims) {
   EXPECT_THROW(make_conv2d_dims(0, 1, 5, 5, 1, 3, 3, 1, 0), Error);
   EXPECT_THROW(make_conv2d_dims(1, 1, 5, 5, 1, 3, 3, 0, 0), Error);
   EXPECT_THROW(make_conv2d_dims(1, 1, 5, 5, 1, 3, 3, 1, -1), Error);
+  // Rectangular padding: rows and columns each by their own pad.
+  const Conv2dDims r = make_conv2d_dims(1, 2, 17, 17, 3, 1, 7, 1, 0, 3);
+  EXPECT_EQ(r.Hout, 17);
+  EXPECT_EQ(r.Wout, 17);
+  EXPECT_EQ(r.col_rows(), 14);
+  const Conv2dDims r2 = make_conv2d_dims(1, 2, 9, 11, 3, 3, 3, 2, 2, 1);
+  EXPECT_EQ(r2.Hout, 6);  // (9 + 4 - 3) / 2 + 1
+  EXPECT_EQ(r2.Wout, 6);  // (11 + 2 - 3) / 2 + 1
+  EXPECT_THROW(make_conv2d_dims(1, 1, 5, 5, 1, 3, 3, 1, 1, -1), Error);
+  EXPECT_THROW(make_conv2d_dims(1, 1, 5, 2, 1, 1, 7, 1, 3, 2), Error);  // 2 + 4 < 7 columns
   try {
     make_conv2d_dims(1, 1, 2, 2, 1, 3, 3, 1, 0);
   } catch (const Error& e) {

@@ -19,20 +19,22 @@
 namespace sngan::kernels {
 
 Conv2dDims make_conv2d_dims(int64_t N, int64_t Cin, int64_t H, int64_t W, int64_t Cout,
-                            int64_t KH, int64_t KW, int64_t stride, int64_t pad) {
+                            int64_t KH, int64_t KW, int64_t stride, int64_t pad_h,
+                            int64_t pad_w) {
   SNGAN_CHECK(N > 0 && Cin > 0 && H > 0 && W > 0 && Cout > 0 && KH > 0 && KW > 0,
               "conv2d: expected positive sizes (N, Cin, H, W, Cout, KH, KW), got (", N, ", ",
               Cin, ", ", H, ", ", W, ", ", Cout, ", ", KH, ", ", KW, ")");
   SNGAN_CHECK(stride > 0, "conv2d: expected stride >= 1, got ", stride);
-  SNGAN_CHECK(pad >= 0, "conv2d: expected pad >= 0, got ", pad);
-  SNGAN_CHECK(H + 2 * pad >= KH && W + 2 * pad >= KW,
+  SNGAN_CHECK(pad_h >= 0 && pad_w >= 0, "conv2d: expected padding >= 0, got (", pad_h, ", ",
+              pad_w, ")");
+  SNGAN_CHECK(H + 2 * pad_h >= KH && W + 2 * pad_w >= KW,
               "conv2d: expected a non-empty output (padded input at least the kernel size), got "
-              "input ", H, "x", W, " + pad ", pad, " for kernel ", KH, "x", KW);
+              "input ", H, "x", W, " + pad (", pad_h, ", ", pad_w, ") for kernel ", KH, "x", KW);
   Conv2dDims d;
   d.N = N, d.Cin = Cin, d.H = H, d.W = W, d.Cout = Cout, d.KH = KH, d.KW = KW;
-  d.stride = stride, d.pad = pad;
-  d.Hout = (H + 2 * pad - KH) / stride + 1;
-  d.Wout = (W + 2 * pad - KW) / stride + 1;
+  d.stride = stride, d.pad_h = pad_h, d.pad_w = pad_w;
+  d.Hout = (H + 2 * pad_h - KH) / stride + 1;
+  d.Wout = (W + 2 * pad_w - KW) / stride + 1;
   return d;
 }
 
@@ -53,7 +55,7 @@ Scalar* workspace(Slot slot, int64_t n) {
 }
 
 bool is_pointwise(const Conv2dDims& d) {
-  return d.KH == 1 && d.KW == 1 && d.stride == 1 && d.pad == 0;
+  return d.KH == 1 && d.KW == 1 && d.stride == 1 && d.pad_h == 0 && d.pad_w == 0;
 }
 
 // Keep the short fill/copy loops below inline: GCC otherwise turns each into a memset/memcpy
@@ -65,9 +67,9 @@ bool is_pointwise(const Conv2dDims& d) {
 
 // ---- im2col / col2im ----
 // col (Cin*KH*KW, row stride ld): col[(c*KH + kh)*KW + kw][oh*Wout + ow] =
-// x (Cin, H, W) at (c, oh*stride - pad + kh, ow*stride - pad + kw), zero outside.
+// x (Cin, H, W) at (c, oh*stride - pad_h + kh, ow*stride - pad_w + kw), zero outside.
 //
-// Writing ih = oh*s - pad + kh as s*(oh + dh) + a (0 <= a < s) makes row (c, kh, kw) a shifted
+// Writing ih = oh*s - pad_h + kh as s*(oh + dh) + a (0 <= a < s) makes row (c, kh, kw) a shifted
 // window of one "phase plane" P_ab(i, j) = x(c, s*i + a, s*j + b): x's channel itself when
 // s == 1, else one of s*s planes of size (Hs, Ws) = (ceil(H/s), ceil(W/s)) split out once per
 // sample (zero past the input). When a plane is as wide as the output, as in every "same"
@@ -102,7 +104,7 @@ const Tap* make_taps(const Conv2dDims& d, int64_t Hs, int64_t Ws) {
   const int64_t s = d.stride;
   for (int64_t kh = 0; kh < d.KH; ++kh) {
     for (int64_t kw = 0; kw < d.KW; ++kw) {
-      const int64_t th = kh - d.pad, tw = kw - d.pad;
+      const int64_t th = kh - d.pad_h, tw = kw - d.pad_w;
       const int64_t a = ((th % s) + s) % s, b = ((tw % s) + s) % s;
       Tap t;
       t.plane = a * s + b, t.dh = (th - a) / s, t.dw = (tw - b) / s;
@@ -219,17 +221,17 @@ bool use_offset_table(const Conv2dDims& d) { return d.Wout <= 4; }
 
 const int32_t* offset_table(const Conv2dDims& d) {
   thread_local std::vector<int32_t> table;
-  thread_local int64_t key[6] = {-1, -1, -1, -1, -1, -1};  // the geometry `table` is for
-  const int64_t now[6] = {d.H, d.W, d.KH, d.KW, d.stride, d.pad};
-  if (std::equal(now, now + 6, key)) return table.data();
-  std::copy(now, now + 6, key);
+  thread_local int64_t key[7] = {-1, -1, -1, -1, -1, -1, -1};  // the geometry `table` is for
+  const int64_t now[7] = {d.H, d.W, d.KH, d.KW, d.stride, d.pad_h, d.pad_w};
+  if (std::equal(now, now + 7, key)) return table.data();
+  std::copy(now, now + 7, key);
   table.resize(static_cast<size_t>(d.KH * d.KW * d.out_pixels()));
   int32_t* t = table.data();
   for (int64_t kh = 0; kh < d.KH; ++kh)
     for (int64_t kw = 0; kw < d.KW; ++kw)
       for (int64_t oh = 0; oh < d.Hout; ++oh)
         for (int64_t ow = 0; ow < d.Wout; ++ow) {
-          const int64_t ih = oh * d.stride - d.pad + kh, iw = ow * d.stride - d.pad + kw;
+          const int64_t ih = oh * d.stride - d.pad_h + kh, iw = ow * d.stride - d.pad_w + kw;
           const bool inside = ih >= 0 && ih < d.H && iw >= 0 && iw < d.W;
           *t++ = inside ? static_cast<int32_t>(ih * d.W + iw) : -1;
         }

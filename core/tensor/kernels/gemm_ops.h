@@ -16,18 +16,26 @@
 namespace sngan::kernels {
 
 // Shapes of one conv2d: input x (N, Cin, H, W), weight w (Cout, Cin, KH, KW),
-// output y (N, Cout, Hout, Wout) with Hout = (H + 2*pad - KH) / stride + 1 (same for W).
+// output y (N, Cout, Hout, Wout) with Hout = (H + 2*pad_h - KH) / stride + 1 and
+// Wout = (W + 2*pad_w - KW) / stride + 1: pad_h zero rows above and below, pad_w zero
+// columns left and right (Inception's 1x7 convs pad (0, 3), its 7x1 convs (3, 0)).
 struct Conv2dDims {
   int64_t N = 0, Cin = 0, H = 0, W = 0;
   int64_t Cout = 0, KH = 0, KW = 0;
-  int64_t stride = 1, pad = 0;
+  int64_t stride = 1, pad_h = 0, pad_w = 0;
   int64_t Hout = 0, Wout = 0;
   int64_t col_rows() const { return Cin * KH * KW; }
   int64_t out_pixels() const { return Hout * Wout; }
 };
 // Fills Hout/Wout from the rest; throws sngan::Error if the output would be empty.
 Conv2dDims make_conv2d_dims(int64_t N, int64_t Cin, int64_t H, int64_t W, int64_t Cout,
-                            int64_t KH, int64_t KW, int64_t stride, int64_t pad);
+                            int64_t KH, int64_t KW, int64_t stride, int64_t pad_h,
+                            int64_t pad_w);
+// The same padding on all four sides.
+inline Conv2dDims make_conv2d_dims(int64_t N, int64_t Cin, int64_t H, int64_t W, int64_t Cout,
+                                   int64_t KH, int64_t KW, int64_t stride, int64_t pad) {
+  return make_conv2d_dims(N, Cin, H, W, Cout, KH, KW, stride, pad, pad);
+}
 
 // y (M, N) (+)= a (M, K) * b (K, N)  [trans_a: a is stored (K, M); trans_b: b is stored (N, K)]
 void matmul(Scalar* y, const Scalar* a, const Scalar* b, int64_t M, int64_t K, int64_t N,

@@ -41,7 +41,7 @@ void matmul(Scalar* y, const Scalar* a, const Scalar* b, int64_t M, int64_t K, i
 }
 
 // y[n, co, oh, ow] = b[co] + sum over ci, kh, kw of w[co, ci, kh, kw] * x[n, ci, ih, iw]
-// with ih = oh*stride - pad + kh, iw = ow*stride - pad + kw (zero outside the input).
+// with ih = oh*stride - pad_h + kh, iw = ow*stride - pad_w + kw (zero outside the input).
 void conv2d_forward(Scalar* y, const Scalar* x, const Scalar* w, const Scalar* b,
                     const Conv2dDims& d, bool accumulate) {
   for (int64_t n = 0; n < d.N; ++n)
@@ -52,8 +52,8 @@ void conv2d_forward(Scalar* y, const Scalar* x, const Scalar* w, const Scalar* b
           for (int64_t ci = 0; ci < d.Cin; ++ci)
             for (int64_t kh = 0; kh < d.KH; ++kh)
               for (int64_t kw = 0; kw < d.KW; ++kw) {
-                const int64_t ih = oh * d.stride - d.pad + kh;
-                const int64_t iw = ow * d.stride - d.pad + kw;
+                const int64_t ih = oh * d.stride - d.pad_h + kh;
+                const int64_t iw = ow * d.stride - d.pad_w + kw;
                 if (ih < 0 || ih >= d.H || iw < 0 || iw >= d.W) continue;
                 s += w[wi(d, co, ci, kh, kw)] * x[xi(d, n, ci, ih, iw)];
               }
@@ -73,8 +73,8 @@ void conv2d_backward_input(Scalar* dx, const Scalar* dy, const Scalar* w, const 
           for (int64_t ci = 0; ci < d.Cin; ++ci)
             for (int64_t kh = 0; kh < d.KH; ++kh)
               for (int64_t kw = 0; kw < d.KW; ++kw) {
-                const int64_t ih = oh * d.stride - d.pad + kh;
-                const int64_t iw = ow * d.stride - d.pad + kw;
+                const int64_t ih = oh * d.stride - d.pad_h + kh;
+                const int64_t iw = ow * d.stride - d.pad_w + kw;
                 if (ih < 0 || ih >= d.H || iw < 0 || iw >= d.W) continue;
                 g[static_cast<size_t>(xi(d, n, ci, ih, iw))] +=
                     w[wi(d, co, ci, kh, kw)] * dy[yi(d, n, co, oh, ow)];
@@ -93,8 +93,8 @@ void conv2d_backward_weight(Scalar* dw, const Scalar* dy, const Scalar* x, const
           for (int64_t n = 0; n < d.N; ++n)
             for (int64_t oh = 0; oh < d.Hout; ++oh)
               for (int64_t ow = 0; ow < d.Wout; ++ow) {
-                const int64_t ih = oh * d.stride - d.pad + kh;
-                const int64_t iw = ow * d.stride - d.pad + kw;
+                const int64_t ih = oh * d.stride - d.pad_h + kh;
+                const int64_t iw = ow * d.stride - d.pad_w + kw;
                 if (ih < 0 || ih >= d.H || iw < 0 || iw >= d.W) continue;
                 s += dy[yi(d, n, co, oh, ow)] * x[xi(d, n, ci, ih, iw)];
               }
