@@ -50,14 +50,16 @@ class StandardCnnGenerator : public Generator {
       dense_bn_ = register_module("dense_bn", std::make_shared<BatchNorm>(bottom_ * bottom_ * ch));
     int64_t in = ch;
     for (int i = 0; i < 3; ++i) {
+      const ConvTranspose2dOptions doubling{/*stride=*/2, /*pad=*/1};  // 4x4: H and W doubled
       auto up = register_module("deconv" + std::to_string(i),
-                                std::make_shared<ConvTranspose2d>(in, in / 2, 4, 2, 1, true, rng));
+                                std::make_shared<ConvTranspose2d>(in, in / 2, 4, doubling, rng));
       init_layer(*up, c.init, rng);
       ups_.push_back(up);
       bns_.push_back(register_module("bn" + std::to_string(i), std::make_shared<BatchNorm>(in / 2)));
       in /= 2;
     }
-    out_ = register_module("conv_out", std::make_shared<Conv2d>(in, c.channels, 3, 1, 1, true, rng));
+    const Conv2dOptions same{/*stride=*/1, /*pad=*/1};
+    out_ = register_module("conv_out", std::make_shared<Conv2d>(in, c.channels, 3, same, rng));
     init_layer(*out_, c.init, rng);
   }
 
@@ -90,8 +92,9 @@ class StandardCnnDiscriminator : public Discriminator {
     for (size_t i = 0; i < 7; ++i) {
       const bool down = i % 2 == 1;  // 4x4 stride-2 convs at positions 1, 3, 5
       const std::string name = "conv" + std::to_string(i);
-      auto conv = register_module(name, std::make_shared<Conv2d>(in, c.conv_channels[i], down ? 4 : 3,
-                                                                 down ? 2 : 1, 1, true, rng));
+      const Conv2dOptions options{/*stride=*/down ? 2 : 1, /*pad=*/1};
+      auto conv = register_module(
+          name, std::make_shared<Conv2d>(in, c.conv_channels[i], down ? 4 : 3, options, rng));
       init_layer(*conv, c.init, rng);
       normalize_layer(name, *conv, rng);
       convs_.push_back(conv);

@@ -6,14 +6,16 @@ namespace sngan {
 
 namespace {
 const double kBlockGain = std::sqrt(2.0);  // 3x3 convs inside blocks (official code)
+const Conv2dOptions kSame3x3{/*stride=*/1, /*pad=*/1};  // 3x3 convs keep H and W
+const Conv2dOptions kPointwise{/*stride=*/1, /*pad=*/0};  // 1x1 shortcut convs
 }
 
 GBlock::GBlock(int64_t in, int64_t out, InitScheme init, Rng& rng, bool fold) : fold_(fold) {
   bn1_ = register_module("bn1", std::make_shared<BatchNorm>(in));
-  conv1_ = register_module("conv1", std::make_shared<Conv2d>(in, out, 3, 1, 1, true, rng));
+  conv1_ = register_module("conv1", std::make_shared<Conv2d>(in, out, 3, kSame3x3, rng));
   bn2_ = register_module("bn2", std::make_shared<BatchNorm>(out));
-  conv2_ = register_module("conv2", std::make_shared<Conv2d>(out, out, 3, 1, 1, true, rng));
-  shortcut_ = register_module("shortcut", std::make_shared<Conv2d>(in, out, 1, 1, 0, true, rng));
+  conv2_ = register_module("conv2", std::make_shared<Conv2d>(out, out, 3, kSame3x3, rng));
+  shortcut_ = register_module("shortcut", std::make_shared<Conv2d>(in, out, 1, kPointwise, rng));
   init_layer(*conv1_, init, rng, kBlockGain);
   init_layer(*conv2_, init, rng, kBlockGain);
   init_layer(*shortcut_, init, rng, 1.0);
@@ -33,12 +35,12 @@ Var GBlock::forward(const Var& x) {
 DBlock::DBlock(int64_t in, int64_t out, bool downsample, bool optimized, InitScheme init, Rng& rng,
                bool fold)
     : downsample_(downsample), optimized_(optimized), fold_(fold) {
-  conv1_ = register_module("conv1", std::make_shared<Conv2d>(in, out, 3, 1, 1, true, rng));
-  conv2_ = register_module("conv2", std::make_shared<Conv2d>(out, out, 3, 1, 1, true, rng));
+  conv1_ = register_module("conv1", std::make_shared<Conv2d>(in, out, 3, kSame3x3, rng));
+  conv2_ = register_module("conv2", std::make_shared<Conv2d>(out, out, 3, kSame3x3, rng));
   init_layer(*conv1_, init, rng, kBlockGain);
   init_layer(*conv2_, init, rng, kBlockGain);
   if (optimized || downsample || in != out) {
-    shortcut_ = register_module("shortcut", std::make_shared<Conv2d>(in, out, 1, 1, 0, true, rng));
+    shortcut_ = register_module("shortcut", std::make_shared<Conv2d>(in, out, 1, kPointwise, rng));
     init_layer(*shortcut_, init, rng, 1.0);
   }
 }
@@ -88,7 +90,7 @@ class ResNetGenerator : public Generator {
       in = out;
     }
     bn_ = register_module("bn_out", std::make_shared<BatchNorm>(in));
-    out_ = register_module("conv_out", std::make_shared<Conv2d>(in, c.channels, 3, 1, 1, true, rng));
+    out_ = register_module("conv_out", std::make_shared<Conv2d>(in, c.channels, 3, kSame3x3, rng));
     init_layer(*out_, c.init, rng);
   }
 
