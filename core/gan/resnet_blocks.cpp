@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/gan/d_method.h"
+
 namespace sngan {
 
 namespace {
@@ -49,9 +51,11 @@ DBlock::DBlock(int64_t in, int64_t out, bool downsample, bool optimized, InitSch
 // the 1x1 shortcut conv commutes with average pooling, so it pools first (4x fewer
 // multiply-adds, the same values up to rounding). The optimized block pools first either way.
 Var DBlock::forward(const Var& x) {
-  Var h = conv1_->forward_leaky_relu(optimized_ ? x : relu(x), 0);
+  const Var in = optimized_ ? x : relu(x);
+  Var h = norm1_ ? relu(norm1_->forward(conv1_->forward(in))) : conv1_->forward_leaky_relu(in, 0);
   if (!downsample_) h = conv2_->forward(h);
   else h = fold_ ? conv2_->forward_avgpooled2(h) : avg_pool2d(conv2_->forward(h), 2);
+  if (norm2_) h = norm2_->forward(h);
   if (!shortcut_) return add(h, x);
   Var s;
   if (!downsample_) s = shortcut_->forward(x);
@@ -65,6 +69,12 @@ std::vector<std::pair<std::string, WeightedLayer*>> DBlock::weighted_layers() {
                                                           {"conv2", conv2_.get()}};
   if (shortcut_) out.emplace_back("shortcut", shortcut_.get());
   return out;
+}
+
+void DBlock::set_feature_norms(std::shared_ptr<FeatureNorm> after_conv1,
+                               std::shared_ptr<FeatureNorm> after_conv2) {
+  if (after_conv1) norm1_ = register_module("norm1", after_conv1);
+  if (after_conv2) norm2_ = register_module("norm2", after_conv2);
 }
 
 namespace {
@@ -128,6 +138,10 @@ class ResNetDiscriminator : public Discriminator {
                                                               specs[i].optimized, c.init, rng,
                                                               c.fold_resampling));
       for (auto& [sub, layer] : b->weighted_layers()) normalize_layer(name + "." + sub, *layer, rng);
+      // BN / LN after every residual-path conv but D's first (block0.conv1), none after the
+      // final linear; registered inside the block ("block1.norm1").
+      b->set_feature_norms(i > 0 ? make_d_feature_norm(c, specs[i].out) : nullptr,
+                           make_d_feature_norm(c, specs[i].out));
       blocks_.push_back(b);
     }
     out_ = register_module("linear", std::make_shared<Linear>(specs.back().out, 1, false, rng));

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "core/gan/d_method.h"
 #include "core/gan/losses.h"
 
 namespace sngan {
@@ -92,6 +93,7 @@ Trainer::Trainer(const TrainConfig& train, const GeneratorConfig& g, const Discr
   SNGAN_CHECK(train.n_dis > 0, "train.n_dis: expected > 0, got ", train.n_dis);
   SNGAN_CHECK(train.ema_decay >= 0 && train.ema_decay < 1,
               "train.ema_decay: expected a value in [0, 1), got ", train.ema_decay);
+  check_d_method(train, d);
   Rng base(train.seed);
   Rng init_rng = base.split();
   z_rng_ = base.split();
@@ -153,9 +155,14 @@ void Trainer::discriminator_step(const BatchSource& next_real, StepStats& stats)
   Var d_real, d_fake, loss;
   {
     PhaseTimer timer(times_, &PhaseTimes::d_forward);
-    d_real = d_->forward(Var(real));
+    // Real and fake pass as two batches (two training forwards, as the official code does): with
+    // batch norm in D each is normalized by its own statistics.
+    const Var x_real(real, d_step_needs_real_grad(config_));  // R1 differentiates w.r.t. it
+    d_real = d_->forward(x_real);
     d_fake = d_->forward(fake);
-    loss = discriminator_loss(config_.loss, d_real, d_fake);
+    // The loss minimised: L_D plus the configured penalties (their draws follow the z draw).
+    loss = add_d_regularizers(discriminator_loss(config_.loss, d_real, d_fake), config_, *d_,
+                              x_real, d_real, fake.value(), z_rng_);
   }
   {
     PhaseTimer timer(times_, &PhaseTimes::d_backward);
@@ -165,6 +172,7 @@ void Trainer::discriminator_step(const BatchSource& next_real, StepStats& stats)
   {
     PhaseTimer timer(times_, &PhaseTimes::optimizer);
     opt_d_->step();
+    after_d_update(*d_);  // weight clipping
   }
   stats.loss_d = loss.item();
   check_finite("loss_d", stats.loss_d, "discriminator", *d_, "optimizer_d", *opt_d_);

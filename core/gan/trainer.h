@@ -1,9 +1,10 @@
 // Trainer: one generator iteration at a time (Miyato et al. 2018, Sec. 4; n_dis as in Table 1):
 //   n_dis times: real batch; z -> G (no graph) -> fake; D(real), D(fake) (two training forwards,
-//     each advancing spectral norm's u); L_D; backward; Adam(D)
+//     each advancing spectral norm's u); L_D + the configured penalties (gradient penalty on
+//     interpolates, R1, orthonormal; d_method.h); backward; Adam(D); weight clipping if set
 //   then: z -> G -> D -> L_G; backward into G through D's input gradient (D's weights get no
 //     gradient); Adam(G); EMA(G).
-// Every random draw comes from the trainer's z stream; all state, including that stream, is
+// Every random draw (z, the penalty's interpolation weights) comes from the trainer's z stream; all state, including that stream, is
 // exposed for checkpoints.
 #pragma once
 

@@ -21,7 +21,7 @@ class TinyD : public UnaryModule {
  public:
   TinyD(Transform t, bool layer_norm, uint64_t seed) {
     Rng rng(seed);
-    conv_ = register_module("conv", std::make_shared<Conv2d>(2, 3, 3, 2, 1, true, rng));
+    conv_ = register_module("conv", std::make_shared<Conv2d>(2, 3, 3, Conv2dOptions{2, 1}, rng));
     fc_ = register_module("fc", std::make_shared<Linear>(3 * 3 * 3, 1, true, rng));
     for (WeightedLayer* l : {static_cast<WeightedLayer*>(conv_.get()),
                              static_cast<WeightedLayer*>(fc_.get())}) {
