@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@ struct RunConfig {
   DiscriminatorConfig discriminator;
   TrainConfig train;
   OutputConfig output;
+  std::string setting;      // train.setting as given (one of the paper's A-F), "" when not
   nlohmann::json resolved;  // every setting with its final value, as written to the run dir
 };
 
@@ -38,8 +40,11 @@ struct RunConfig {
 // else taken as a string). Throws naming the override when the path does not exist.
 void apply_override(nlohmann::json& doc, const std::string& assignment);
 
-// Reads and validates; `source` names the file in messages.
-RunConfig parse_run_config(const nlohmann::json& doc, const std::string& source);
+// Reads and validates; `source` names the file in messages. The schema (app/config.cpp) names
+// each key once and both parses it and writes it into `resolved`; `keys_read`, when not null,
+// collects the path of every key the parser asked for.
+RunConfig parse_run_config(const nlohmann::json& doc, const std::string& source,
+                           std::set<std::string>* keys_read = nullptr);
 nlohmann::json load_json_file(const std::string& path);
 
 // Whether the data are images (false for the toy 2D sets).

@@ -7,7 +7,6 @@
 
 #include "app/run_setup.h"
 #include "core/gan/checkpoint.h"
-#include "core/io/atomic_file.h"
 #include "core/io/image_io.h"
 
 namespace sngan {
@@ -22,26 +21,22 @@ int run_sample(const SampleOptions& o) {
               ": expected an sngan checkpoint (metadata 'config' not found)");
   RunConfig cfg = run_config_from_text(it->second, o.checkpoint + " (stored config)");
   set_threads(cfg.threads);
-  Trainer trainer(cfg.train, cfg.generator, cfg.discriminator);
-  trainer.load_state(file.tensors, file.metadata, o.checkpoint);
-  SNGAN_CHECK(!o.ema || trainer.ema_generator() != nullptr, o.checkpoint,
-              ": --ema asked for, but this run kept no moving average (train.ema_decay was 0)");
+  std::shared_ptr<Generator> g = load_generator(file, cfg.generator, o.ema, o.checkpoint);
+  auto iteration = file.metadata.find("iteration");
 
   std::error_code ec;
   fs::create_directories(o.out_dir, ec);
   SNGAN_CHECK(!ec, "cannot create output directory ", o.out_dir, ": ", ec.message());
   Rng rng(o.seed);
-  const Tensor z = trainer.generator().sample_z(rng, o.n);
-  const Tensor x = trainer.sample(z, o.ema);
+  const Tensor z = g->sample_z(rng, o.n);
+  Tensor x;
+  {
+    NoGradGuard no_grad;
+    x = g->forward(Var(z)).value();
+  }
   const bool image = x.ndim() == 4;
   if (!image) {  // toy 2D: one CSV
-    std::string csv = "x,y\n";
-    char buf[64];
-    for (int64_t i = 0; i < o.n; ++i) {
-      std::snprintf(buf, sizeof buf, "%.6g,%.6g\n", x[2 * i], x[2 * i + 1]);
-      csv += buf;
-    }
-    write_file_atomic((fs::path(o.out_dir) / "samples.csv").string(), csv);
+    write_points_csv((fs::path(o.out_dir) / "samples.csv").string(), x);
     spdlog::info("wrote {} points to {}", o.n, (fs::path(o.out_dir) / "samples.csv").string());
     return 0;
   }
@@ -59,7 +54,7 @@ int run_sample(const SampleOptions& o) {
   spdlog::info("wrote {} from {} (iteration {}{}) to {}",
                o.grid_only ? "a grid of " + std::to_string(o.n) + " samples"
                            : std::to_string(o.n) + " samples" + (o.grid ? " and grid.png" : ""),
-               o.checkpoint, trainer.iteration(), o.ema ? ", EMA generator" : "", o.out_dir);
+               o.checkpoint, iteration == file.metadata.end() ? "?" : iteration->second, o.ema ? ", EMA generator" : "", o.out_dir);
   return 0;
 }
 

@@ -19,4 +19,11 @@ void save_checkpoint(const std::string& path, const Trainer& trainer,
 // path when the file is unreadable, damaged, or from another model.
 std::map<std::string, std::string> load_checkpoint(const std::string& path, Trainer& trainer);
 
+// The generator alone from a checkpoint's tensors (no discriminator, no optimizer state):
+// "generator.*", or "generator_ema.*" when `ema`, built from `config` and returned in
+// evaluation mode. Throws sngan::Error naming `source` and the first tensor that is missing
+// or has another shape; for `ema`, says so when the run kept no moving average.
+std::shared_ptr<Generator> load_generator(const TensorFile& file, const GeneratorConfig& config, bool ema,
+                                          const std::string& source);
+
 }  // namespace sngan

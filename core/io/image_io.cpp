@@ -4,6 +4,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 #include "core/io/atomic_file.h"
@@ -87,6 +88,18 @@ void write_image(const std::string& path, const Tensor& image) {
               image.defined() ? image.shape().str() : std::string("an undefined tensor"));
   const Tensor batch = image.ndim() == 4 ? image : image.reshape(Shape{1, image.dim(0), image.dim(1), image.dim(2)});
   write_image_grid(path, batch, 1, 0);
+}
+
+void write_points_csv(const std::string& path, const Tensor& points) {
+  SNGAN_CHECK(points.ndim() == 2 && points.dim(1) == 2, path, ": expected points of shape (N, 2), got ",
+              points.shape().str());
+  std::string csv = "x,y\n";
+  char buf[64];
+  for (int64_t i = 0; i < points.dim(0); ++i) {
+    std::snprintf(buf, sizeof buf, "%.6g,%.6g\n", points[2 * i], points[2 * i + 1]);
+    csv += buf;
+  }
+  write_file_atomic(path, csv);
 }
 
 }  // namespace sngan

@@ -25,6 +25,9 @@ void write_image_grid(const std::string& path, const Tensor& images, int columns
 // image: (C, H, W) or (1, C, H, W), C = 1 or 3; written without padding.
 void write_image(const std::string& path, const Tensor& image);
 
+// points: (N, 2), the toy 2D sets' samples; written as a CSV with header "x,y", atomically.
+void write_points_csv(const std::string& path, const Tensor& points);
+
 namespace detail {
 // Encodes an 8-bit OpenCV image (1 channel, or 3 in BGR order) by the extension of path and
 // writes it atomically; shared by image_io.cpp and plot.cpp. Throws sngan::Error naming path.
