@@ -35,13 +35,6 @@ const char* to_string(LossType l) {
   return "?";
 }
 
-namespace {
-const DNormalization kAllNormalizations[] = {
-    DNormalization::kSpectral,   DNormalization::kNone,      DNormalization::kWeightClip,
-    DNormalization::kWeightNorm, DNormalization::kBatchNorm, DNormalization::kLayerNorm,
-    DNormalization::kOrthonormal};
-}
-
 const char* to_string(DNormalization n) {
   switch (n) {
     case DNormalization::kSpectral: return "spectral";
@@ -53,24 +46,6 @@ const char* to_string(DNormalization n) {
     case DNormalization::kOrthonormal: return "orthonormal";
   }
   return "?";
-}
-
-bool parse_d_normalization(const std::string& name, DNormalization* out) {
-  for (DNormalization n : kAllNormalizations)
-    if (name == to_string(n)) {
-      *out = n;
-      return true;
-    }
-  return false;
-}
-
-const std::vector<std::string>& d_normalization_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> v;
-    for (DNormalization n : kAllNormalizations) v.emplace_back(to_string(n));
-    return v;
-  }();
-  return names;
 }
 
 }  // namespace sngan

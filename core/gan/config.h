@@ -105,9 +105,5 @@ bool paper_setting(const std::string& name, AdamSetting* out);
 const char* to_string(Architecture a);
 const char* to_string(LossType l);
 const char* to_string(DNormalization n);  // the config name: "spectral", "weight_clip", ...
-// The DNormalization named `name` (as to_string gives it); false for an unknown name.
-bool parse_d_normalization(const std::string& name, DNormalization* out);
-// Every DNormalization's config name, in declaration order (for error messages and schemas).
-const std::vector<std::string>& d_normalization_names();
 
 }  // namespace sngan
