@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "app/config_fields.h"
+#include "core/gan/d_method.h"
 #include "core/tensor/check.h"
 
 namespace sngan {
@@ -18,8 +19,11 @@ const NameTable<Architecture> kArchitectures = {
 const NameTable<ZDistribution> kZDistributions = {{ZDistribution::kNormal, "normal"},
                                                    {ZDistribution::kUniform, "uniform"}};
 const NameTable<InitScheme> kInitSchemes = {{InitScheme::kGlorot, "glorot"}, {InitScheme::kNormal002, "normal_0.02"}};
-const NameTable<DNormalization> kDNormalizations = {{DNormalization::kSpectral, "spectral"},
-                                                     {DNormalization::kNone, "none"}};
+const NameTable<DNormalization> kDNormalizations = {
+    {DNormalization::kSpectral, "spectral"},      {DNormalization::kNone, "none"},
+    {DNormalization::kWeightClip, "weight_clip"}, {DNormalization::kWeightNorm, "weight_norm"},
+    {DNormalization::kBatchNorm, "batch_norm"},   {DNormalization::kLayerNorm, "layer_norm"},
+    {DNormalization::kOrthonormal, "orthonormal"}};
 const NameTable<SnEpsStyle> kSnEpsStyles = {{SnEpsStyle::kChainer, "chainer"}, {SnEpsStyle::kPyTorch, "pytorch"}};
 const NameTable<LossType> kLosses = {
     {LossType::kStandard, "standard"}, {LossType::kHinge, "hinge"}, {LossType::kWasserstein, "wasserstein"}};
@@ -94,6 +98,18 @@ void discriminator_fields(Fields f, DiscriminatorConfig& d) {
   f.range("leaky_slope", d.leaky_slope, 0, 1, false, true);
   f.field("base_channels", d.base_channels, 1, 1 << 14);
   f.choice("normalization", d.normalization, kDNormalizations);
+  // A method's own key, given for another method, would be silently ignored: refused instead.
+  auto method_key = [&](const char* key, DNormalization method, double& value, double lo, bool lo_open) {
+    if (f.reading() && f.has(key) && d.normalization != method)
+      f.fail(key, detail::concat("expected only with normalization \"",
+                                 Fields::name_of(method, kDNormalizations), "\", got \"",
+                                 Fields::name_of(d.normalization, kDNormalizations), "\""));
+    if (!f.reading_or(d.normalization == method)) return;
+    f.field(key, value);
+    f.range(key, value, lo, 1e6, lo_open, false);
+  };
+  method_key("clip_value", DNormalization::kWeightClip, d.clip_value, 0, true);
+  method_key("orthonormal_penalty", DNormalization::kOrthonormal, d.orthonormal_penalty, 0, false);
   f.field("sn_power_iterations", d.spectral_norm.power_iterations, 0, 100);
   f.choice("sn_eps_style", d.spectral_norm.eps_style, kSnEpsStyles);
   f.field("mlp_hidden", d.mlp_hidden, 1, 1 << 16);
@@ -186,6 +202,11 @@ void train_fields(Fields f, RunConfig& c) {
   f.field("n_dis", t.n_dis, 1, 1000);
   f.field("ema_decay", t.ema_decay);
   f.range("ema_decay", t.ema_decay, 0, 1, false, true);
+  // D's penalties (0 = off; written into the resolved config only when on).
+  if (f.reading_or(t.gradient_penalty > 0)) f.field("gradient_penalty", t.gradient_penalty);
+  f.range("gradient_penalty", t.gradient_penalty, 0, 1e6, false, false);
+  if (f.reading_or(t.r1_penalty > 0)) f.field("r1_penalty", t.r1_penalty);
+  f.range("r1_penalty", t.r1_penalty, 0, 1e6, false, false);
   f.finish();
 }
 
@@ -203,6 +224,13 @@ void run_fields(Fields f, RunConfig& c) {
   data_fields(f.child("data"), c);
   model_fields(f.child("model"), c);
   train_fields(f.child("train"), c);
+  if (f.reading()) {
+    try {
+      check_d_method(c.train, c.discriminator);  // combinations the math does not allow
+    } catch (const Error& e) {
+      throw Error(detail::concat(f.source(), ": ", e.what()));
+    }
+  }
   output_fields(f.child("output"), c.output);
   f.finish();
 }

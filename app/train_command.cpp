@@ -15,6 +15,7 @@
 #include "app/run_directory.h"
 #include "app/run_setup.h"
 #include "core/gan/checkpoint.h"
+#include "core/gan/d_method.h"
 #include "core/io/image_io.h"
 #include "data/loader.h"
 
@@ -60,6 +61,7 @@ int print_dry_run(const RunConfig& cfg) {
               static_cast<long>(cost.g_params), cost.g_macs_per_image / 1e6);
   std::printf("discriminator: %ld parameters, %.1fM multiply-adds per image (forward)\n",
               static_cast<long>(cost.d_params), cost.d_macs_per_image / 1e6);
+  std::printf("discriminator method: %s\n", describe_d_method(cfg.train, cfg.discriminator).c_str());
   std::printf("one generator iteration (n_dis %ld, batch %ld, G batch %ld): %.1f GFLOP\n",
               static_cast<long>(cfg.train.n_dis), static_cast<long>(cfg.train.batch_size),
               static_cast<long>(cfg.train.g_batch_size), cost.flop_per_iteration / 1e9);

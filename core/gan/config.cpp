@@ -35,4 +35,17 @@ const char* to_string(LossType l) {
   return "?";
 }
 
+const char* to_string(DNormalization n) {
+  switch (n) {
+    case DNormalization::kSpectral: return "spectral";
+    case DNormalization::kNone: return "none";
+    case DNormalization::kWeightClip: return "weight_clip";
+    case DNormalization::kWeightNorm: return "weight_norm";
+    case DNormalization::kBatchNorm: return "batch_norm";
+    case DNormalization::kLayerNorm: return "layer_norm";
+    case DNormalization::kOrthonormal: return "orthonormal";
+  }
+  return "?";
+}
+
 }  // namespace sngan

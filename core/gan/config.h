@@ -16,7 +16,18 @@ enum class InitScheme {
   kGlorot,     // Glorot uniform (gain sqrt(2) on ResNet block 3x3 convs, 1 elsewhere)
   kNormal002,  // N(0, 0.02), chainer-gan-lib
 };
-enum class DNormalization { kSpectral, kNone };
+// The discriminator normalizations compared by Miyato et al. 2018 (Sec. 4): spectral norm and
+// the baselines (no normalization, weight clipping, weight norm, batch norm, layer norm,
+// orthonormal regularization).
+enum class DNormalization {
+  kSpectral,
+  kNone,
+  kWeightClip,   // every D parameter clamped to [-clip_value, clip_value] after each D update
+  kWeightNorm,   // each weight row divided by its norm, no learnable gain
+  kBatchNorm,    // BN (shift only) after every conv/linear but the first and the last
+  kLayerNorm,    // LN (shift only), placed as BN
+  kOrthonormal,  // orthogonal init + orthonormal_penalty * sum ||W^T W - I||_F^2 in L_D
+};
 enum class LossType { kStandard, kHinge, kWasserstein };
 enum class LrDecay { kNone, kLinear };
 
@@ -52,6 +63,12 @@ struct DiscriminatorConfig {
   int64_t base_channels = 128;
   DNormalization normalization = DNormalization::kSpectral;
   SpectralNormConfig spectral_norm;
+  double clip_value = 0.01;  // weight_clip: c (Miyato et al. 2018, Sec. 4, after Arjovsky et al.)
+  // orthonormal: the penalty's weight. The paper states none; 1e-4 is the coefficient Brock et
+  // al. 2019 (BigGAN) use for their orthogonal regularization. The penalty is a sum over all of
+  // D's layers of squared Frobenius norms of up to 512 x 512 matrices, so a small weight keeps
+  // it from dominating the adversarial loss while still holding the orthogonal init.
+  double orthonormal_penalty = 1e-4;
   InitScheme init = InitScheme::kGlorot;
   int64_t mlp_hidden = 256;
   int64_t mlp_layers = 3;
@@ -70,6 +87,11 @@ struct TrainConfig {
   double beta1 = 0.5, beta2 = 0.999;
   LrDecay lr_decay = LrDecay::kNone;  // linear: lr * (1 - iteration / iterations)
   double ema_decay = 0.0;             // 0 disables the moving average of G's weights
+  // Gradient penalty weight lambda (0 = off): lambda * (||grad D(xhat)|| - 1)^2 on interpolates
+  // (Gulrajani et al. 2017); with loss wasserstein it is WGAN-GP, with standard GAN-GP.
+  double gradient_penalty = 0.0;
+  // R1 weight gamma (0 = off): gamma / 2 * ||grad_x D(x)||^2 on real data (Mescheder et al. 2018).
+  double r1_penalty = 0.0;
   uint64_t seed = 0;
 };
 
@@ -82,5 +104,6 @@ bool paper_setting(const std::string& name, AdamSetting* out);
 
 const char* to_string(Architecture a);
 const char* to_string(LossType l);
+const char* to_string(DNormalization n);  // the config name: "spectral", "weight_clip", ...
 
 }  // namespace sngan

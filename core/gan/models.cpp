@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/gan/d_method.h"
 #include "core/gan/resnet_blocks.h"
 #include "core/nn/init.h"
 
@@ -17,8 +18,12 @@ Tensor Generator::sample_z(Rng& rng, int64_t n) const {
 }
 
 void Discriminator::normalize_layer(const std::string& name, WeightedLayer& layer, Rng& rng) {
-  if (config_.normalization == DNormalization::kSpectral)
-    spectral_norms_.emplace_back(name, SpectralNorm::attach(layer, config_.spectral_norm, rng));
+  if (auto sn = normalize_d_layer(config_, layer, rng)) spectral_norms_.emplace_back(name, sn);
+}
+
+std::shared_ptr<FeatureNorm> Discriminator::feature_norm(const std::string& name, int64_t channels) {
+  auto norm = make_d_feature_norm(config_, channels);
+  return norm ? register_module(name, norm) : nullptr;
 }
 
 void init_layer(WeightedLayer& layer, InitScheme scheme, Rng& rng, double gain) {
@@ -50,14 +55,16 @@ class StandardCnnGenerator : public Generator {
       dense_bn_ = register_module("dense_bn", std::make_shared<BatchNorm>(bottom_ * bottom_ * ch));
     int64_t in = ch;
     for (int i = 0; i < 3; ++i) {
+      const ConvTranspose2dOptions doubling{/*stride=*/2, /*pad=*/1};  // 4x4: H and W doubled
       auto up = register_module("deconv" + std::to_string(i),
-                                std::make_shared<ConvTranspose2d>(in, in / 2, 4, 2, 1, true, rng));
+                                std::make_shared<ConvTranspose2d>(in, in / 2, 4, doubling, rng));
       init_layer(*up, c.init, rng);
       ups_.push_back(up);
       bns_.push_back(register_module("bn" + std::to_string(i), std::make_shared<BatchNorm>(in / 2)));
       in /= 2;
     }
-    out_ = register_module("conv_out", std::make_shared<Conv2d>(in, c.channels, 3, 1, 1, true, rng));
+    const Conv2dOptions same{/*stride=*/1, /*pad=*/1};
+    out_ = register_module("conv_out", std::make_shared<Conv2d>(in, c.channels, 3, same, rng));
     init_layer(*out_, c.init, rng);
   }
 
@@ -90,11 +97,15 @@ class StandardCnnDiscriminator : public Discriminator {
     for (size_t i = 0; i < 7; ++i) {
       const bool down = i % 2 == 1;  // 4x4 stride-2 convs at positions 1, 3, 5
       const std::string name = "conv" + std::to_string(i);
-      auto conv = register_module(name, std::make_shared<Conv2d>(in, c.conv_channels[i], down ? 4 : 3,
-                                                                 down ? 2 : 1, 1, true, rng));
+      const Conv2dOptions options{/*stride=*/down ? 2 : 1, /*pad=*/1};
+      auto conv = register_module(
+          name, std::make_shared<Conv2d>(in, c.conv_channels[i], down ? 4 : 3, options, rng));
       init_layer(*conv, c.init, rng);
       normalize_layer(name, *conv, rng);
       convs_.push_back(conv);
+      // BN / LN after every conv but the first (and not after the dense layer), as
+      // chainer-gan-lib's DCGANDiscriminator places its BN (before the leaky ReLU).
+      norms_.push_back(i > 0 ? feature_norm("norm" + std::to_string(i), c.conv_channels[i]) : nullptr);
       in = c.conv_channels[i];
     }
     const int64_t side = c.image_size / 8;
@@ -105,12 +116,15 @@ class StandardCnnDiscriminator : public Discriminator {
 
   Var forward(const Var& x) override {
     Var h = x;
-    for (auto& conv : convs_) h = conv->forward_leaky_relu(h, config_.leaky_slope);
+    for (size_t i = 0; i < convs_.size(); ++i)
+      h = norms_[i] ? leaky_relu(norms_[i]->forward(convs_[i]->forward(h)), config_.leaky_slope)
+                    : convs_[i]->forward_leaky_relu(h, config_.leaky_slope);
     return dense_->forward(flatten(h));
   }
 
  private:
   std::vector<std::shared_ptr<Conv2d>> convs_;
+  std::vector<std::shared_ptr<FeatureNorm>> norms_;  // null where none (always at 0)
   std::shared_ptr<Linear> dense_;
 };
 
@@ -150,6 +164,7 @@ class MlpDiscriminator : public Discriminator {
       init_layer(*fc, c.init, rng, std::sqrt(2.0));
       normalize_layer(name, *fc, rng);
       layers_.push_back(fc);
+      norms_.push_back(i > 0 ? feature_norm("norm" + std::to_string(i), c.mlp_hidden) : nullptr);
       in = c.mlp_hidden;
     }
     out_ = register_module("fc_out", std::make_shared<Linear>(in, 1, true, rng));
@@ -158,12 +173,17 @@ class MlpDiscriminator : public Discriminator {
   }
   Var forward(const Var& x) override {
     Var h = x;
-    for (auto& fc : layers_) h = leaky_relu(fc->forward(h), config_.leaky_slope);
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      h = layers_[i]->forward(h);
+      if (norms_[i]) h = norms_[i]->forward(h);
+      h = leaky_relu(h, config_.leaky_slope);
+    }
     return out_->forward(h);
   }
 
  private:
   std::vector<std::shared_ptr<Linear>> layers_;
+  std::vector<std::shared_ptr<FeatureNorm>> norms_;  // after every hidden layer but the first
   std::shared_ptr<Linear> out_;
 };
 

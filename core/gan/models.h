@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/gan/config.h"
+#include "core/nn/feature_norm.h"
 #include "core/nn/layers.h"
 
 namespace sngan {
@@ -36,8 +37,11 @@ class Discriminator : public UnaryModule {
   }
 
  protected:
-  // Applies the configured normalization to a layer named `name`.
+  // Applies the configured normalization to a layer named `name` (d_method.h).
   void normalize_layer(const std::string& name, WeightedLayer& layer, Rng& rng);
+  // With batch_norm / layer_norm: registers and returns the norm module `name` for a hidden
+  // layer's `channels` outputs; null otherwise.
+  std::shared_ptr<FeatureNorm> feature_norm(const std::string& name, int64_t channels);
 
   DiscriminatorConfig config_;
   std::vector<std::pair<std::string, std::shared_ptr<SpectralNorm>>> spectral_norms_;

@@ -2,18 +2,22 @@
 
 #include <cmath>
 
+#include "core/gan/d_method.h"
+
 namespace sngan {
 
 namespace {
 const double kBlockGain = std::sqrt(2.0);  // 3x3 convs inside blocks (official code)
+const Conv2dOptions kSame3x3{/*stride=*/1, /*pad=*/1};  // 3x3 convs keep H and W
+const Conv2dOptions kPointwise{/*stride=*/1, /*pad=*/0};  // 1x1 shortcut convs
 }
 
 GBlock::GBlock(int64_t in, int64_t out, InitScheme init, Rng& rng, bool fold) : fold_(fold) {
   bn1_ = register_module("bn1", std::make_shared<BatchNorm>(in));
-  conv1_ = register_module("conv1", std::make_shared<Conv2d>(in, out, 3, 1, 1, true, rng));
+  conv1_ = register_module("conv1", std::make_shared<Conv2d>(in, out, 3, kSame3x3, rng));
   bn2_ = register_module("bn2", std::make_shared<BatchNorm>(out));
-  conv2_ = register_module("conv2", std::make_shared<Conv2d>(out, out, 3, 1, 1, true, rng));
-  shortcut_ = register_module("shortcut", std::make_shared<Conv2d>(in, out, 1, 1, 0, true, rng));
+  conv2_ = register_module("conv2", std::make_shared<Conv2d>(out, out, 3, kSame3x3, rng));
+  shortcut_ = register_module("shortcut", std::make_shared<Conv2d>(in, out, 1, kPointwise, rng));
   init_layer(*conv1_, init, rng, kBlockGain);
   init_layer(*conv2_, init, rng, kBlockGain);
   init_layer(*shortcut_, init, rng, 1.0);
@@ -33,12 +37,12 @@ Var GBlock::forward(const Var& x) {
 DBlock::DBlock(int64_t in, int64_t out, bool downsample, bool optimized, InitScheme init, Rng& rng,
                bool fold)
     : downsample_(downsample), optimized_(optimized), fold_(fold) {
-  conv1_ = register_module("conv1", std::make_shared<Conv2d>(in, out, 3, 1, 1, true, rng));
-  conv2_ = register_module("conv2", std::make_shared<Conv2d>(out, out, 3, 1, 1, true, rng));
+  conv1_ = register_module("conv1", std::make_shared<Conv2d>(in, out, 3, kSame3x3, rng));
+  conv2_ = register_module("conv2", std::make_shared<Conv2d>(out, out, 3, kSame3x3, rng));
   init_layer(*conv1_, init, rng, kBlockGain);
   init_layer(*conv2_, init, rng, kBlockGain);
   if (optimized || downsample || in != out) {
-    shortcut_ = register_module("shortcut", std::make_shared<Conv2d>(in, out, 1, 1, 0, true, rng));
+    shortcut_ = register_module("shortcut", std::make_shared<Conv2d>(in, out, 1, kPointwise, rng));
     init_layer(*shortcut_, init, rng, 1.0);
   }
 }
@@ -47,9 +51,11 @@ DBlock::DBlock(int64_t in, int64_t out, bool downsample, bool optimized, InitSch
 // the 1x1 shortcut conv commutes with average pooling, so it pools first (4x fewer
 // multiply-adds, the same values up to rounding). The optimized block pools first either way.
 Var DBlock::forward(const Var& x) {
-  Var h = conv1_->forward_leaky_relu(optimized_ ? x : relu(x), 0);
+  const Var in = optimized_ ? x : relu(x);
+  Var h = norm1_ ? relu(norm1_->forward(conv1_->forward(in))) : conv1_->forward_leaky_relu(in, 0);
   if (!downsample_) h = conv2_->forward(h);
   else h = fold_ ? conv2_->forward_avgpooled2(h) : avg_pool2d(conv2_->forward(h), 2);
+  if (norm2_) h = norm2_->forward(h);
   if (!shortcut_) return add(h, x);
   Var s;
   if (!downsample_) s = shortcut_->forward(x);
@@ -63,6 +69,12 @@ std::vector<std::pair<std::string, WeightedLayer*>> DBlock::weighted_layers() {
                                                           {"conv2", conv2_.get()}};
   if (shortcut_) out.emplace_back("shortcut", shortcut_.get());
   return out;
+}
+
+void DBlock::set_feature_norms(std::shared_ptr<FeatureNorm> after_conv1,
+                               std::shared_ptr<FeatureNorm> after_conv2) {
+  if (after_conv1) norm1_ = register_module("norm1", after_conv1);
+  if (after_conv2) norm2_ = register_module("norm2", after_conv2);
 }
 
 namespace {
@@ -88,7 +100,7 @@ class ResNetGenerator : public Generator {
       in = out;
     }
     bn_ = register_module("bn_out", std::make_shared<BatchNorm>(in));
-    out_ = register_module("conv_out", std::make_shared<Conv2d>(in, c.channels, 3, 1, 1, true, rng));
+    out_ = register_module("conv_out", std::make_shared<Conv2d>(in, c.channels, 3, kSame3x3, rng));
     init_layer(*out_, c.init, rng);
   }
 
@@ -126,6 +138,10 @@ class ResNetDiscriminator : public Discriminator {
                                                               specs[i].optimized, c.init, rng,
                                                               c.fold_resampling));
       for (auto& [sub, layer] : b->weighted_layers()) normalize_layer(name + "." + sub, *layer, rng);
+      // BN / LN after every residual-path conv but D's first (block0.conv1), none after the
+      // final linear; registered inside the block ("block1.norm1").
+      b->set_feature_norms(i > 0 ? make_d_feature_norm(c, specs[i].out) : nullptr,
+                           make_d_feature_norm(c, specs[i].out));
       blocks_.push_back(b);
     }
     out_ = register_module("linear", std::make_shared<Linear>(specs.back().out, 1, false, rng));

@@ -33,10 +33,15 @@ class DBlock : public UnaryModule {
   Var forward(const Var& x) override;
   // The weighted layers with their names inside the block, for normalization.
   std::vector<std::pair<std::string, WeightedLayer*>> weighted_layers();
+  // BN / LN after conv1 and after conv2 (after its pooling when downsampling), registered as
+  // "norm1", "norm2"; either may be null. The shortcut's 1x1 conv gets none.
+  void set_feature_norms(std::shared_ptr<FeatureNorm> after_conv1,
+                         std::shared_ptr<FeatureNorm> after_conv2);
 
  private:
   bool downsample_, optimized_, fold_;
   std::shared_ptr<Conv2d> conv1_, conv2_, shortcut_;
+  std::shared_ptr<FeatureNorm> norm1_, norm2_;
 };
 
 std::shared_ptr<Generator> make_resnet_generator(const GeneratorConfig& config, Rng& rng);

@@ -3,16 +3,31 @@
 #include <chrono>
 #include <cmath>
 
+#include "core/gan/d_method.h"
 #include "core/gan/losses.h"
 
 namespace sngan {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
+// Adds the seconds of its scope to one field of a PhaseTimes; does nothing when there is none.
+class PhaseTimer {
+ public:
+  using Clock = std::chrono::steady_clock;
+  PhaseTimer(PhaseTimes* times, double PhaseTimes::*phase)
+      : seconds_(times ? &(times->*phase) : nullptr) {
+    if (seconds_) start_ = Clock::now();
+  }
+  ~PhaseTimer() {
+    if (seconds_) *seconds_ += std::chrono::duration<double>(Clock::now() - start_).count();
+  }
+  PhaseTimer(const PhaseTimer&) = delete;
+  PhaseTimer& operator=(const PhaseTimer&) = delete;
+
+ private:
+  double* seconds_;
+  Clock::time_point start_;
+};
 
 // Turns off gradients for a module's weights for one scope.
 class FrozenWeights {
@@ -78,6 +93,7 @@ Trainer::Trainer(const TrainConfig& train, const GeneratorConfig& g, const Discr
   SNGAN_CHECK(train.n_dis > 0, "train.n_dis: expected > 0, got ", train.n_dis);
   SNGAN_CHECK(train.ema_decay >= 0 && train.ema_decay < 1,
               "train.ema_decay: expected a value in [0, 1), got ", train.ema_decay);
+  check_d_method(train, d);
   Rng base(train.seed);
   Rng init_rng = base.split();
   z_rng_ = base.split();
@@ -110,71 +126,87 @@ StepStats Trainer::step(const BatchSource& next_real) {
   stats.lr_d = opt_d_->lr();
   g_->train();
   d_->train();
-  const double sn_before = spectral_norm_seconds();
-
-  for (int64_t k = 0; k < config_.n_dis; ++k) {
-    auto t = Clock::now();
-    Tensor real = next_real();
-    times_.data += seconds_since(t);
-    // A shorter batch is an epoch's last one without drop_last: G fakes as many.
-    SNGAN_CHECK(real.defined() && real.ndim() >= 1 && real.dim(0) >= 1 &&
-                    real.dim(0) <= config_.batch_size,
-                "expected a real batch of 1 to ", config_.batch_size, " examples, got ",
-                real.defined() ? real.shape().str() : std::string("none"));
-    Tensor z = g_->sample_z(z_rng_, real.dim(0));
-    t = Clock::now();
-    Var fake;
-    {
-      NoGradGuard no_grad;
-      fake = g_->forward(Var(z));
-    }
-    times_.g_forward += seconds_since(t);
-    t = Clock::now();
-    Var d_real = d_->forward(Var(real));
-    Var d_fake = d_->forward(fake);
-    Var loss = discriminator_loss(config_.loss, d_real, d_fake);
-    times_.d_forward += seconds_since(t);
-    t = Clock::now();
-    d_->zero_grad();
-    backward(loss);
-    times_.d_backward += seconds_since(t);
-    t = Clock::now();
-    opt_d_->step();
-    times_.optimizer += seconds_since(t);
-    stats.loss_d = loss.item();
-    check_finite("loss_d", stats.loss_d, "discriminator", *d_, "optimizer_d", *opt_d_);
-    stats.d_real = mean(d_real).item();
-    stats.d_fake = mean(d_fake).item();
-  }
-
-  {
-    FrozenWeights frozen(*d_);  // G's step needs D's input gradient, not its weight gradient
-    Tensor z = g_->sample_z(z_rng_, config_.g_batch_size);
-    auto t = Clock::now();
-    Var fake = g_->forward(Var(z));
-    times_.g_forward += seconds_since(t);
-    t = Clock::now();
-    Var loss = generator_loss(config_.loss, d_->forward(fake));
-    times_.d_forward += seconds_since(t);
-    t = Clock::now();
-    g_->zero_grad();
-    backward(loss);
-    times_.g_backward += seconds_since(t);
-    stats.loss_g = loss.item();
-  }
-  auto t = Clock::now();
-  opt_g_->step();
-  times_.optimizer += seconds_since(t);
-  check_finite("loss_g", stats.loss_g, "generator", *g_, "optimizer_g", *opt_g_);
-  t = Clock::now();
-  update_ema();
-  times_.ema += seconds_since(t);
-  times_.spectral_norm += spectral_norm_seconds() - sn_before;
-
+  for (int64_t k = 0; k < config_.n_dis; ++k) discriminator_step(next_real, stats);
+  generator_step(stats);
   ++iteration_;
   stats.iteration = iteration_;
   for (auto& [name, sn] : d_->spectral_norms()) stats.sigmas.emplace_back(name, sn->sigma());
   return stats;
+}
+
+void Trainer::discriminator_step(const BatchSource& next_real, StepStats& stats) {
+  Tensor real;
+  {
+    PhaseTimer timer(times_, &PhaseTimes::data);
+    real = next_real();
+  }
+  // A shorter batch is an epoch's last one without drop_last: G fakes as many.
+  SNGAN_CHECK(real.defined() && real.ndim() >= 1 && real.dim(0) >= 1 &&
+                  real.dim(0) <= config_.batch_size,
+              "expected a real batch of 1 to ", config_.batch_size, " examples, got ",
+              real.defined() ? real.shape().str() : std::string("none"));
+  Tensor z = g_->sample_z(z_rng_, real.dim(0));
+  Var fake;
+  {
+    PhaseTimer timer(times_, &PhaseTimes::g_forward);
+    NoGradGuard no_grad;
+    fake = g_->forward(Var(z));
+  }
+  Var d_real, d_fake, loss;
+  {
+    PhaseTimer timer(times_, &PhaseTimes::d_forward);
+    // Real and fake pass as two batches (two training forwards, as the official code does): with
+    // batch norm in D each is normalized by its own statistics.
+    const Var x_real(real, d_step_needs_real_grad(config_));  // R1 differentiates w.r.t. it
+    d_real = d_->forward(x_real);
+    d_fake = d_->forward(fake);
+    // The loss minimised: L_D plus the configured penalties (their draws follow the z draw).
+    loss = add_d_regularizers(discriminator_loss(config_.loss, d_real, d_fake), config_, *d_,
+                              x_real, d_real, fake.value(), z_rng_);
+  }
+  {
+    PhaseTimer timer(times_, &PhaseTimes::d_backward);
+    d_->zero_grad();
+    backward(loss);
+  }
+  {
+    PhaseTimer timer(times_, &PhaseTimes::optimizer);
+    opt_d_->step();
+    after_d_update(*d_);  // weight clipping
+  }
+  stats.loss_d = loss.item();
+  check_finite("loss_d", stats.loss_d, "discriminator", *d_, "optimizer_d", *opt_d_);
+  stats.d_real = mean(d_real).item();
+  stats.d_fake = mean(d_fake).item();
+}
+
+void Trainer::generator_step(StepStats& stats) {
+  {
+    FrozenWeights frozen(*d_);  // G's step needs D's input gradient, not its weight gradient
+    Tensor z = g_->sample_z(z_rng_, config_.g_batch_size);
+    Var fake, loss;
+    {
+      PhaseTimer timer(times_, &PhaseTimes::g_forward);
+      fake = g_->forward(Var(z));
+    }
+    {
+      PhaseTimer timer(times_, &PhaseTimes::d_forward);
+      loss = generator_loss(config_.loss, d_->forward(fake));
+    }
+    {
+      PhaseTimer timer(times_, &PhaseTimes::g_backward);
+      g_->zero_grad();
+      backward(loss);
+    }
+    stats.loss_g = loss.item();
+  }
+  {
+    PhaseTimer timer(times_, &PhaseTimes::optimizer);
+    opt_g_->step();
+  }
+  check_finite("loss_g", stats.loss_g, "generator", *g_, "optimizer_g", *opt_g_);
+  PhaseTimer timer(times_, &PhaseTimes::ema);
+  update_ema();
 }
 
 void Trainer::update_ema() {

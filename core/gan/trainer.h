@@ -1,9 +1,10 @@
-// Trainer: one generator iteration at a time (PAPER.md; DESIGN.md section 2):
+// Trainer: one generator iteration at a time (Miyato et al. 2018, Sec. 4; n_dis as in Table 1):
 //   n_dis times: real batch; z -> G (no graph) -> fake; D(real), D(fake) (two training forwards,
-//     each advancing spectral norm's u); L_D; backward; Adam(D)
+//     each advancing spectral norm's u); L_D + the configured penalties (gradient penalty on
+//     interpolates, R1, orthonormal; d_method.h); backward; Adam(D); weight clipping if set
 //   then: z -> G -> D -> L_G; backward into G through D's input gradient (D's weights get no
 //     gradient); Adam(G); EMA(G).
-// Every random draw comes from the trainer's z stream; all state, including that stream, is
+// Every random draw (z, the penalty's interpolation weights) comes from the trainer's z stream; all state, including that stream, is
 // exposed for checkpoints.
 #pragma once
 
@@ -31,10 +32,11 @@ struct StepStats {
   std::vector<std::pair<std::string, double>> sigmas;  // per spectrally normalized layer
 };
 
-// Seconds spent in each phase, accumulated over steps (for `sngan bench`).
+// Seconds spent in each phase, accumulated over steps (for `sngan bench`). Spectral norm's
+// share of D forward is kept by the layers themselves (spectral_norm_seconds()).
 struct PhaseTimes {
   double g_forward = 0, g_backward = 0, d_forward = 0, d_backward = 0;
-  double spectral_norm = 0, optimizer = 0, data = 0, ema = 0;
+  double optimizer = 0, data = 0, ema = 0;
 };
 
 // The first tensor (by name) holding NaN or Inf, or "" when all are finite.
@@ -74,11 +76,16 @@ class Trainer {
   void load_state(const std::map<std::string, Tensor>& tensors,
                   const std::map<std::string, std::string>& metadata, const std::string& source);
 
-  PhaseTimes& phase_times() { return times_; }
+  // Steps add their phase times to `times` from now on (null: no timing, the default).
+  void set_phase_times(PhaseTimes* times) { times_ = times; }
   Rng& z_rng() { return z_rng_; }
 
  private:
   void update_learning_rates();
+  // One discriminator update on a real batch and as many fakes; sets stats' D fields.
+  void discriminator_step(const BatchSource& next_real, StepStats& stats);
+  // One generator update through the (frozen) discriminator, then Adam(G) and EMA(G).
+  void generator_step(StepStats& stats);
   void update_ema();
   // Throws DivergenceError if `value` or any parameter, buffer (BN statistics, SN vectors) or
   // optimizer state of the net is not finite, naming it as checkpoints do.
@@ -91,7 +98,7 @@ class Trainer {
   std::unique_ptr<Adam> opt_g_, opt_d_;
   Rng z_rng_;
   int64_t iteration_ = 0;
-  PhaseTimes times_;
+  PhaseTimes* times_ = nullptr;
 };
 
 }  // namespace sngan

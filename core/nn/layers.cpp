@@ -28,10 +28,10 @@ Linear::Linear(int64_t in, int64_t out, bool bias, Rng& rng)
 
 Var Linear::forward(const Var& x) { return linear(x, effective_weight(), bias_); }
 
-Conv2d::Conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t pad, bool bias,
-               Rng& rng)
+Conv2d::Conv2d(int64_t in, int64_t out, int64_t kernel, Conv2dOptions options, Rng& rng,
+               bool bias)
     : WeightedLayer(Shape{out, in, kernel, kernel}, bias ? out : 0, WeightLayout::kOutFirst, rng),
-      options_{stride, pad} {}
+      options_(options) {}
 
 Var Conv2d::forward(const Var& x) { return conv2d(x, effective_weight(), bias_, options_); }
 
@@ -54,10 +54,10 @@ Var Conv2d::forward_avgpooled2(const Var& x) {
   return conv3x3_avgpool2(x, effective_weight(), bias_);
 }
 
-ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, int64_t kernel, int64_t stride,
-                                 int64_t pad, bool bias, Rng& rng, int64_t output_pad)
+ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, int64_t kernel,
+                                 ConvTranspose2dOptions options, Rng& rng, bool bias)
     : WeightedLayer(Shape{in, out, kernel, kernel}, bias ? out : 0, WeightLayout::kInFirst, rng),
-      options_{stride, pad, output_pad} {}
+      options_(options) {}
 
 Var ConvTranspose2d::forward(const Var& x) {
   return conv_transpose2d(x, effective_weight(), bias_, options_);

@@ -55,9 +55,11 @@ class Linear : public WeightedLayer {
   Var forward(const Var& x) override;
 };
 
+// weight (out, in, kernel, kernel); Glorot-uniform init, zero bias (when `bias`).
 class Conv2d : public WeightedLayer {
  public:
-  Conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t pad, bool bias, Rng& rng);
+  Conv2d(int64_t in, int64_t out, int64_t kernel, Conv2dOptions options, Rng& rng,
+         bool bias = true);
   Var forward(const Var& x) override;
   // leaky_relu(forward(x), slope) as one fused op (conv2d_leaky_relu); slope 0 is relu.
   Var forward_leaky_relu(const Var& x, Scalar slope);
@@ -71,11 +73,11 @@ class Conv2d : public WeightedLayer {
   Conv2dOptions options_;
 };
 
-// weight (in, out, k, k), PyTorch layout.
+// weight (in, out, kernel, kernel), PyTorch layout; Glorot-uniform init, zero bias (when `bias`).
 class ConvTranspose2d : public WeightedLayer {
  public:
-  ConvTranspose2d(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t pad,
-                  bool bias, Rng& rng, int64_t output_pad = 0);
+  ConvTranspose2d(int64_t in, int64_t out, int64_t kernel, ConvTranspose2dOptions options,
+                  Rng& rng, bool bias = true);
   Var forward(const Var& x) override;
 
  private:
@@ -85,20 +87,6 @@ class ConvTranspose2d : public WeightedLayer {
 class ReLU : public UnaryModule {
  public:
   Var forward(const Var& x) override { return relu(x); }
-};
-
-class LeakyReLU : public UnaryModule {
- public:
-  explicit LeakyReLU(Scalar slope) : slope_(slope) {}
-  Var forward(const Var& x) override { return leaky_relu(x, slope_); }
-
- private:
-  Scalar slope_;
-};
-
-class Tanh : public UnaryModule {
- public:
-  Var forward(const Var& x) override { return tanh(x); }
 };
 
 class BatchNorm : public UnaryModule {

@@ -35,6 +35,14 @@ double& spectral_norm_seconds() {
   return seconds;
 }
 
+namespace {
+thread_local bool freeze_active = false;
+}
+
+SpectralNormFreeze::SpectralNormFreeze() : previous_(freeze_active) { freeze_active = true; }
+SpectralNormFreeze::~SpectralNormFreeze() { freeze_active = previous_; }
+bool SpectralNormFreeze::active() { return freeze_active; }
+
 SpectralNorm::SpectralNorm(const Tensor& weight, WeightLayout layout, SpectralNormConfig config,
                            Rng& rng)
     : layout_(layout), config_(config) {
@@ -103,7 +111,7 @@ Var SpectralNorm::apply(const Var& weight, bool training) {
   SNGAN_CHECK(m.rows == rows_ && m.cols == cols_, "spectral norm: weight shape ",
               weight.shape().str(), " does not match the stored u, v");
   const auto start = std::chrono::steady_clock::now();
-  if (training) {
+  if (training && !SpectralNormFreeze::active()) {
     NoGradGuard no_grad;
     for (int i = 0; i < config_.power_iterations; ++i) power_step(weight.value());
   }

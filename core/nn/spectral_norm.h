@@ -28,6 +28,22 @@ struct SpectralNormConfig {
 // profiling; callers may reset it to zero.
 double& spectral_norm_seconds();
 
+// While alive, training-mode apply() on this thread runs no power-iteration step and writes
+// neither u nor v: sigma comes from the stored vectors, as in evaluation mode, while the rest
+// of the network stays in training mode. The gradient penalties' extra forward of D on
+// interpolates runs under it, so a penalty does not advance u (the two loss forwards do).
+class SpectralNormFreeze {
+ public:
+  SpectralNormFreeze();
+  ~SpectralNormFreeze();
+  SpectralNormFreeze(const SpectralNormFreeze&) = delete;
+  SpectralNormFreeze& operator=(const SpectralNormFreeze&) = delete;
+  static bool active();
+
+ private:
+  bool previous_;
+};
+
 class SpectralNorm : public WeightTransform {
  public:
   // u starts as a normalised N(0, I) draw from rng; v = normalize(W^T u).

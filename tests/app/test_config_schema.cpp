@@ -29,17 +29,19 @@ json image_doc() {
                                 "sn_eps_style": "pytorch", "mlp_hidden": 19, "mlp_layers": 4}},
     "train": {"setting": "D", "loss": "hinge", "iterations": 1234, "batch_size": 32, "g_batch_size": 48,
               "n_dis": 3, "lr_g": 3e-4, "lr_d": 4e-4, "beta1": 0.25, "beta2": 0.75, "lr_decay": "linear",
-              "ema_decay": 0.995},
+              "ema_decay": 0.995, "gradient_penalty": 5, "r1_penalty": 0.5},
     "output": {"log_every": 11, "checkpoint_every": 22, "sample_count": 33, "sample_ema": false}})");
 }
 
 json cifar100_doc() {
   return json::parse(R"({"data": {"format": "cifar100", "path": "/data/cifar-100-binary", "coarse_labels": true},
+                         "model": {"discriminator": {"normalization": "orthonormal", "orthonormal_penalty": 0.001}},
                          "train": {"lr": 5e-4}})");
 }
 
 json toy_doc() {
-  return json::parse(R"({"data": {"format": "grid25", "toy": {"size": 999, "std": 0.5, "radius": 3.5, "spacing": 1.5}}})");
+  return json::parse(R"({"data": {"format": "grid25", "toy": {"size": 999, "std": 0.5, "radius": 3.5, "spacing": 1.5}},
+                         "model": {"discriminator": {"normalization": "weight_clip", "clip_value": 0.05}}})");
 }
 
 // Leaf paths of a document ("data.toy.size"), with their values.
@@ -104,6 +106,28 @@ TEST(ConfigSchema, TheResolvedConfigNamesDefaultsToo) {
   EXPECT_FALSE(c.resolved["train"].contains("setting"));
   EXPECT_FALSE(c.resolved["data"].contains("toy"));
   EXPECT_FALSE(c.resolved["data"].contains("coarse_labels"));
+}
+
+TEST(ConfigSchema, DiscriminatorMethodKeysBelongToTheirMethodAndBadCombinationsAreRefused) {
+  auto error_of = [](const char* doc) {
+    try {
+      parse_run_config(json::parse(doc), "m.json");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error_of(R"({"data": {"path": "/d"}, "model": {"discriminator": {"clip_value": 0.1}}})")
+                .find("model.discriminator.clip_value: expected only with normalization \"weight_clip\""),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"data": {"path": "/d"}, "model": {"discriminator": {"normalization": "batch_norm"}},
+                         "train": {"gradient_penalty": 10}})")
+                .find("batch_norm cannot be combined with train.gradient_penalty"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"data": {"path": "/d"}, "train": {"r1_penalty": -1}})").find("train.r1_penalty"),
+            std::string::npos);
+  const RunConfig off = parse_run_config(json::parse(R"({"data": {"path": "/d"}})"), "d.json");
+  EXPECT_FALSE(off.resolved["train"].contains("gradient_penalty"));  // off: not named
 }
 
 TEST(ConfigSchema, ASettingIsKeptAndItsValuesUsed) {

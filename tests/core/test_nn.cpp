@@ -43,7 +43,7 @@ void expect_sigma_converges(WeightedLayer& layer, const Var& input) {
 
 TEST(SpectralNorm, SigmaMatchesSvdForConv) {
   Rng rng(1);
-  Conv2d conv(3, 8, 3, 1, 1, true, rng);
+  Conv2d conv(3, 8, 3, Conv2dOptions{/*stride=*/1, /*pad=*/1}, rng);
   Tensor x = Tensor::empty(Shape{1, 3, 5, 5});
   rng.fill_normal(x);
   expect_sigma_converges(conv, Var(x));
@@ -51,7 +51,7 @@ TEST(SpectralNorm, SigmaMatchesSvdForConv) {
 
 TEST(SpectralNorm, SigmaMatchesSvdForTransposedConv) {
   Rng rng(2);
-  ConvTranspose2d deconv(6, 4, 4, 2, 1, true, rng);
+  ConvTranspose2d deconv(6, 4, 4, ConvTranspose2dOptions{/*stride=*/2, /*pad=*/1}, rng);
   Tensor x = Tensor::empty(Shape{1, 6, 3, 3});
   rng.fill_normal(x);
   expect_sigma_converges(deconv, Var(x));
@@ -67,7 +67,7 @@ TEST(SpectralNorm, SigmaMatchesSvdForLinear) {
 
 TEST(SpectralNorm, UPersistsAndEvalLeavesItUntouched) {
   Rng rng(5);
-  Conv2d conv(2, 4, 3, 1, 1, false, rng);
+  Conv2d conv(2, 4, 3, Conv2dOptions{/*stride=*/1, /*pad=*/1}, rng, /*bias=*/false);
   auto sn = SpectralNorm::attach(conv, {}, rng);
   // u and v are registered as buffers of the layer, so checkpoints hold them.
   auto buffers = conv.named_buffers();
