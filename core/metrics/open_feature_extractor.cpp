@@ -7,6 +7,9 @@ namespace sngan {
 
 OpenedFeatureExtractor open_feature_extractor(const std::string& path) {
   const TensorFile file = read_safetensors(path);
+  SNGAN_CHECK(file.metadata.count("sngan_stats") == 0, path,
+              ": expected a feature network file, got a statistics file of `sngan stats` (give it "
+              "as --reference)");
   auto kind = file.metadata.find("feature_extractor");
   SNGAN_CHECK(kind != file.metadata.end(), path,
               ": expected a feature network file (metadata 'feature_extractor' not found; make "
