@@ -130,6 +130,14 @@ ClassifierTrainConfig parse_config(const std::string& file) {
   return c;
 }
 
+// The trained net's logits on the (first test_limit examples of the) test split, with labels.
+Embedded evaluate(const std::shared_ptr<ClassifierNet>& net, const Dataset& test_set,
+                  const ClassifierTrainConfig& c) {
+  net->eval();
+  Classifier classifier(net);
+  return embed_dataset(classifier, test_set, c.preprocess, c.test_limit, "test");
+}
+
 }  // namespace
 
 int run_classifier_train(const ClassifierTrainOptions& o) {
@@ -185,9 +193,7 @@ int run_classifier_train(const ClassifierTrainOptions& o) {
   progress.finish();
   const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  net->eval();
-  Classifier classifier(net);
-  const Embedded test = embed_dataset(classifier, *test_set, c.preprocess, c.test_limit, "test");
+  const Embedded test = evaluate(net, *test_set, c);
   int64_t right = 0;
   for (int64_t i = 0; i < test.logits.rows(); ++i) {
     Eigen::Index best = 0;

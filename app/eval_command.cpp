@@ -66,18 +66,10 @@ void print_histogram(const char* label, const std::vector<int64_t>& h) {
   std::printf("\n");
 }
 
-}  // namespace
-
-int run_eval(const EvalOptions& o) {
-  SNGAN_CHECK(int(!o.checkpoint.empty()) + int(!o.images_dir.empty()) + int(!o.data_config.empty()) == 1,
-              "expected exactly one of --checkpoint, --images and --data");
-  const std::set<std::string> metrics = parse_metrics(o.metrics);
-  OpenedFeatureExtractor net = open_feature_extractor(o.features);
-  const Reference ref = load_reference(o.reference, net);
-
-  json out = {{"reference", o.reference}, {"reference_data", ref.data},
-              {"features", o.features},   {"feature_extractor", net.id}};
-  Embedded fake;
+// Embeds the images under evaluation (generated, a folder or a data split); records where they
+// came from in out.
+Embedded embed_evaluated(const EvalOptions& o, OpenedFeatureExtractor& net, const Reference& ref,
+                         json& out) {
   if (!o.checkpoint.empty()) {
     SNGAN_CHECK(o.n >= 2, "--n: expected at least 2 samples, got ", o.n);
     CheckpointGenerator g = open_generator(o.checkpoint, o.ema);
@@ -86,35 +78,35 @@ int run_eval(const EvalOptions& o) {
       const Tensor z = g.trainer->generator().sample_z(rng, nb);
       return g.trainer->sample(z, o.ema);
     };
-    fake = embed_images(*net.net, source, o.n, "generate+embed");
     out["checkpoint"] = o.checkpoint;
     out["iteration"] = g.iteration;
     out["ema"] = o.ema;
     out["seed"] = o.seed;
-  } else if (!o.data_config.empty()) {
+    return embed_images(*net.net, source, o.n, "generate+embed");
+  }
+  if (!o.data_config.empty()) {
     const RunConfig cfg = load_run_config(o.data_config, {});
     const std::unique_ptr<Dataset> data = open_dataset(cfg.data);
-    fake = embed_dataset(*net.net, *data, cfg.preprocess, o.n, "embed");
     out["data"] = data->describe();
-  } else {
-    ImageFolderDataset folder(o.images_dir);
-    SNGAN_CHECK(folder.size() >= 2, o.images_dir, ": expected at least 2 PNG/JPEG images, found ",
-                folder.size());
-    fake = embed_dataset(*net.net, folder, ref.preprocess, o.n, "embed");
-    out["images"] = o.images_dir;
+    return embed_dataset(*net.net, *data, cfg.preprocess, o.n, "embed");
   }
-  const int64_t n = fake.features.rows();
-  const double ips = n / std::max(fake.seconds, 1e-9);
-  out["n"] = n;
-  out["images_per_second"] = ips;
-  spdlog::info("{} images in {:.1f} s, {:.0f} images/s", n, fake.seconds, ips);
+  ImageFolderDataset folder(o.images_dir);
+  SNGAN_CHECK(folder.size() >= 2, o.images_dir, ": expected at least 2 PNG/JPEG images, found ",
+              folder.size());
+  out["images"] = o.images_dir;
+  return embed_dataset(*net.net, folder, ref.preprocess, o.n, "embed");
+}
 
+// Computes the asked metrics, prints one table row each and returns them as JSON.
+json compute_metrics(const EvalOptions& o, const std::set<std::string>& metrics,
+                     const std::string& net_name, const Reference& ref, const Embedded& fake) {
+  const int64_t n = fake.features.rows();
   json m;
   std::printf("\n%-22s %s\n", "metric", "value");
   if (metrics.count("fd")) {
     const double fd = frechet_distance(ref.stats, compute_feature_stats(fake.features));
     m["fd"] = fd;
-    std::printf("%-22s %.4f\n", net.net->name() == "classifier" ? "FD (classifier)" : "FID", fd);
+    std::printf("%-22s %.4f\n", net_name == "classifier" ? "FD (classifier)" : "FID", fd);
   }
   if (metrics.count("kid")) {
     SNGAN_CHECK(n >= 2 && ref.sample.rows() >= 2, "KID: expected at least 2 generated and 2 reference "
@@ -138,7 +130,27 @@ int run_eval(const EvalOptions& o) {
     m["pr"] = {{"precision", pr.precision}, {"recall", pr.recall}, {"k", pr.k}};
     std::printf("%-22s %.4f\n%-22s %.4f\n", "precision", pr.precision, "recall", pr.recall);
   }
-  out["metrics"] = m;
+  return m;
+}
+
+}  // namespace
+
+int run_eval(const EvalOptions& o) {
+  SNGAN_CHECK(int(!o.checkpoint.empty()) + int(!o.images_dir.empty()) + int(!o.data_config.empty()) == 1,
+              "expected exactly one of --checkpoint, --images and --data");
+  const std::set<std::string> metrics = parse_metrics(o.metrics);
+  OpenedFeatureExtractor net = open_feature_extractor(o.features);
+  const Reference ref = load_reference(o.reference, net);
+
+  json out = {{"reference", o.reference}, {"reference_data", ref.data},
+              {"features", o.features},   {"feature_extractor", net.id}};
+  const Embedded fake = embed_evaluated(o, net, ref, out);
+  const int64_t n = fake.features.rows();
+  const double ips = n / std::max(fake.seconds, 1e-9);
+  out["n"] = n;
+  out["images_per_second"] = ips;
+  spdlog::info("{} images in {:.1f} s, {:.0f} images/s", n, fake.seconds, ips);
+  out["metrics"] = compute_metrics(o, metrics, net.net->name(), ref, fake);
   const std::vector<int64_t> hist = class_histogram(fake.logits);
   out["class_histogram"] = hist;
   out["reference_class_histogram"] = ref.class_histogram;

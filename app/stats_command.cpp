@@ -124,7 +124,11 @@ Reference load_reference(const std::string& path, OpenedFeatureExtractor& net, i
   r.stats.cov.resize(d, d);
   for (int64_t i = 0; i < d; ++i) r.stats.mean(i) = double(mean[i]) + double(mean_lo[i]);
   for (int64_t i = 0; i < d * d; ++i) r.stats.cov.data()[i] = double(cov[i]) + double(cov_lo[i]);
-  r.stats.count = std::stoll(meta("count"));
+  try {
+    r.stats.count = std::stoll(meta("count"));
+  } catch (const std::exception&) {
+    SNGAN_CHECK(false, path, ": metadata 'count': expected an integer, got '", meta("count"), "'");
+  }
   const Tensor& sample = need(f, "features", path);
   SNGAN_CHECK(sample.ndim() == 2 && sample.dim(1) == d, path, ": expected features (M, ", d,
               "), got ", sample.shape().str());
