@@ -8,7 +8,10 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "app/classifier_command.h"
+#include "app/eval_command.h"
 #include "app/sample_command.h"
+#include "app/stats_command.h"
 #include "app/train_command.h"
 #include "app/usage.h"
 #include "core/tensor/check.h"
@@ -58,16 +61,48 @@ int main(int argc, char** argv) {
   b->add_option("--warmup", bench.warmup, "untimed iterations first")->capture_default_str();
   b->add_option("--threads", bench.threads, "threads (0: the config's, else every core)");
 
+  ClassifierTrainOptions classifier;
+  CLI::App* c = app.add_subcommand("classifier", "the small CNN feature network for evaluation");
+  c->require_subcommand(1);
+  CLI::App* ct = c->add_subcommand("train", "train the classifier and report its test accuracy");
+  ct->add_option("--config", classifier.config_path, "JSON config (configs/classifier_*.json)")->required();
+  ct->add_option("--out", classifier.out_path, "output file (default: the config's \"out\")");
+
+  StatsOptions stats;
+  CLI::App* st = app.add_subcommand("stats", "embed a data config's real images into a reference file");
+  st->add_option("--config", stats.config_path, "run config whose data section is embedded")->required();
+  st->add_option("--features", stats.features_path, "feature network file (default: the FID Inception weights)")
+      ->capture_default_str();
+  st->add_option("--out", stats.out_path, "statistics file to write (.safetensors)")->required();
+  st->add_option("--n", stats.n, "real images (0: the whole split)")->capture_default_str();
+
+  EvalOptions eval;
+  CLI::App* ev = app.add_subcommand("eval", "score a checkpoint or an image folder (FD/FID, KID, IS, PR)");
+  ev->add_option("--checkpoint", eval.checkpoint, "checkpoint written by sngan train");
+  ev->add_option("--images", eval.images_dir, "folder of PNG/JPEG images instead of a checkpoint");
+  ev->add_option("--data", eval.data_config, "score the images of a run config's data section instead");
+  ev->add_option("--n", eval.n, "samples to generate (--images, --data: at most this many)")->capture_default_str();
+  ev->add_flag("--ema", eval.ema, "sample from the moving average of G's weights");
+  ev->add_option("--seed", eval.seed, "seed of z and of KID's subsets")->capture_default_str();
+  ev->add_option("--reference", eval.reference, "statistics file of sngan stats, or a data config")->required();
+  ev->add_option("--features", eval.features, "feature network file (default: the FID Inception weights)")
+      ->capture_default_str();
+  ev->add_option("--metrics", eval.metrics, "comma-separated: fd,kid,is,pr")->capture_default_str();
+  ev->add_option("--out", eval.out, "write the results as JSON");
+
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return report_usage_error(app, e, argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return report_usage_error(app, error, argc, argv);
   }
   spdlog::set_pattern("[%H:%M:%S] %v");
   try {
     if (t->parsed()) return run_train(train);
     if (s->parsed()) return run_sample(sample);
     if (b->parsed()) return run_bench(bench);
+    if (ct->parsed()) return run_classifier_train(classifier);
+    if (st->parsed()) return run_stats(stats);
+    if (ev->parsed()) return run_eval(eval);
   } catch (const Error& e) {
     std::fprintf(stderr, "sngan: error: %s\n", e.what());
     return kExitError;

@@ -95,7 +95,8 @@ def main(argv):
         die("no such file: " + src)
     tensors = load_state_dict(src)
     os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
-    metadata = {"source_file": os.path.basename(src), "source_sha256": sha256_of(src),
+    metadata = {"feature_extractor": "inception_v3_fid",
+                "source_file": os.path.basename(src), "source_sha256": sha256_of(src),
                 "converted_by": "scripts/convert_inception.py",
                 "network": "pytorch-fid FID Inception-v3 (TF inception-2015-12-05)"}
     write_safetensors(dst, tensors, metadata)
