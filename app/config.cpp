@@ -215,6 +215,14 @@ void output_fields(Fields f, OutputConfig& o) {
   f.field("checkpoint_every", o.checkpoint_every, 0, int64_t{1} << 40);
   f.field("sample_count", o.sample_count, 1, 4096);
   f.field("sample_ema", o.sample_ema);
+  f.field("eval_every", o.eval_every, 0, int64_t{1} << 40);
+  if (f.reading_or(o.eval_every > 0)) {  // resolved configs of runs without evaluation stay as they were
+    f.field("eval_samples", o.eval_samples, 10, 1 << 20);
+    f.field("eval_real_images", o.eval_real_images, 10, 1 << 24);
+    f.field("eval_features", o.eval_features);
+    f.field("eval_reference", o.eval_reference);
+    f.choice("eval_metric", o.eval_metric, {"fd", "kid", "is"});
+  }
   f.finish();
 }
 

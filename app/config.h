@@ -20,6 +20,17 @@ struct OutputConfig {
   int64_t checkpoint_every = 10000;  // a numbered checkpoint every K iterations (0: none)
   int64_t sample_count = 64;         // images in the per-epoch grid (fixed z)
   bool sample_ema = true;            // grid from EMA-G when it exists
+  // Evaluation during training (0: off): every eval_every generator iterations and at the end,
+  // eval_samples images (from EMA-G when sample_ema and it exists) are scored against
+  // eval_reference (a statistics file of `sngan stats`, or "" for the first eval_real_images
+  // images of the run's own data) in the space of eval_features; eval_metric picks the value
+  // that keeps checkpoints/best.safetensors.
+  int64_t eval_every = 0;
+  int64_t eval_samples = 5000;
+  int64_t eval_real_images = 10000;
+  std::string eval_features = "models/inception_v3_fid.safetensors";
+  std::string eval_reference;
+  std::string eval_metric = "fd";  // "fd" or "kid" (lower is better), "is" (higher is better)
 };
 
 struct RunConfig {

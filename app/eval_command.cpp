@@ -102,16 +102,18 @@ Embedded embed_evaluated(const EvalOptions& o, OpenedFeatureExtractor& net, cons
   return embed_dataset(*net.net, folder, ref.preprocess, o.n, "embed");
 }
 
+}  // namespace
+
 // Computes the asked metrics, prints one table row each and returns them as JSON.
-json compute_metrics(const EvalOptions& o, const std::set<std::string>& metrics,
-                     const std::string& net_name, const Reference& ref, const Embedded& fake) {
+json compute_metrics(const EvalOptions& o, const std::set<std::string>& metrics, const std::string& net_name,
+                     const Reference& ref, const Embedded& fake, bool print) {
   const int64_t n = fake.features.rows();
   json m;
-  std::printf("\n%-22s %s\n", "metric", "value");
+  if (print) std::printf("\n%-22s %s\n", "metric", "value");
   if (metrics.count("fd")) {
     const double fd = frechet_distance(ref.stats, compute_feature_stats(fake.features));
     m["fd"] = fd;
-    std::printf("%-22s %.4f\n", net_name == "classifier" ? "FD (classifier)" : "FID", fd);
+    if (print) std::printf("%-22s %.4f\n", net_name == "classifier" ? "FD (classifier)" : "FID", fd);
   }
   if (metrics.count("kid")) {
     SNGAN_CHECK(n >= 2 && ref.sample.rows() >= 2, "KID: expected at least 2 generated and 2 reference "
@@ -119,26 +121,24 @@ json compute_metrics(const EvalOptions& o, const std::set<std::string>& metrics,
     const KidResult k = kernel_inception_distance(ref.sample, fake.features,
                                                   KidConfig{o.kid_subsets, o.kid_subset_size, o.seed});
     m["kid"] = {{"mean", k.mean}, {"std", k.std}, {"subsets", k.subsets}, {"subset_size", k.subset_size}};
-    std::printf("%-22s %.6f +- %.6f (%d subsets of %lld)\n", "KID", k.mean, k.std, k.subsets,
+    if (print) std::printf("%-22s %.6f +- %.6f (%d subsets of %lld)\n", "KID", k.mean, k.std, k.subsets,
                 static_cast<long long>(k.subset_size));
   }
   if (metrics.count("is")) {
     SNGAN_CHECK(n >= o.is_splits, "IS: expected at least ", o.is_splits, " samples (one per split), got ", n);
     const InceptionScore s = inception_score(fake.logits, o.is_splits);
     m["is"] = {{"mean", s.mean}, {"std", s.std}, {"splits", s.splits}};
-    std::printf("%-22s %.4f +- %.4f (%d splits)\n", "IS", s.mean, s.std, s.splits);
+    if (print) std::printf("%-22s %.4f +- %.4f (%d splits)\n", "IS", s.mean, s.std, s.splits);
   }
   if (metrics.count("pr")) {
     SNGAN_CHECK(n > o.pr_k && ref.sample.rows() > o.pr_k, "precision/recall: expected more than k = ",
                 o.pr_k, " generated and reference feature vectors, got ", n, " and ", ref.sample.rows());
     const PrecisionRecall pr = precision_recall(ref.sample, fake.features, o.pr_k);
     m["pr"] = {{"precision", pr.precision}, {"recall", pr.recall}, {"k", pr.k}};
-    std::printf("%-22s %.4f\n%-22s %.4f\n", "precision", pr.precision, "recall", pr.recall);
+    if (print) std::printf("%-22s %.4f\n%-22s %.4f\n", "precision", pr.precision, "recall", pr.recall);
   }
   return m;
 }
-
-}  // namespace
 
 int run_eval(const EvalOptions& o) {
   SNGAN_CHECK(int(!o.checkpoint.empty()) + int(!o.images_dir.empty()) + int(!o.data_config.empty()) == 1,

@@ -8,7 +8,10 @@
 // Results are printed as a table and written as JSON (atomically) with --out.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
+#include <set>
 #include <string>
 
 namespace sngan {
@@ -31,5 +34,14 @@ struct EvalOptions {
 };
 
 int run_eval(const EvalOptions& options);
+
+struct Reference;
+struct Embedded;
+// The asked metrics ("fd", "kid", "is", "pr") of `fake` against `ref` as JSON, with the
+// options' IS splits, KID subsets (seeded by options.seed) and precision/recall k; printed as a
+// table when `print`. Throws naming the metric when there are too few samples for it.
+nlohmann::json compute_metrics(const EvalOptions& options, const std::set<std::string>& metrics,
+                               const std::string& net_name, const Reference& ref, const Embedded& fake,
+                               bool print = true);
 
 }  // namespace sngan

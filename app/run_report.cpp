@@ -143,6 +143,10 @@ std::string checkpoints_section(const fs::path& dir) {
 }  // namespace
 
 void RunHistory::add(const json& line) {
+  if (line.contains("eval")) {
+    evaluations.push_back(line);
+    return;
+  }
   const size_t before = step.size();
   step.push_back(number_or_nan(line, "step"));
   loss_d.push_back(number_or_nan(line, "loss_d"));
@@ -191,6 +195,25 @@ std::vector<std::string> write_curves(const fs::path& dir, const RunHistory& h) 
                     "sigma(W) of each spectrally normalized layer (power-iteration estimate)");
     written.push_back("sigma.png");
   }
+  if (!h.evaluations.empty()) {
+    std::vector<double> x, fd, precision, recall;
+    std::string features = "features";
+    for (const json& line : h.evaluations) {
+      const json& e = line["eval"];
+      x.push_back(number_or_nan(line, "step"));
+      fd.push_back(number_or_nan(e, "fd"));
+      precision.push_back(number_or_nan(e, "precision"));
+      recall.push_back(number_or_nan(e, "recall"));
+      if (e.contains("features") && e["features"].is_string()) features = e["features"].get<std::string>();
+    }
+    const std::string distance = features == "inception_v3_fid" ? "FID" : "FD (" + features + ")";
+    write_line_plot((dir / "eval_fd.png").string(), {{distance, x, fd}}, x_label,
+                    distance + " of generated against real images (lower is better)");
+    write_line_plot((dir / "eval_pr.png").string(), {{"precision", x, precision}, {"recall", x, recall}}, x_label,
+                    "precision and recall (k = 3)", 800, 500, PlotRange{0, 1});
+    written.push_back("eval_fd.png");
+    written.push_back("eval_pr.png");
+  }
   if (varies(h.lr_g) || varies(h.lr_d)) {
     write_line_plot((dir / "lr.png").string(), {{"lr_g", h.step, h.lr_g}, {"lr_d", h.step, h.lr_d}}, x_label,
                     "learning rates");
@@ -211,6 +234,13 @@ void write_report(const fs::path& dir, const json& resolved_config, const RunHis
         ".samples img{width:400px;image-rendering:pixelated}\n</style>\n</head>\n<body>\n";
   os << "<h1>" << escape_html(title) << "</h1>\n";
   os << "<h2>Latest logged values</h2>\n" << latest_values_table(h);
+  if (!h.evaluations.empty()) {
+    os << "<h2>Latest evaluation (iteration " << escape_html(shown(h.evaluations.back()["step"])) << ")</h2>\n<table>\n";
+    const json& e = h.evaluations.back()["eval"];
+    for (auto it = e.begin(); it != e.end(); ++it)
+      os << "<tr><th>" << escape_html(it.key()) << "</th><td>" << escape_html(shown(it.value())) << "</td></tr>\n";
+    os << "</table>\n";
+  }
   os << "<h2>Curves</h2>\n<div class=\"curves\">\n";
   for (const std::string& c : curves) os << "<figure><img src=\"" << escape_html(c) << "\" alt=\"" << escape_html(c) << "\"></figure>\n";
   os << "</div>\n<h2>Samples (newest first)</h2>\n<div class=\"samples\">\n" << grids_section(dir) << "</div>\n";

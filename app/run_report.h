@@ -3,6 +3,8 @@
 //   d_outputs.png  mean D(x) and D(G(z)) of the last discriminator step (logits)
 //   sigma.png      sigma of every spectrally normalized layer (runs with SN)
 //   lr.png         the learning rates (runs whose rates change)
+//   eval_fd.png, eval_pr.png  the evaluation during training (output.eval_every): FD/FID, and
+//                  precision and recall, against the generator iteration
 //   report.html    one static page (no server, no network): the latest logged values, the
 //                  curves, the sample grids newest first, the checkpoints and the resolved config.
 // Both are redrawn at the end of every epoch and of the run.
@@ -21,8 +23,11 @@ namespace sngan {
 struct RunHistory {
   std::vector<double> step, loss_d, loss_g, d_real, d_fake, lr_g, lr_d;
   std::map<std::string, std::vector<double>> sigma;  // per SN layer; NaN where a line lacks it
-  nlohmann::json last_line;                          // the newest line as logged
-  // Appends one log.jsonl line (absent values become NaN).
+  nlohmann::json last_line;                          // the newest training line as logged
+  // Evaluation lines ({"step", "eval": {...}}), kept apart from the training columns.
+  std::vector<nlohmann::json> evaluations;
+  // Appends one log.jsonl line (absent values become NaN); an evaluation line goes to
+  // `evaluations` only.
   void add(const nlohmann::json& line);
   size_t size() const { return step.size(); }
 };

@@ -36,13 +36,19 @@ const Tensor& need(const TensorFile& f, const std::string& name, const std::stri
 // Real images of a run config, embedded: statistics, evenly spaced sample, histogram.
 Reference reference_from_config(const std::string& path, OpenedFeatureExtractor& net, int64_t n,
                                 int64_t sample_limit) {
-  const RunConfig cfg = load_run_config(path, {});
+  return reference_from_data(load_run_config(path, {}), net, n, sample_limit, path);
+}
+
+}  // namespace
+
+Reference reference_from_data(const RunConfig& cfg, OpenedFeatureExtractor& net, int64_t n, int64_t sample_limit,
+                              const std::string& source) {
   const std::unique_ptr<Dataset> data = open_run_dataset(cfg.data);
   Reference r;
   r.preprocess = cfg.preprocess;
   r.data = data->describe();
   r.extractor_id = net.id;
-  r.source = path;
+  r.source = source;
   const Embedded e = embed_dataset(*net.net, *data, cfg.preprocess, n, "real");
   r.stats = compute_feature_stats(e.features);
   r.class_histogram = class_histogram(e.logits);
@@ -54,7 +60,6 @@ Reference reference_from_config(const std::string& path, OpenedFeatureExtractor&
   return r;
 }
 
-}  // namespace
 
 int run_stats(const StatsOptions& o) {
   SNGAN_CHECK(o.n >= 0, "--n: expected >= 0 (0: the whole split), got ", o.n);

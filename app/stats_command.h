@@ -49,4 +49,10 @@ struct Reference {
 Reference load_reference(const std::string& path, OpenedFeatureExtractor& net,
                          int64_t sample_limit = 10000);
 
+// The reference of the first n (all when n <= 0) images of a run config's data, embedded with
+// `net`; `source` names where the config came from.
+struct RunConfig;
+Reference reference_from_data(const RunConfig& cfg, OpenedFeatureExtractor& net, int64_t n, int64_t sample_limit,
+                              const std::string& source);
+
 }  // namespace sngan

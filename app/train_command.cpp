@@ -14,6 +14,7 @@
 #include "app/progress.h"
 #include "app/run_directory.h"
 #include "app/run_setup.h"
+#include "app/train_eval.h"
 #include "core/gan/checkpoint.h"
 #include "core/gan/d_method.h"
 #include "core/io/image_io.h"
@@ -88,15 +89,26 @@ class RunLog {
     json sigma = json::object();
     for (auto& [name, v] : s.sigmas) sigma[name] = v;
     line["sigma"] = sigma;
+    append(line, checkpoint_dir);
+    interval_start_ = Clock::now();
+    interval_iterations_ = 0;
+  }
+  // Writes one line (a training step's, or an evaluation's) and adds it to the history.
+  void append(const json& line, const fs::path& checkpoint_dir) {
     out_ << line.dump() << "\n";
     out_.flush();
     SNGAN_CHECK(out_, "cannot write to ", path_.string(), " (disk full?); the last checkpoint in ",
                 checkpoint_dir.string(), " is kept");
     history_.add(line);
-    interval_start_ = Clock::now();
-    interval_iterations_ = 0;
   }
   const RunHistory& history() const { return history_; }
+  // Leaves out of the training rates the time spent in `f` (e.g. an evaluation).
+  template <typename F>
+  void untimed(F&& f) {
+    const auto start = Clock::now();
+    f();
+    interval_start_ += Clock::now() - start;
+  }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -126,6 +138,7 @@ class RunOutputs {
     write_report(dir_.root(), cfg_.resolved, history, write_curves(dir_.root(), history));
   }
   void save_latest() { save_checkpoint(dir_.latest_checkpoint().string(), trainer_, metadata()); }
+  void save_best() { save_checkpoint((dir_.checkpoint_dir() / "best.safetensors").string(), trainer_, metadata()); }
   void save_numbered(int64_t iteration) {
     save_checkpoint((dir_.checkpoint_dir() / numbered("step_", iteration, ".safetensors")).string(), trainer_,
                     metadata());
@@ -158,7 +171,7 @@ class RunOutputs {
 
 // Runs generator iterations until the configured count or a stop signal. Returns the exit code.
 int train_loop(const RunConfig& cfg, Trainer& trainer, Loader& loader, const RunDirectory& dir, RunLog& log,
-               RunOutputs& outputs) {
+               RunOutputs& outputs, TrainingEvaluator* evaluator) {
   install_stop_handlers();
   Progress progress("train", cfg.train.iterations, trainer.iteration());
   while (trainer.iteration() < cfg.train.iterations) {
@@ -177,6 +190,14 @@ int train_loop(const RunConfig& cfg, Trainer& trainer, Loader& loader, const Run
     char losses[96];
     std::snprintf(losses, sizeof losses, "loss_d %.3f loss_g %.3f", s.loss_d, s.loss_g);
     progress.update(s.iteration, losses);
+    if (evaluator && evaluator->due(s.iteration, cfg.train.iterations)) {
+      progress.finish();
+      log.untimed([&] {
+        const json line = evaluator->evaluate(trainer);
+        log.append(line, dir.checkpoint_dir());
+        if (evaluator->improves(line)) outputs.save_best();
+      });
+    }
 
     // The numbered checkpoint goes first: a kill between the two writes then never leaves
     // latest ahead of a missing step_N.
@@ -219,15 +240,22 @@ int run_train(const TrainOptions& opt) {
   RunDirectory dir(out, cfg.resolved, opt.resume);
   Trainer trainer(cfg.train, cfg.generator, cfg.discriminator);
   Loader loader(open_run_dataset(cfg.data), cfg.loader, cfg.preprocess);
+  std::unique_ptr<TrainingEvaluator> evaluator;
+  if (cfg.output.eval_every > 0) {
+    SNGAN_CHECK(is_image_data(cfg), "output.eval_every: expected 0 for the toy 2D sets (no feature network "
+                "for points), got ", cfg.output.eval_every);
+    evaluator = std::make_unique<TrainingEvaluator>(cfg);
+  }
   dir.open(is_image_data(cfg));
   RunHistory history = dir.restore(trainer, loader);
+  if (evaluator) evaluator->resume(history);
   spdlog::info("training {} on {} ({} threads): {} generator iterations, {} batches per epoch; run directory {}",
                to_string(cfg.generator.architecture), cfg.data.format, threads, cfg.train.iterations,
                loader.batches_per_epoch(), out.string());
 
   RunLog log(dir.log_file(), std::move(history), cfg.train.n_dis * cfg.train.batch_size);
   RunOutputs outputs(dir, cfg, trainer, loader);
-  return train_loop(cfg, trainer, loader, dir, log, outputs);
+  return train_loop(cfg, trainer, loader, dir, log, outputs, evaluator.get());
 }
 
 }  // namespace sngan

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "core/io/safetensors.h"
@@ -154,6 +155,62 @@ TEST_F(EvalCli, BadInputsFailNamingTheProblem) {
 
 // The real Fashion-MNIST: a short training must already classify most of the test split
 // (the full configs/classifier_fashion_mnist.json run reaches >= 90%).
+// The eval lines of a run's log.jsonl.
+std::vector<json> evaluations(const fs::path& run) {
+  std::vector<json> out;
+  std::istringstream log(read_file(run / "log.jsonl"));
+  std::string line;
+  while (std::getline(log, line)) {
+    json j = json::parse(line);
+    if (j.contains("eval")) out.push_back(j);
+  }
+  return out;
+}
+
+TEST_F(EvalCli, EvaluationDuringTrainingLogsKeepsTheBestAndLeavesTrainingUnchanged) {
+  const std::string eval_keys = " --set output.eval_every=4 --set output.eval_samples=20 --set output.eval_real_images=64"
+                                " --set output.eval_features=" + p("classifier.safetensors").string();
+  const std::string base = "train --config " + p("run.json").string();
+  ASSERT_EQ(run_sngan(base + " --set train.iterations=8 --out " + p("plain").string()).exit_code, 0);
+  RunResult r = run_sngan(base + " --set train.iterations=8" + eval_keys + " --out " + p("evaluated").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::vector<json> evals = evaluations(p("evaluated"));
+  ASSERT_EQ(evals.size(), 2u) << r.output;
+  EXPECT_EQ(evals[0]["step"], 4);
+  EXPECT_EQ(evals[1]["step"], 8);
+  for (const json& e : evals) {
+    EXPECT_TRUE(std::isfinite(e["eval"]["fd"].get<double>())) << e.dump();
+    EXPECT_EQ(e["eval"]["n"], 20);
+  }
+  EXPECT_TRUE(fs::exists(p("evaluated/checkpoints/best.safetensors")));
+  EXPECT_TRUE(fs::exists(p("evaluated/eval_fd.png")));
+  EXPECT_NE(read_file(p("evaluated/report.html")).find("Latest evaluation"), std::string::npos);
+  // Training does not depend on the evaluation: the weights are the same as without it.
+  const TensorFile a = read_safetensors(p("plain/checkpoints/latest.safetensors").string());
+  const TensorFile b = read_safetensors(p("evaluated/checkpoints/latest.safetensors").string());
+  ASSERT_EQ(a.tensors.size(), b.tensors.size());
+  for (const auto& [name, t] : a.tensors) {
+    ASSERT_TRUE(b.tensors.count(name)) << name;
+    const Tensor& u = b.tensors.at(name);
+    ASSERT_EQ(t.numel(), u.numel()) << name;
+    EXPECT_EQ(0, std::memcmp(t.data(), u.data(), sizeof(float) * t.numel())) << name;
+  }
+  // A resumed run evaluates the same images the same way, and the best survives the resume.
+  ASSERT_EQ(run_sngan(base + " --set train.iterations=4" + eval_keys + " --out " + p("resumed").string()).exit_code, 0);
+  r = run_sngan(base + " --set train.iterations=8" + eval_keys + " --out " + p("resumed").string() + " --resume");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::vector<json> again = evaluations(p("resumed"));
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[1]["eval"]["fd"], evals[1]["eval"]["fd"]);
+  EXPECT_EQ(again[1]["eval"]["class_histogram"], evals[1]["eval"]["class_histogram"]);
+  // A missing feature network fails before anything is written.
+  r = run_sngan(base + " --set output.eval_every=2 --set output.eval_features=" + p("none.safetensors").string() +
+                " --out " + p("never").string());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("none.safetensors"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(p("never")));
+}
+
 TEST(ClassifierCli, ShortTrainingClassifiesFashionMnist) {
   if (!fs::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"))
     GTEST_SKIP() << "Fashion-MNIST not installed (Debian package dataset-fashion-mnist)";
