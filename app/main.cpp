@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "app/bench_command.h"
 #include "app/sample_command.h"
 #include "app/train_command.h"
 #include "core/tensor/check.h"
