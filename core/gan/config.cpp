@@ -26,13 +26,4 @@ const char* to_string(Architecture a) {
   return "?";
 }
 
-const char* to_string(LossType l) {
-  switch (l) {
-    case LossType::kStandard: return "standard";
-    case LossType::kHinge: return "hinge";
-    case LossType::kWasserstein: return "wasserstein";
-  }
-  return "?";
-}
-
 }  // namespace sngan
