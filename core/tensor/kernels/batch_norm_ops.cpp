@@ -51,8 +51,18 @@ void batch_norm_backward(Scalar* dx, Scalar* dgamma, Scalar* dbeta, const Scalar
                          const Scalar* x, const double* mean, const double* invstd,
                          const Scalar* gamma, const Scalar* relu_y, const BatchNormDims& d) {
   const int64_t N = d.N, C = d.C, inner = d.inner, M = d.count();
-  // The incoming gradient, zeroed where the relu was off.
-  auto g = [dy, relu_y](int64_t i) { return !relu_y || relu_y[i] > 0 ? dy[i] : Scalar(0); };
+  // The incoming gradient, zeroed where the relu was off. Masked in a pass of its own: a mask
+  // test inside the loops below keeps them from vectorising (2-3x slower at G's shapes).
+  const Scalar* g = dy;
+  Tensor masked;
+  if (relu_y) {
+    const int64_t n = N * C * inner;
+    masked = Tensor::empty(Shape{n});
+    Scalar* m = masked.data();
+#pragma omp parallel for schedule(static) if (n > 32768)
+    for (int64_t i = 0; i < n; ++i) m[i] = relu_y[i] > 0 ? dy[i] : Scalar(0);
+    g = m;
+  }
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; ++c) {
     const double mu = mean[c], is = invstd[c];
@@ -61,9 +71,8 @@ void batch_norm_backward(Scalar* dx, Scalar* dgamma, Scalar* dbeta, const Scalar
       const int64_t base = (n * C + c) * inner;
       for (int64_t i = base; i < base + inner; ++i) {
         const Scalar xhat = static_cast<Scalar>((x[i] - mu) * is);
-        const Scalar gi = g(i);
-        sg += gi;
-        sgh += gi * xhat;
+        sg += g[i];
+        sgh += g[i] * xhat;
       }
     }
     if (dbeta) dbeta[c] = static_cast<Scalar>(sg);
@@ -75,7 +84,7 @@ void batch_norm_backward(Scalar* dx, Scalar* dgamma, Scalar* dbeta, const Scalar
       const int64_t base = (n * C + c) * inner;
       for (int64_t i = base; i < base + inner; ++i) {
         const Scalar xhat = static_cast<Scalar>((x[i] - mu) * is);
-        dx[i] = static_cast<Scalar>(k * (M * g(i) - sg - xhat * sgh));
+        dx[i] = static_cast<Scalar>(k * (M * g[i] - sg - xhat * sgh));
       }
     }
   }
