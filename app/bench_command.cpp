@@ -1,3 +1,5 @@
+#include "app/bench_command.h"
+
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
@@ -7,7 +9,6 @@
 #include <cstdio>
 
 #include "app/run_setup.h"
-#include "app/sample_command.h"
 #include "core/nn/spectral_norm.h"
 
 namespace sngan {

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "app/bench_command.h"
 #include "app/classifier_command.h"
 #include "app/eval_command.h"
 #include "app/sample_command.h"

@@ -1,4 +1,4 @@
-// `sngan sample` and `sngan bench`.
+// `sngan sample`.
 #pragma once
 
 #include <cstdint>
@@ -16,13 +16,5 @@ struct SampleOptions {
   bool ema = false;        // sample from the EMA generator
 };
 int run_sample(const SampleOptions& options);
-
-struct BenchOptions {
-  std::string config_path;
-  int64_t iters = 10;
-  int64_t warmup = 2;
-  int threads = 0;
-};
-int run_bench(const BenchOptions& options);
 
 }  // namespace sngan

@@ -23,11 +23,26 @@ struct ScaleTables {
 };
 const ScaleTables kTables;
 
+// Output k of a splitmix64 stream started at `base`, without stepping through the others.
 inline uint64_t splitmix64_at(uint64_t base, uint64_t k) {
-  uint64_t z = base + (k + 1) * 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+  return splitmix64_mix(base + (k + 1) * kSplitmix64Gamma);
+}
+
+// Adds U(0, 1/128) noise to out[0, n) (clamped at 1). A splitmix64 counter stream started
+// at `base`: each 64-bit output gives two elements 24 random bits each (finer than float
+// resolution near 1).
+void add_dequantization_noise(Scalar* out, int64_t n, uint64_t base) {
+  const Scalar step = Scalar(1.0 / (128.0 * 16777216.0));  // 2^-31: U(0, 1/128) from 24 bits
+  auto add = [&](int64_t k, uint64_t bits) {
+    out[k] = std::min(Scalar(1), out[k] + static_cast<Scalar>(static_cast<int32_t>(bits)) * step);
+  };
+  int64_t k = 0;
+  for (; k + 1 < n; k += 2) {
+    const uint64_t z = splitmix64_at(base, static_cast<uint64_t>(k));
+    add(k, z >> 40);
+    add(k + 1, (z >> 8) & 0xffffff);
+  }
+  if (k < n) add(k, splitmix64_at(base, static_cast<uint64_t>(k)) >> 40);
 }
 
 std::string size_str(int h, int w) { return std::to_string(h) + "x" + std::to_string(w); }
@@ -126,23 +141,8 @@ void preprocess_image(const Example& ex, const PreprocessConfig& cfg, Rng& rng, 
       }
     }
   }
-  if (cfg.dequantize) {
-    // One draw from rng seeds a splitmix64 counter stream; each 64-bit output gives two
-    // elements 24 random bits each (finer than float resolution near 1).
-    const uint64_t base = rng.next_u64();
-    const int64_t n = static_cast<int64_t>(oc) * s * s;
-    const Scalar step = Scalar(1.0 / (128.0 * 16777216.0));  // 2^-31: U(0, 1/128) from 24 bits
-    auto add = [&](int64_t k, uint64_t bits) {
-      out[k] = std::min(Scalar(1), out[k] + static_cast<Scalar>(static_cast<int32_t>(bits)) * step);
-    };
-    int64_t k = 0;
-    for (; k + 1 < n; k += 2) {
-      const uint64_t z = splitmix64_at(base, static_cast<uint64_t>(k));
-      add(k, z >> 40);
-      add(k + 1, (z >> 8) & 0xffffff);
-    }
-    if (k < n) add(k, splitmix64_at(base, static_cast<uint64_t>(k)) >> 40);
-  }
+  // One draw from rng seeds the noise's counter stream.
+  if (cfg.dequantize) add_dequantization_noise(out, static_cast<int64_t>(oc) * s * s, rng.next_u64());
 }
 
 }  // namespace sngan

@@ -26,15 +26,6 @@ const char* to_string(Architecture a) {
   return "?";
 }
 
-const char* to_string(LossType l) {
-  switch (l) {
-    case LossType::kStandard: return "standard";
-    case LossType::kHinge: return "hinge";
-    case LossType::kWasserstein: return "wasserstein";
-  }
-  return "?";
-}
-
 const char* to_string(DNormalization n) {
   switch (n) {
     case DNormalization::kSpectral: return "spectral";

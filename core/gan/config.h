@@ -95,7 +95,7 @@ struct TrainConfig {
   uint64_t seed = 0;
 };
 
-// The paper's Adam settings A-F (PAPER.md section 4). Returns false for an unknown name.
+// The Adam settings A-F of Miyato et al. 2018, Table 1. Returns false for an unknown name.
 struct AdamSetting {
   double lr, beta1, beta2;
   int64_t n_dis;
@@ -103,7 +103,6 @@ struct AdamSetting {
 bool paper_setting(const std::string& name, AdamSetting* out);
 
 const char* to_string(Architecture a);
-const char* to_string(LossType l);
 const char* to_string(DNormalization n);  // the config name: "spectral", "weight_clip", ...
 
 }  // namespace sngan

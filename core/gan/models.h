@@ -1,4 +1,4 @@
-// The paper's generators and discriminators, built from config structs (PAPER.md section 2):
+// The generators and discriminators of Miyato et al. 2018 (Tables 3-5), built from config structs:
 // the standard CNN (with the chainer-gan-lib variant as options), the ResNet for 32x32 and
 // 48x48 images, and small MLPs for the toy 2D sets.
 #pragma once

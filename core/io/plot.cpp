@@ -86,6 +86,30 @@ cv::Size text_size(const std::string& s, double scale, int thickness = 1) {
   return cv::getTextSize(printable(s), kFont, scale, thickness, &baseline);
 }
 
+// The names and colours of the series listed in the legend, in a box at the top right corner
+// of the plot area, whose right edge is at x = `right` and top at y = `top`; `pw` is the plot
+// area's width.
+void draw_legend(cv::Mat& img, const std::vector<PlotSeries>& series, int right, int top, int pw) {
+  std::vector<size_t> listed;
+  for (size_t k = 0; k < series.size(); ++k)
+    if (series[k].in_legend) listed.push_back(k);
+  if (listed.empty()) return;
+  const double scale = 0.45;
+  int text_w = 0;
+  for (size_t k : listed) text_w = std::max(text_w, text_size(series[k].name, scale).width);
+  const int row_h = 20, box_w = std::min(pw - 20, text_w + 44), box_h = row_h * static_cast<int>(listed.size()) + 8;
+  const int bx = right - box_w - 10, by = top + 10;
+  cv::rectangle(img, {bx, by}, {bx + box_w, by + box_h}, cv::Scalar(255, 255, 255), cv::FILLED);
+  cv::rectangle(img, {bx, by}, {bx + box_w, by + box_h}, cv::Scalar(160, 160, 160), 1);
+  for (size_t row = 0; row < listed.size(); ++row) {
+    const PlotSeries& s = series[listed[row]];
+    const int y = by + 4 + row_h * static_cast<int>(row) + row_h / 2;
+    const cv::Scalar color = bgr(s.color.value_or(kPalette[listed[row] % std::size(kPalette)]));
+    cv::line(img, {bx + 8, y}, {bx + 32, y}, color, 2, cv::LINE_AA);
+    put_text(img, s.name, {bx + 38, y + 5}, scale);
+  }
+}
+
 }  // namespace
 
 void write_line_plot(const std::string& path, const std::vector<PlotSeries>& series, const std::string& x_label,
@@ -156,26 +180,7 @@ void write_line_plot(const std::string& path, const std::vector<PlotSeries>& ser
     }
   }
 
-  // Legend in the top right corner of the plot area.
-  std::vector<size_t> listed;
-  for (size_t k = 0; k < series.size(); ++k)
-    if (series[k].in_legend) listed.push_back(k);
-  if (!listed.empty()) {
-    const double scale = 0.45;
-    int text_w = 0;
-    for (size_t k : listed) text_w = std::max(text_w, text_size(series[k].name, scale).width);
-    const int row_h = 20, box_w = std::min(pw - 20, text_w + 44), box_h = row_h * static_cast<int>(listed.size()) + 8;
-    const int bx = left + pw - box_w - 10, by = top + 10;
-    cv::rectangle(img, {bx, by}, {bx + box_w, by + box_h}, cv::Scalar(255, 255, 255), cv::FILLED);
-    cv::rectangle(img, {bx, by}, {bx + box_w, by + box_h}, cv::Scalar(160, 160, 160), 1);
-    for (size_t row = 0; row < listed.size(); ++row) {
-      const PlotSeries& s = series[listed[row]];
-      const int y = by + 4 + row_h * static_cast<int>(row) + row_h / 2;
-      const cv::Scalar color = bgr(s.color.value_or(kPalette[listed[row] % std::size(kPalette)]));
-      cv::line(img, {bx + 8, y}, {bx + 32, y}, color, 2, cv::LINE_AA);
-      put_text(img, s.name, {bx + 38, y + 5}, scale);
-    }
-  }
+  draw_legend(img, series, left + pw, top, pw);
   detail::write_mat_atomic(path, img);
 }
 

@@ -181,7 +181,9 @@ Entry parse_entry(const Source& src, const std::string& name, const json& obj, u
   return e;
 }
 
-TensorFile parse(const Source& src) {
+// The header: its length (little-endian u64) checked against the file and the limits, then
+// its JSON, which must be an object. Sets *header_len.
+json read_header(const Source& src, uint64_t* header_len) {
   if (src.size < 8)
     fail(src, "expected at least 8 bytes (the u64 header length), got a file of ", src.size, " bytes");
   unsigned char len_bytes[8];
@@ -192,7 +194,7 @@ TensorFile parse(const Source& src) {
     fail(src, "expected a header length of at most ", src.size - 8, " bytes (the rest of the file), got ", n);
   if (n > kSafetensorsMaxHeaderBytes)
     fail(src, "expected a header length of at most ", kSafetensorsMaxHeaderBytes, " bytes, got ", n);
-  const uint64_t data_size = src.size - 8 - n;
+  *header_len = n;
 
   std::string text(static_cast<size_t>(n), '\0');
   src.read(8, text.data(), text.size());
@@ -205,28 +207,25 @@ TensorFile parse(const Source& src) {
     fail(src, "expected the header to be valid JSON, got an error: ", ex.what());
   }
   if (!root.is_object()) fail(src, "expected the header to be a JSON object, got a JSON ", root.type_name());
+  return root;
+}
 
-  TensorFile out;
-  std::vector<Entry> entries;
-  for (auto it = root.begin(); it != root.end(); ++it) {
-    if (it.key() != "__metadata__") {
-      entries.push_back(parse_entry(src, it.key(), it.value(), data_size));
-      continue;
-    }
-    const json& meta = it.value();
-    if (meta.is_null()) continue;
-    if (!meta.is_object())
-      fail(src, "expected \"__metadata__\" to be an object of strings, got a JSON ", meta.type_name());
-    for (auto m = meta.begin(); m != meta.end(); ++m) {
-      if (!m->is_string())
-        fail(src, "expected \"__metadata__\" values to be strings, got a JSON ", m->type_name(), " for key '",
-             cut(m.key()), "'");
-      out.metadata[m.key()] = m->get<std::string>();
-    }
+// "__metadata__": null, or an object of strings, copied into *out.
+void read_metadata(const Source& src, const json& meta, std::map<std::string, std::string>* out) {
+  if (meta.is_null()) return;
+  if (!meta.is_object())
+    fail(src, "expected \"__metadata__\" to be an object of strings, got a JSON ", meta.type_name());
+  for (auto m = meta.begin(); m != meta.end(); ++m) {
+    if (!m->is_string())
+      fail(src, "expected \"__metadata__\" values to be strings, got a JSON ", m->type_name(), " for key '",
+           cut(m.key()), "'");
+    (*out)[m.key()] = m->get<std::string>();
   }
+}
 
-  // Tensors must tile the data section exactly: sorted by offset, each starting where the
-  // previous one ended, the first at 0 and the last ending at the end of the file.
+// Tensors must tile the data section exactly: sorted by offset (sorts `entries`), each starting
+// where the previous one ended, the first at 0 and the last ending at the end of the file.
+void check_tiling(const Source& src, std::vector<Entry>& entries, uint64_t data_size) {
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
   });
@@ -245,37 +244,58 @@ TensorFile parse(const Source& src) {
   if (expected != data_size)
     fail(src, "expected the data section to end with the last tensor at byte ", expected, ", got ", data_size,
          " bytes (", data_size - expected, " bytes of trailing garbage)");
+}
 
-  auto format = out.metadata.find(kSafetensorsFormatKey);
-  if (format != out.metadata.end() && format->second != "1" && format->second != kSafetensorsFormatVersion)
+// Reads every tensor's data into out->tensors (the data section starts at `data_start`) and
+// verifies the checksum in out->metadata when there is one.
+void read_tensors(const Source& src, const std::vector<Entry>& entries, uint64_t data_start,
+                  TensorFile* out) {
+  auto format = out->metadata.find(kSafetensorsFormatKey);
+  if (format != out->metadata.end() && format->second != "1" && format->second != kSafetensorsFormatVersion)
     fail(src, "expected \"", kSafetensorsFormatKey, "\" \"1\" or \"", kSafetensorsFormatVersion,
          "\" (the versions this build reads), got \"", cut(format->second), "\"");
-  const bool data_only_checksum = format != out.metadata.end() && format->second == "1";
-  auto checksum = out.metadata.find(kSafetensorsChecksumKey);
+  const bool data_only_checksum = format != out->metadata.end() && format->second == "1";
+  auto checksum = out->metadata.find(kSafetensorsChecksumKey);
   uint64_t stored = 0;
-  if (checksum != out.metadata.end() && !parse_hex64(checksum->second, &stored))
+  if (checksum != out->metadata.end() && !parse_hex64(checksum->second, &stored))
     fail(src, "expected \"", kSafetensorsChecksumKey, "\" to be 16 hex digits, got \"", cut(checksum->second), "\"");
 
-  // Only now, with every size checked against the file, allocate and read the data.
   uint64_t hash = 0xcbf29ce484222325ull;
-  if (checksum != out.metadata.end() && !data_only_checksum) {
+  if (checksum != out->metadata.end() && !data_only_checksum) {
     std::vector<std::pair<std::string, Shape>> shapes;
     for (const Entry& e : entries) shapes.emplace_back(e.name, e.shape);
     std::sort(shapes.begin(), shapes.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
-    hash = header_hash(out.metadata, shapes);
+    hash = header_hash(out->metadata, shapes);
   }
   for (const Entry& e : entries) {
     Tensor t = Tensor::empty(e.shape);
     const size_t nbytes = static_cast<size_t>(e.end - e.begin);
-    if (nbytes > 0) src.read(8 + n + e.begin, t.data(), nbytes);
+    if (nbytes > 0) src.read(data_start + e.begin, t.data(), nbytes);
     hash = safetensors_checksum(t.data(), nbytes, hash);
-    out.tensors[e.name] = t;
+    out->tensors[e.name] = t;
   }
-  if (checksum != out.metadata.end() && hash != stored)
+  if (checksum != out->metadata.end() && hash != stored)
     fail(src, "damaged: checksum mismatch (expected ", kSafetensorsChecksumKey, " ", hex64(stored),
          " from the header, got ", hex64(hash), " computed over the ",
          data_only_checksum ? "data section)" : "metadata, tensor names, shapes and data)");
+}
+
+TensorFile parse(const Source& src) {
+  uint64_t n = 0;
+  const json root = read_header(src, &n);
+  const uint64_t data_size = src.size - 8 - n;
+  TensorFile out;
+  std::vector<Entry> entries;
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    if (it.key() == "__metadata__")
+      read_metadata(src, it.value(), &out.metadata);
+    else
+      entries.push_back(parse_entry(src, it.key(), it.value(), data_size));
+  }
+  check_tiling(src, entries, data_size);
+  // Only now, with every size checked against the file, allocate and read the data.
+  read_tensors(src, entries, 8 + n, &out);
   return out;
 }
 

@@ -12,6 +12,15 @@
 
 namespace sngan {
 
+// splitmix64 (Steele, Lea and Flood 2014): its increment, and its finaliser, which turns any
+// 64-bit value into a well-mixed one. Rng seeding and the per-example seeds of data/ use these.
+constexpr uint64_t kSplitmix64Gamma = 0x9e3779b97f4a7c15ULL;
+constexpr uint64_t splitmix64_mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 class Rng {
  public:
   explicit Rng(uint64_t seed = 0);

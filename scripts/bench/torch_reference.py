@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch reference for the sngan CPU benchmark (PAPER.md sections 2-4, 8).
+"""PyTorch reference for the sngan CPU benchmark (the models and settings of Miyato et al. 2018,
+Tables 1 and 3-5).
 
 Trains the paper's standard CNN or 32x32 ResNet SN-GAN on synthetic data (random tensors in
 [-1, 1], generated once and cycled) with exactly the step sngan executes, and prints the same
@@ -55,7 +56,7 @@ Z_DIM = 128
 SN = nn.utils.spectral_norm  # 1 power iteration per training forward, eps 1e-12
 
 
-# ---------------------------------------------------------------- models (PAPER.md section 2)
+# ------------------------------------------------- models (Miyato et al. 2018, Tables 3-5)
 class PhaseDeconv(nn.ConvTranspose2d):
     """ConvTranspose2d(k=4, s=2, p=1), same parameters and result, computed as 4 Conv2d with
     2x2 kernels (one per output phase (a, b), exact multiply-add count) + pixel_shuffle.
@@ -216,8 +217,8 @@ def flop_per_iter(G, D, batch, g_batch, n_dis):
       G step  = Bg*FG + Bg*FD (fwd) + Bg*FD (D bwd, input grads only, incl. first layer)
                 + Bg*(2FG - FG0) (G bwd)
       FLOP    = 2 * (n_dis * D step + G step)
-    (The PAPER.md section 8 figure of ~178 GFLOP for setting C also counts D's weight grads in
-    the G step, Bg*(FD - FD0) more MACs; sngan and this script skip them.)
+    (Counting D's weight grads in the G step too, Bg*(FD - FD0) more MACs, gives ~178 GFLOP
+    for setting C; sngan and this script skip them.)
     """
     FG, FG0 = layer_macs(G, torch.randn(1, Z_DIM))
     FD, FD0 = layer_macs(D, torch.rand(1, 3, 32, 32) * 2 - 1)

@@ -1,4 +1,4 @@
-// Trainer options and losses: the loss formulas of PAPER.md section 3, the moving average of
+// Trainer options and losses: the loss formulas (Miyato et al. 2018), the moving average of
 // G, linear learning-rate decay, the generator step's own batch size, short last batches, and
 // results that do not depend on the thread count.
 #include <gtest/gtest.h>

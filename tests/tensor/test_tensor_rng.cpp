@@ -84,5 +84,13 @@ TEST(Rng, SeedsDifferAndMomentsAreRight) {
   EXPECT_GT(hi, 0.99);
 }
 
+// The published splitmix64 sequence from state 0 (Vigna's reference splitmix64.c): the shared
+// finaliser and increment reproduce it.
+TEST(Rng, Splitmix64MatchesTheReferenceSequence) {
+  EXPECT_EQ(splitmix64_mix(1 * kSplitmix64Gamma), 0xe220a8397b1dcdafULL);
+  EXPECT_EQ(splitmix64_mix(2 * kSplitmix64Gamma), 0x6e789e6aa1b965f4ULL);
+  EXPECT_EQ(splitmix64_mix(3 * kSplitmix64Gamma), 0x06c45d188009454fULL);
+}
+
 }  // namespace
 }  // namespace sngan

@@ -410,12 +410,13 @@ void gather(Scalar* m, const Scalar* t, int64_t B, int64_t rows, int64_t P) {
     for (int64_t b = 0; b < B; ++b) copy(m + r * B * P + b * P, t + (b * rows + r) * P, P);
 }
 
-// Tuning, measured on the 2-core Zen 3 (conv_bench and single-layer runs at 4x4 to 32x32):
+// Tuning, measured with conv_bench and single-layer runs at 4x4 to 32x32 on one 2-core x86-64
+// machine with 512 KiB of L2 per core (other CPUs may prefer other values):
 //  - kTargetCols: GEMM columns per chunk. Narrower GEMMs lose efficiency; wider ones only add
 //    gather/scatter copies and cache pressure (256 and 512 best, 2048 5-10% slower).
 //  - kColBlock: elements of one im2col block. Input channels go in blocks whose columns stay
-//    in L2 (512 KiB per core) between im2col and GEMM; the GEMM streams its result once per
-//    depth block anyway, so splitting the depth costs little (64K-128K best).
+//    in L2 between im2col and GEMM; the GEMM streams its result once per depth block anyway,
+//    so splitting the depth costs little (64K-128K best).
 //  - kMinDepth: but no block shallower than this many rows (GEMM efficiency drops below it).
 constexpr int64_t kTargetCols = 256;
 constexpr int64_t kColBlock = 64 * 1024;
