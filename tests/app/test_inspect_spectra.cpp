@@ -79,7 +79,7 @@ TEST(InspectSpectra, SpectralNormLayersMatchJacobiSvdOfTheNormalizedWeight) {
     EXPECT_NEAR(sum_sq, w.squaredNorm(), 1e-9 * w.squaredNorm()) << s.layer;
     // sigma = u^T W v with unit u, v never exceeds the largest singular value, so W / sigma has
     // a largest singular value of at least 1; after 80 D steps of power iteration, close to 1.
-    EXPECT_GE(s.singular_values[0], 1.0 - 1e-9) << s.layer;
+    EXPECT_GE(s.singular_values[0], 1.0 - 1e-5) << s.layer;  // u, v are stored in float
     EXPECT_LT(s.singular_values[0], 1.15) << s.layer;
   }
 }
