@@ -210,11 +210,15 @@ ensure_eval_models() {
   fi
 }
 
-# run_eval NAME: scores RUNS_DIR/NAME's latest checkpoint into RUNS_DIR/NAME/eval.json (once).
+# run_eval NAME: scores RUNS_DIR/NAME's latest checkpoint into RUNS_DIR/NAME/eval.json (once per
+# final iteration).
 run_eval() {
   local name=$1 dir=$RUNS_DIR/$1
   [ "$DRY_RUN" = 1 ] && return 0
-  [ -f "$dir/eval.json" ] && return 0
+  # Scored before at the run's final iteration: kept (a resumed, longer run is scored again).
+  if [ -f "$dir/eval.json" ] && [ "$(jq -r '.iteration' "$dir/eval.json")" = "$(cat "$dir/finished")" ]; then
+    return 0
+  fi
   local ckpt=$dir/checkpoints/latest.safetensors features reference
   features=$(features_file)
   reference=$(reference_file)
@@ -226,7 +230,7 @@ run_eval() {
       --n "${SNGAN_EVAL_N:-50000}" --metrics is --out "$dir/eval_is.json" >"$dir/eval.out" 2>&1
     "$SNGAN" eval --checkpoint "$ckpt" --reference "$reference" --features "$features" \
       --n 5000 --metrics fd --out "$dir/eval_fd.json" >>"$dir/eval.out" 2>&1
-    jq -s '{metrics: {is: .[0].metrics.is, fd: .[1].metrics.fd}}' "$dir/eval_is.json" "$dir/eval_fd.json" >"$dir/eval.json"
+    jq -s '{iteration: .[0].iteration, metrics: {is: .[0].metrics.is, fd: .[1].metrics.fd}}' "$dir/eval_is.json" "$dir/eval_fd.json" >"$dir/eval.json"
   fi
 }
 
