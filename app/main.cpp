@@ -11,6 +11,8 @@
 #include "app/bench_command.h"
 #include "app/classifier_command.h"
 #include "app/eval_command.h"
+#include "app/inspect_command.h"
+#include "app/plot_command.h"
 #include "app/sample_command.h"
 #include "app/stats_command.h"
 #include "app/train_command.h"
@@ -91,6 +93,31 @@ int main(int argc, char** argv) {
   ev->add_option("--metrics", eval.metrics, "comma-separated: fd,kid,is,pr")->capture_default_str();
   ev->add_option("--out", eval.out, "write the results as JSON");
 
+  InspectOptions inspect;
+  CLI::App* in = app.add_subcommand("inspect", "report on a checkpoint's discriminator");
+  in->add_option("--checkpoint", inspect.checkpoint, "checkpoint written by sngan train")->required();
+  in->add_flag("--spectra", inspect.spectra, "singular values of each D weight (out x in*kh*kw), as CSV");
+  in->add_option("--out", inspect.out, "write the CSV here (default: standard output)");
+
+  PlotOptions plot;
+  CLI::App* pl = app.add_subcommand("plot", "draw a PNG line or points plot from CSV columns");
+  pl->add_option("--csv", plot.csv, "input CSV with a header line")->required();
+  pl->add_option("--x", plot.x, "x column")->required();
+  pl->add_option("--y", plot.y, "y column")->required();
+  pl->add_option("--group", plot.group, "column naming the series (one series per value)");
+  pl->add_option("--where", plot.where, "keep rows with COL=VALUE (repeatable)");
+  pl->add_option("--out", plot.out, "PNG to write")->required();
+  pl->add_option("--title", plot.title, "title");
+  pl->add_option("--xlabel", plot.x_label, "x axis label (default: the x column)");
+  pl->add_option("--ylabel", plot.y_label, "y axis label (default: the y column)");
+  pl->add_flag("--logx", plot.log_x, "log10 x axis");
+  pl->add_flag("--logy", plot.log_y, "log10 y axis");
+  pl->add_flag("--points", plot.points, "markers only, no lines");
+  pl->add_option("--ymin", plot.y_min, "lower end of the y axis");
+  pl->add_option("--ymax", plot.y_max, "upper end of the y axis");
+  pl->add_option("--width", plot.width, "width in pixels")->capture_default_str();
+  pl->add_option("--height", plot.height, "height in pixels")->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -104,6 +131,8 @@ int main(int argc, char** argv) {
     if (ct->parsed()) return run_classifier_train(classifier);
     if (st->parsed()) return run_stats(stats);
     if (ev->parsed()) return run_eval(eval);
+    if (in->parsed()) return run_inspect(inspect);
+    if (pl->parsed()) return run_plot(plot);
   } catch (const Error& e) {
     std::fprintf(stderr, "sngan: error: %s\n", e.what());
     return kExitError;

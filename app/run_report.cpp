@@ -35,6 +35,15 @@ PlotRange robust_range(const std::vector<std::vector<double>>& columns) {
   return {lo - pad, hi + pad};
 }
 
+// A series in the palette's next colour.
+PlotSeries line_series(const std::string& name, const std::vector<double>& x, const std::vector<double>& y) {
+  PlotSeries s;
+  s.name = name;
+  s.x = x;
+  s.y = y;
+  return s;
+}
+
 PlotColor lighter(PlotColor c) {
   auto mix = [](uint8_t v) { return static_cast<uint8_t>(v + (255 - v) * 0.6); };
   return {mix(c.r), mix(c.g), mix(c.b)};
@@ -45,10 +54,16 @@ std::vector<PlotSeries> raw_and_smoothed(const std::vector<double>& x,
                                          const std::vector<std::pair<std::string, const std::vector<double>*>>& ys) {
   static const PlotColor colors[] = {{31, 119, 180}, {255, 127, 14}};
   std::vector<PlotSeries> out;
-  for (size_t k = 0; k < ys.size(); ++k)
-    out.push_back({ys[k].first + " (raw)", x, *ys[k].second, lighter(colors[k % 2]), 1, false});
-  for (size_t k = 0; k < ys.size(); ++k)
-    out.push_back({ys[k].first + " (smoothed)", x, smooth(*ys[k].second), colors[k % 2], 2, true});
+  for (size_t k = 0; k < ys.size(); ++k) {
+    out.push_back(line_series(ys[k].first + " (raw)", x, *ys[k].second));
+    out.back().color = lighter(colors[k % 2]);
+    out.back().thickness = 1;
+    out.back().in_legend = false;
+  }
+  for (size_t k = 0; k < ys.size(); ++k) {
+    out.push_back(line_series(ys[k].first + " (smoothed)", x, smooth(*ys[k].second)));
+    out.back().color = colors[k % 2];
+  }
   return out;
 }
 
@@ -190,7 +205,7 @@ std::vector<std::string> write_curves(const fs::path& dir, const RunHistory& h) 
   written.push_back("d_outputs.png");
   if (!h.sigma.empty()) {
     std::vector<PlotSeries> series;
-    for (const auto& [name, values] : h.sigma) series.push_back({name, h.step, values});
+    for (const auto& [name, values] : h.sigma) series.push_back(line_series(name, h.step, values));
     write_line_plot((dir / "sigma.png").string(), series, x_label,
                     "sigma(W) of each spectrally normalized layer (power-iteration estimate)");
     written.push_back("sigma.png");
@@ -207,15 +222,15 @@ std::vector<std::string> write_curves(const fs::path& dir, const RunHistory& h) 
       if (e.contains("features") && e["features"].is_string()) features = e["features"].get<std::string>();
     }
     const std::string distance = features == "inception_v3_fid" ? "FID" : "FD (" + features + ")";
-    write_line_plot((dir / "eval_fd.png").string(), {{distance, x, fd}}, x_label,
+    write_line_plot((dir / "eval_fd.png").string(), {line_series(distance, x, fd)}, x_label,
                     distance + " of generated against real images (lower is better)");
-    write_line_plot((dir / "eval_pr.png").string(), {{"precision", x, precision}, {"recall", x, recall}}, x_label,
+    write_line_plot((dir / "eval_pr.png").string(), {line_series("precision", x, precision), line_series("recall", x, recall)}, x_label,
                     "precision and recall (k = 3)", 800, 500, PlotRange{0, 1});
     written.push_back("eval_fd.png");
     written.push_back("eval_pr.png");
   }
   if (varies(h.lr_g) || varies(h.lr_d)) {
-    write_line_plot((dir / "lr.png").string(), {{"lr_g", h.step, h.lr_g}, {"lr_d", h.step, h.lr_d}}, x_label,
+    write_line_plot((dir / "lr.png").string(), {line_series("lr_g", h.step, h.lr_g), line_series("lr_d", h.step, h.lr_d)}, x_label,
                     "learning rates");
     written.push_back("lr.png");
   }

@@ -105,15 +105,46 @@ void draw_legend(cv::Mat& img, const std::vector<PlotSeries>& series, int right,
     const PlotSeries& s = series[listed[row]];
     const int y = by + 4 + row_h * static_cast<int>(row) + row_h / 2;
     const cv::Scalar color = bgr(s.color.value_or(kPalette[listed[row] % std::size(kPalette)]));
-    cv::line(img, {bx + 8, y}, {bx + 32, y}, color, 2, cv::LINE_AA);
+    if (s.line) cv::line(img, {bx + 8, y}, {bx + 32, y}, color, 2, cv::LINE_AA);
+    if (s.markers || !s.line) cv::circle(img, {bx + 20, y}, 4, color, cv::FILLED, cv::LINE_AA);
     put_text(img, s.name, {bx + 38, y + 5}, scale);
   }
 }
 
+// The series in drawing coordinates: log10 of x and/or y on log axes (non-positive -> NaN,
+// which is skipped like any non-finite point).
+std::vector<PlotSeries> to_axes(const std::vector<PlotSeries>& series, const PlotAxes& axes) {
+  std::vector<PlotSeries> out = series;
+  auto log_or_nan = [](double v) { return v > 0 ? std::log10(v) : std::nan(""); };
+  for (PlotSeries& s : out) {
+    if (axes.log_x)
+      for (double& v : s.x) v = log_or_nan(v);
+    if (axes.log_y)
+      for (double& v : s.y) v = log_or_nan(v);
+  }
+  return out;
+}
+
+// `text` written bottom to top with its centre at (cx, cy).
+void put_vertical_text(cv::Mat& img, const std::string& text, int cx, int cy, double scale) {
+  const cv::Size sz = text_size(text, scale);
+  if (sz.width <= 0) return;
+  cv::Mat strip(sz.height + 8, sz.width + 4, CV_8UC3, cv::Scalar(255, 255, 255));
+  put_text(strip, text, {2, sz.height + 3}, scale);
+  cv::Mat turned;
+  cv::rotate(strip, turned, cv::ROTATE_90_COUNTERCLOCKWISE);
+  const int x0 = std::clamp(cx - turned.cols / 2, 0, img.cols - turned.cols);
+  const int y0 = std::clamp(cy - turned.rows / 2, 0, std::max(0, img.rows - turned.rows));
+  if (turned.rows > img.rows || turned.cols > img.cols) return;
+  turned.copyTo(img(cv::Rect(x0, y0, turned.cols, turned.rows)));
+}
+
 }  // namespace
 
-void write_line_plot(const std::string& path, const std::vector<PlotSeries>& series, const std::string& x_label,
-                     const std::string& title, int width, int height, std::optional<PlotRange> y_range) {
+void write_line_plot(const std::string& path, const std::vector<PlotSeries>& input, const std::string& x_label,
+                     const std::string& title, int width, int height, std::optional<PlotRange> y_range,
+                     const PlotAxes& axes) {
+  const std::vector<PlotSeries> series = to_axes(input, axes);
   SNGAN_CHECK(width >= 200 && width <= 8192 && height >= 200 && height <= 8192, "cannot write plot '", path,
               "': expected a size within [200, 8192] x [200, 8192], got ", width, " x ", height);
   Axis ax, ay;
@@ -126,15 +157,18 @@ void write_line_plot(const std::string& path, const std::vector<PlotSeries>& ser
       ay.add(s.y[i]);
     }
   }
-  ax.finish(0.0);
+  // Points-only series get a margin on x too, so that no marker sits on the frame.
+  const bool any_scatter = std::any_of(series.begin(), series.end(), [](const PlotSeries& s) { return !s.line; });
+  ax.finish(any_scatter ? 0.06 : 0.0);
   ay.finish(0.05);
+  if (y_range && axes.log_y && y_range->lo > 0) y_range = PlotRange{std::log10(y_range->lo), std::log10(y_range->hi)};
   if (y_range && y_range->lo < y_range->hi && std::isfinite(y_range->lo) && std::isfinite(y_range->hi)) {
     ay.lo = y_range->lo;
     ay.hi = y_range->hi;
   }
 
   const double tick_scale = 0.42;
-  const int left = 80, right = 20, top = 44, bottom = 58;
+  const int left = axes.y_label.empty() ? 80 : 100, right = 20, top = 44, bottom = 58;
   const int pw = width - left - right, ph = height - top - bottom;  // plot area
   auto px = [&](double x) { return left + std::clamp((x - ax.lo) / (ax.hi - ax.lo), -10.0, 10.0) * pw; };
   auto py = [&](double y) { return top + ph - std::clamp((y - ay.lo) / (ay.hi - ay.lo), -10.0, 10.0) * ph; };
@@ -149,20 +183,21 @@ void write_line_plot(const std::string& path, const std::vector<PlotSeries>& ser
     const int x = static_cast<int>(std::lround(px(t)));
     cv::line(img, {x, top}, {x, top + ph}, grid_color, 1);
     cv::line(img, {x, top + ph}, {x, top + ph + 5}, black, 1);
-    const std::string label = tick_label(t);
+    const std::string label = tick_label(axes.log_x ? std::pow(10.0, t) : t);
     put_text(img, label, {x - text_size(label, tick_scale).width / 2, top + ph + 20}, tick_scale);
   }
   for (double t : nice_ticks(ay.lo, ay.hi)) {
     const int y = static_cast<int>(std::lround(py(t)));
     cv::line(img, {left, y}, {left + pw, y}, grid_color, 1);
     cv::line(img, {left - 5, y}, {left, y}, black, 1);
-    const std::string label = tick_label(t);
+    const std::string label = tick_label(axes.log_y ? std::pow(10.0, t) : t);
     const cv::Size sz = text_size(label, tick_scale);
     put_text(img, label, {left - 8 - sz.width, y + sz.height / 2}, tick_scale);
   }
   cv::rectangle(img, {left, top}, {left + pw, top + ph}, black, 1);
   put_text(img, title, {(width - text_size(title, 0.6).width) / 2, 28}, 0.6);
   put_text(img, x_label, {left + (pw - text_size(x_label, 0.5).width) / 2, height - 12}, 0.5);
+  if (!axes.y_label.empty()) put_vertical_text(img, axes.y_label, 14, top + ph / 2, 0.5);
 
   // Lines, clipped to the plot area; a non-finite point breaks the line.
   cv::Mat area = img(cv::Rect(left, top, pw, ph));
@@ -174,9 +209,12 @@ void write_line_plot(const std::string& path, const std::vector<PlotSeries>& ser
       if (!ok(i)) continue;
       const cv::Point p = point(px(s.x[i]) - left, py(s.y[i]) - top);
       const bool prev = i > 0 && ok(i - 1), next = i + 1 < s.x.size() && ok(i + 1);
-      if (prev)
+      if (prev && s.line)
         cv::line(area, point(px(s.x[i - 1]) - left, py(s.y[i - 1]) - top), p, color, s.thickness, cv::LINE_AA, kShift);
-      if (!prev && !next) cv::circle(area, p, 2 << kShift, color, cv::FILLED, cv::LINE_AA, kShift);
+      if (s.markers)
+        cv::circle(area, p, (s.thickness + 2) << kShift, color, cv::FILLED, cv::LINE_AA, kShift);
+      else if (!prev && !next)
+        cv::circle(area, p, 2 << kShift, color, cv::FILLED, cv::LINE_AA, kShift);
     }
   }
 

@@ -22,6 +22,8 @@ struct PlotSeries {
   std::optional<PlotColor> color;  // default: a fixed palette, by series index
   int thickness = 2;               // line width in pixels
   bool in_legend = true;           // false: drawn, but not listed in the legend
+  bool line = true;                // false: no connecting line (a scatter of markers)
+  bool markers = false;            // true: a filled circle at every finite point
 };
 
 // The y range to draw; points outside it are clipped at the plot's border.
@@ -29,13 +31,20 @@ struct PlotRange {
   double lo = 0, hi = 1;
 };
 
+// Optional parts of a figure; the defaults draw what write_line_plot always drew.
+struct PlotAxes {
+  std::string y_label;  // written vertically left of the y tick labels; none when empty
+  bool log_x = false;   // x on a log10 scale (points with x <= 0 are skipped); ticks read as x
+  bool log_y = false;   // the same for y
+};
+
 // Writes a width x height picture (defaults 800 x 500). The axes span the finite points of
-// all series (a little margin on y; `y_range`, when given and lo < hi, sets y instead); with no
+// all series (a little margin on y, and on x when a series is points only; `y_range`, when given and lo < hi, sets y instead); with no
 // finite point at all, empty axes over [0, 1].
 // Throws sngan::Error naming path when a series has x and y of different lengths, the size is
-// outside [200, 8192], or writing fails.
+// outside [200, 8192], or writing fails. With log axes, y_range is given in data units.
 void write_line_plot(const std::string& path, const std::vector<PlotSeries>& series, const std::string& x_label,
                      const std::string& title, int width = 800, int height = 500,
-                     std::optional<PlotRange> y_range = std::nullopt);
+                     std::optional<PlotRange> y_range = std::nullopt, const PlotAxes& axes = {});
 
 }  // namespace sngan
