@@ -6,7 +6,10 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
+#include <memory>
+#include <vector>
 
 #include "app/bench_command.h"
 #include "app/classifier_command.h"
@@ -29,6 +32,99 @@ void prefer_passive_openmp_waits(char** argv) {
   setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
   execv("/proc/self/exe", argv);  // returns only on failure: then go on as we are
 }
+
+// A subcommand: its node in the command line, and what runs it once parsed.
+struct Command {
+  CLI::App* cli;
+  std::function<int()> run;
+};
+
+template <typename Options>
+Command add_command(CLI::App& parent, const char* name, const char* help, void (*declare)(CLI::App&, Options&),
+                    int (*run)(const Options&)) {
+  auto options = std::make_shared<Options>();
+  CLI::App* cli = parent.add_subcommand(name, help);
+  declare(*cli, *options);
+  return {cli, [options, run] { return run(*options); }};
+}
+
+void declare_train(CLI::App& cmd, sngan::TrainOptions& o) {
+  cmd.add_option("--config", o.config_path, "JSON config (see configs/)");
+  cmd.add_option("--set", o.overrides, "override a config value: key.path=value (repeatable)");
+  cmd.add_option("--out", o.out_dir, "run directory (default runs/<config name>)");
+  cmd.add_flag("--resume", o.resume, "continue the run in --out from its latest valid checkpoint");
+  cmd.add_flag("--dry-run", o.dry_run, "print the resolved config, parameter counts and FLOPs, then exit");
+}
+
+void declare_sample(CLI::App& cmd, sngan::SampleOptions& o) {
+  cmd.add_option("--checkpoint", o.checkpoint, "a checkpoint written by sngan train")->required();
+  cmd.add_option("--n", o.n, "number of samples")->capture_default_str();
+  cmd.add_option("--out", o.out_dir, "output directory")->required();
+  cmd.add_option("--seed", o.seed, "seed of z (same seed, same images)")->capture_default_str();
+  cmd.add_flag("--grid", o.grid, "also write all samples as one grid.png");
+  cmd.add_flag("--grid-only", o.grid_only, "write only grid.png");
+  cmd.add_flag("--ema", o.ema, "sample from the moving average of G's weights");
+}
+
+void declare_bench(CLI::App& cmd, sngan::BenchOptions& o) {
+  cmd.add_option("--config", o.config_path, "JSON config of the model to time")->required();
+  cmd.add_option("--iters", o.iters, "measured generator iterations")->capture_default_str();
+  cmd.add_option("--warmup", o.warmup, "untimed iterations first")->capture_default_str();
+  cmd.add_option("--threads", o.threads, "threads (0: the config's, else every core)");
+}
+
+void declare_classifier_train(CLI::App& cmd, sngan::ClassifierTrainOptions& o) {
+  cmd.add_option("--config", o.config_path, "JSON config (configs/classifier_*.json)")->required();
+  cmd.add_option("--out", o.out_path, "output file (default: the config's \"out\")");
+}
+
+void declare_stats(CLI::App& cmd, sngan::StatsOptions& o) {
+  cmd.add_option("--config", o.config_path, "run config whose data section is embedded")->required();
+  cmd.add_option("--features", o.features_path, "feature network file (default: the FID Inception weights)")
+      ->capture_default_str();
+  cmd.add_option("--out", o.out_path, "statistics file to write (.safetensors)")->required();
+  cmd.add_option("--n", o.n, "real images (0: the whole split)")->capture_default_str();
+}
+
+void declare_eval(CLI::App& cmd, sngan::EvalOptions& o) {
+  cmd.add_option("--checkpoint", o.checkpoint, "checkpoint written by sngan train");
+  cmd.add_option("--images", o.images_dir, "folder of PNG/JPEG images instead of a checkpoint");
+  cmd.add_option("--data", o.data_config, "score the images of a run config's data section instead");
+  cmd.add_option("--n", o.n, "samples to generate (--images, --data: at most this many)")->capture_default_str();
+  cmd.add_flag("--ema", o.ema, "sample from the moving average of G's weights");
+  cmd.add_option("--seed", o.seed, "seed of z and of KID's subsets")->capture_default_str();
+  cmd.add_option("--reference", o.reference, "statistics file of sngan stats, or a data config")->required();
+  cmd.add_option("--features", o.features, "feature network file (default: the FID Inception weights)")
+      ->capture_default_str();
+  cmd.add_option("--metrics", o.metrics, "comma-separated: fd,kid,is,pr")->capture_default_str();
+  cmd.add_option("--out", o.out, "write the results as JSON");
+}
+
+void declare_inspect(CLI::App& cmd, sngan::InspectOptions& o) {
+  cmd.add_option("--checkpoint", o.checkpoint, "checkpoint written by sngan train")->required();
+  cmd.add_flag("--spectra", o.spectra, "singular values of each D weight (out x in*kh*kw), as CSV");
+  cmd.add_option("--out", o.out, "write the CSV here (default: standard output)");
+}
+
+void declare_plot(CLI::App& cmd, sngan::PlotOptions& o) {
+  cmd.add_option("--csv", o.csv, "input CSV with a header line")->required();
+  cmd.add_option("--x", o.x, "x column")->required();
+  cmd.add_option("--y", o.y, "y column")->required();
+  cmd.add_option("--group", o.group, "column naming the series (one series per value)");
+  cmd.add_option("--where", o.where, "keep rows with COL=VALUE (repeatable)");
+  cmd.add_option("--out", o.out, "PNG to write")->required();
+  cmd.add_option("--title", o.title, "title");
+  cmd.add_option("--xlabel", o.x_label, "x axis label (default: the x column)");
+  cmd.add_option("--ylabel", o.y_label, "y axis label (default: the y column)");
+  cmd.add_flag("--logx", o.log_x, "log10 x axis");
+  cmd.add_flag("--logy", o.log_y, "log10 y axis");
+  cmd.add_flag("--points", o.points, "markers only, no lines");
+  cmd.add_option("--ymin", o.y_min, "lower end of the y axis");
+  cmd.add_option("--ymax", o.y_max, "upper end of the y axis");
+  cmd.add_option("--width", o.width, "width in pixels")->capture_default_str();
+  cmd.add_option("--height", o.height, "height in pixels")->capture_default_str();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -37,86 +133,22 @@ int main(int argc, char** argv) {
   CLI::App app{"sngan: spectrally normalized GANs (Miyato et al., ICLR 2018) on the CPU"};
   app.set_version_flag("--version", std::string("sngan ") + SNGAN_VERSION);
   app.require_subcommand(1);
-
-  TrainOptions train;
-  CLI::App* t = app.add_subcommand("train", "train a GAN from a JSON config");
-  t->add_option("--config", train.config_path, "JSON config (see configs/)");
-  t->add_option("--set", train.overrides, "override a config value: key.path=value (repeatable)");
-  t->add_option("--out", train.out_dir, "run directory (default runs/<config name>)");
-  t->add_flag("--resume", train.resume, "continue the run in --out from its latest valid checkpoint");
-  t->add_flag("--dry-run", train.dry_run,
-              "print the resolved config, parameter counts and FLOPs, then exit");
-
-  SampleOptions sample;
-  CLI::App* s = app.add_subcommand("sample", "write images from a checkpoint");
-  s->add_option("--checkpoint", sample.checkpoint, "a checkpoint written by sngan train")->required();
-  s->add_option("--n", sample.n, "number of samples")->capture_default_str();
-  s->add_option("--out", sample.out_dir, "output directory")->required();
-  s->add_option("--seed", sample.seed, "seed of z (same seed, same images)")->capture_default_str();
-  s->add_flag("--grid", sample.grid, "also write all samples as one grid.png");
-  s->add_flag("--grid-only", sample.grid_only, "write only grid.png");
-  s->add_flag("--ema", sample.ema, "sample from the moving average of G's weights");
-
-  BenchOptions bench;
-  CLI::App* b = app.add_subcommand("bench", "time training iterations on synthetic data");
-  b->add_option("--config", bench.config_path, "JSON config of the model to time")->required();
-  b->add_option("--iters", bench.iters, "measured generator iterations")->capture_default_str();
-  b->add_option("--warmup", bench.warmup, "untimed iterations first")->capture_default_str();
-  b->add_option("--threads", bench.threads, "threads (0: the config's, else every core)");
-
-  ClassifierTrainOptions classifier;
-  CLI::App* c = app.add_subcommand("classifier", "the small CNN feature network for evaluation");
-  c->require_subcommand(1);
-  CLI::App* ct = c->add_subcommand("train", "train the classifier and report its test accuracy");
-  ct->add_option("--config", classifier.config_path, "JSON config (configs/classifier_*.json)")->required();
-  ct->add_option("--out", classifier.out_path, "output file (default: the config's \"out\")");
-
-  StatsOptions stats;
-  CLI::App* st = app.add_subcommand("stats", "embed a data config's real images into a reference file");
-  st->add_option("--config", stats.config_path, "run config whose data section is embedded")->required();
-  st->add_option("--features", stats.features_path, "feature network file (default: the FID Inception weights)")
-      ->capture_default_str();
-  st->add_option("--out", stats.out_path, "statistics file to write (.safetensors)")->required();
-  st->add_option("--n", stats.n, "real images (0: the whole split)")->capture_default_str();
-
-  EvalOptions eval;
-  CLI::App* ev = app.add_subcommand("eval", "score a checkpoint or an image folder (FD/FID, KID, IS, PR)");
-  ev->add_option("--checkpoint", eval.checkpoint, "checkpoint written by sngan train");
-  ev->add_option("--images", eval.images_dir, "folder of PNG/JPEG images instead of a checkpoint");
-  ev->add_option("--data", eval.data_config, "score the images of a run config's data section instead");
-  ev->add_option("--n", eval.n, "samples to generate (--images, --data: at most this many)")->capture_default_str();
-  ev->add_flag("--ema", eval.ema, "sample from the moving average of G's weights");
-  ev->add_option("--seed", eval.seed, "seed of z and of KID's subsets")->capture_default_str();
-  ev->add_option("--reference", eval.reference, "statistics file of sngan stats, or a data config")->required();
-  ev->add_option("--features", eval.features, "feature network file (default: the FID Inception weights)")
-      ->capture_default_str();
-  ev->add_option("--metrics", eval.metrics, "comma-separated: fd,kid,is,pr")->capture_default_str();
-  ev->add_option("--out", eval.out, "write the results as JSON");
-
-  InspectOptions inspect;
-  CLI::App* in = app.add_subcommand("inspect", "report on a checkpoint's discriminator");
-  in->add_option("--checkpoint", inspect.checkpoint, "checkpoint written by sngan train")->required();
-  in->add_flag("--spectra", inspect.spectra, "singular values of each D weight (out x in*kh*kw), as CSV");
-  in->add_option("--out", inspect.out, "write the CSV here (default: standard output)");
-
-  PlotOptions plot;
-  CLI::App* pl = app.add_subcommand("plot", "draw a PNG line or points plot from CSV columns");
-  pl->add_option("--csv", plot.csv, "input CSV with a header line")->required();
-  pl->add_option("--x", plot.x, "x column")->required();
-  pl->add_option("--y", plot.y, "y column")->required();
-  pl->add_option("--group", plot.group, "column naming the series (one series per value)");
-  pl->add_option("--where", plot.where, "keep rows with COL=VALUE (repeatable)");
-  pl->add_option("--out", plot.out, "PNG to write")->required();
-  pl->add_option("--title", plot.title, "title");
-  pl->add_option("--xlabel", plot.x_label, "x axis label (default: the x column)");
-  pl->add_option("--ylabel", plot.y_label, "y axis label (default: the y column)");
-  pl->add_flag("--logx", plot.log_x, "log10 x axis");
-  pl->add_flag("--logy", plot.log_y, "log10 y axis");
-  pl->add_flag("--points", plot.points, "markers only, no lines");
-  pl->add_option("--ymin", plot.y_min, "lower end of the y axis");
-  pl->add_option("--ymax", plot.y_max, "upper end of the y axis");
-  pl->add_option("--width", plot.width, "width in pixels")->capture_default_str();
-  pl->add_option("--height", plot.height, "height in pixels")->capture_default_str();
+  std::vector<Command> commands = {
+      add_command(app, "train", "train a GAN from a JSON config", declare_train, run_train),
+      add_command(app, "sample", "write images from a checkpoint", declare_sample, run_sample),
+      add_command(app, "bench", "time training iterations on synthetic data", declare_bench, run_bench)};
+  CLI::App* classifier = app.add_subcommand("classifier", "the small CNN feature network for evaluation");
+  classifier->require_subcommand(1);
+  commands.push_back(add_command(*classifier, "train", "train the classifier and report its test accuracy",
+                                 declare_classifier_train, run_classifier_train));
+  commands.push_back(add_command(app, "stats", "embed a data config's real images into a reference file",
+                                 declare_stats, run_stats));
+  commands.push_back(add_command(app, "eval", "score a checkpoint or an image folder (FD/FID, KID, IS, PR)",
+                                 declare_eval, run_eval));
+  commands.push_back(add_command(app, "inspect", "report on a checkpoint's discriminator", declare_inspect,
+                                 run_inspect));
+  commands.push_back(add_command(app, "plot", "draw a PNG line or points plot from CSV columns", declare_plot,
+                                 run_plot));
 
   try {
     app.parse(argc, argv);
@@ -125,14 +157,8 @@ int main(int argc, char** argv) {
   }
   spdlog::set_pattern("[%H:%M:%S] %v");
   try {
-    if (t->parsed()) return run_train(train);
-    if (s->parsed()) return run_sample(sample);
-    if (b->parsed()) return run_bench(bench);
-    if (ct->parsed()) return run_classifier_train(classifier);
-    if (st->parsed()) return run_stats(stats);
-    if (ev->parsed()) return run_eval(eval);
-    if (in->parsed()) return run_inspect(inspect);
-    if (pl->parsed()) return run_plot(plot);
+    for (const Command& c : commands)
+      if (c.cli->parsed()) return c.run();
   } catch (const Error& e) {
     std::fprintf(stderr, "sngan: error: %s\n", e.what());
     return kExitError;
