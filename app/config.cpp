@@ -202,6 +202,11 @@ void train_fields(Fields f, RunConfig& c) {
   f.field("n_dis", t.n_dis, 1, 1000);
   f.field("ema_decay", t.ema_decay);
   f.range("ema_decay", t.ema_decay, 0, 1, false, true);
+  // The EMA's start and standing statistics (written into the resolved config only with EMA on).
+  if (f.reading_or(t.ema_decay > 0)) {
+    f.field("ema_start", t.ema_start, 0, int64_t{1} << 40);
+    f.field("ema_standing_batches", t.ema_standing_batches, 0, 1 << 20);
+  }
   // D's penalties (0 = off; written into the resolved config only when on).
   if (f.reading_or(t.gradient_penalty > 0)) f.field("gradient_penalty", t.gradient_penalty);
   f.range("gradient_penalty", t.gradient_penalty, 0, 1e6, false, false);

@@ -87,6 +87,13 @@ struct TrainConfig {
   double beta1 = 0.5, beta2 = 0.999;
   LrDecay lr_decay = LrDecay::kNone;  // linear: lr * (1 - iteration / iterations)
   double ema_decay = 0.0;             // 0 disables the moving average of G's weights
+  // Generator iteration from which the average starts; before it the EMA weights copy G's.
+  int64_t ema_start = 0;
+  // "Standing statistics" (Brock et al. 2019, BigGAN, Sec. 3.1 / App. C): before the EMA
+  // generator samples or is saved, its BN running statistics are re-estimated as the average of
+  // the batch statistics of this many batches (of batch_size fresh z, from the EMA's own seeded
+  // stream) through the EMA weights in training mode. 0: copy G's running statistics instead.
+  int64_t ema_standing_batches = 16;
   // Gradient penalty weight lambda (0 = off): lambda * (||grad D(xhat)|| - 1)^2 on interpolates
   // (Gulrajani et al. 2017); with loss wasserstein it is WGAN-GP, with standard GAN-GP.
   double gradient_penalty = 0.0;

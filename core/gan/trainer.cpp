@@ -5,6 +5,7 @@
 
 #include "core/gan/d_method.h"
 #include "core/gan/losses.h"
+#include "core/nn/layers.h"
 
 namespace sngan {
 
@@ -93,10 +94,14 @@ Trainer::Trainer(const TrainConfig& train, const GeneratorConfig& g, const Discr
   SNGAN_CHECK(train.n_dis > 0, "train.n_dis: expected > 0, got ", train.n_dis);
   SNGAN_CHECK(train.ema_decay >= 0 && train.ema_decay < 1,
               "train.ema_decay: expected a value in [0, 1), got ", train.ema_decay);
+  SNGAN_CHECK(train.ema_start >= 0, "train.ema_start: expected >= 0, got ", train.ema_start);
+  SNGAN_CHECK(train.ema_standing_batches >= 0,
+              "train.ema_standing_batches: expected >= 0, got ", train.ema_standing_batches);
   check_d_method(train, d);
   Rng base(train.seed);
   Rng init_rng = base.split();
   z_rng_ = base.split();
+  standing_rng_ = base.split();  // drawn after the others: their streams are as before
   g_ = make_generator(g, init_rng);
   d_ = make_discriminator(d, init_rng);
   if (train.ema_decay > 0) {
@@ -211,7 +216,9 @@ void Trainer::generator_step(StepStats& stats) {
 
 void Trainer::update_ema() {
   if (!g_ema_) return;
-  const Scalar decay = static_cast<Scalar>(config_.ema_decay);
+  // Before ema_start the average has not begun: decay 0 copies G's weights exactly.
+  const bool averaging = iteration_ + 1 >= config_.ema_start;
+  const Scalar decay = averaging ? static_cast<Scalar>(config_.ema_decay) : Scalar(0);
   auto src = g_->named_parameters();
   auto dst = g_ema_->named_parameters();
   for (size_t i = 0; i < src.size(); ++i) {
@@ -219,13 +226,44 @@ void Trainer::update_ema() {
     const Scalar* p = src[i].second.value().data();
     for (int64_t k = 0; k < src[i].second.numel(); ++k) e[k] = decay * e[k] + (1 - decay) * p[k];
   }
-  // BN running statistics are copied, not averaged: they belong to G's current weights.
+  ema_stats_current_ = false;
+  if (config_.ema_standing_batches > 0) return;  // re-estimated when needed
+  // Without standing statistics G's running statistics are copied (they fit G's weights).
   auto bsrc = g_->named_buffers();
   auto bdst = g_ema_->named_buffers();
   for (size_t i = 0; i < bsrc.size(); ++i) bdst[i].second.copy_from(bsrc[i].second);
 }
 
+void Trainer::refresh_ema_statistics() const {
+  if (!g_ema_ || config_.ema_standing_batches == 0 || ema_stats_current_) return;
+  Generator& g = *g_ema_;
+  std::vector<BatchNorm*> bns;
+  g.visit([&](Module& m) {
+    if (auto* bn = dynamic_cast<BatchNorm*>(&m)) bns.push_back(bn);
+  });
+  std::vector<Scalar> momenta;
+  for (BatchNorm* bn : bns) momenta.push_back(bn->momentum());
+  Rng rng = standing_rng_;
+  NoGradGuard no_grad;
+  g.train();
+  for (int64_t k = 0; k < config_.ema_standing_batches; ++k) {
+    // Momentum 1 / (k + 1): after batch k the running value is the mean of batches 0..k.
+    for (BatchNorm* bn : bns) bn->set_momentum(static_cast<Scalar>(1.0 / static_cast<double>(k + 1)));
+    Tensor z = g.sample_z(rng, config_.batch_size);  // (batch_size, z_dim)
+    g.forward(Var(z));
+  }
+  for (size_t i = 0; i < bns.size(); ++i) bns[i]->set_momentum(momenta[i]);
+  g.eval();
+  ema_stats_current_ = true;
+}
+
+Generator* Trainer::ema_generator() {
+  refresh_ema_statistics();
+  return g_ema_.get();
+}
+
 Tensor Trainer::sample(const Tensor& z, bool use_ema) {
+  if (use_ema) refresh_ema_statistics();
   Generator& g = (use_ema && g_ema_) ? *g_ema_ : *g_;
   NoGradGuard no_grad;
   const bool was_training = g.is_training();
@@ -236,6 +274,11 @@ Tensor Trainer::sample(const Tensor& z, bool use_ema) {
 }
 
 std::vector<std::pair<std::string, Tensor>> Trainer::state_tensors() const {
+  refresh_ema_statistics();
+  return all_tensors();
+}
+
+std::vector<std::pair<std::string, Tensor>> Trainer::all_tensors() const {
   std::vector<std::pair<std::string, Tensor>> out;
   auto add_module = [&](const std::string& prefix, const Module& m) {
     for (auto& [name, p] : m.named_parameters()) out.emplace_back(prefix + name, p.value());
@@ -259,7 +302,7 @@ std::map<std::string, std::string> Trainer::state_metadata() const {
 void Trainer::load_state(const std::map<std::string, Tensor>& tensors,
                          const std::map<std::string, std::string>& metadata,
                          const std::string& source) {
-  auto expected = state_tensors();
+  auto expected = all_tensors();
   // Validate everything before changing anything.
   for (auto& [name, t] : expected) {
     auto it = tensors.find(name);
@@ -284,6 +327,7 @@ void Trainer::load_state(const std::map<std::string, Tensor>& tensors,
   opt_g_->set_step_count(step_g);
   opt_d_->set_step_count(step_d);
   z_rng_ = z_rng;
+  ema_stats_current_ = false;  // recomputed (to the same values when saved as standing statistics)
 }
 
 }  // namespace sngan

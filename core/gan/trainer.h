@@ -3,7 +3,8 @@
 //     each advancing spectral norm's u); L_D + the configured penalties (gradient penalty on
 //     interpolates, R1, orthonormal; d_method.h); backward; Adam(D); weight clipping if set
 //   then: z -> G -> D -> L_G; backward into G through D's input gradient (D's weights get no
-//     gradient); Adam(G); EMA(G).
+//     gradient); Adam(G); EMA(G) (from train.ema_start on; standing BN statistics, see
+//     refresh_ema_statistics).
 // Every random draw (z, the penalty's interpolation weights) comes from the trainer's z stream; all state, including that stream, is
 // exposed for checkpoints.
 #pragma once
@@ -61,14 +62,28 @@ class Trainer {
 
   Generator& generator() { return *g_; }
   Discriminator& discriminator() { return *d_; }
-  Generator* ema_generator() { return g_ema_.get(); }  // null when ema_decay == 0
+  // The moving average of G's weights (null when ema_decay == 0), its standing statistics
+  // brought up to date first (refresh_ema_statistics).
+  Generator* ema_generator();
+
+  // EMA "standing statistics" (Brock et al. 2019, BigGAN, App. C): unless already current
+  // for the present EMA weights, sets each BN layer's running mean and (unbiased) variance of the
+  // EMA generator to the plain average, over train.ema_standing_batches batches of
+  // train.batch_size z, of its batch statistics in a training-mode forward of the EMA weights
+  // (no gradient, no weight change). The z come from the EMA's own seeded stream, restarted on
+  // every refresh: the statistics are a function of the EMA weights alone, training draws
+  // nothing from it, and checkpoints need no state for it. No-op without EMA or with
+  // ema_standing_batches 0 (then update_ema copies G's running statistics). Const because it
+  // only refreshes this cache; sample(), ema_generator() and state_tensors() call it.
+  void refresh_ema_statistics() const;
 
   // Images for z (N, z_dim) from G (or EMA-G when use_ema and it exists) in eval mode.
   Tensor sample(const Tensor& z, bool use_ema);
 
   // Checkpoint state: every tensor by name ("generator.dense.weight",
   // "discriminator.conv0.u", "generator_ema...", "optimizer_d.m.conv0.weight", ...) as handles,
-  // and the scalar state as strings (iteration, optimizer steps, RNG stream).
+  // and the scalar state as strings (iteration, optimizer steps, RNG stream). The EMA
+  // generator's BN statistics are its standing statistics (refreshed first).
   std::vector<std::pair<std::string, Tensor>> state_tensors() const;
   std::map<std::string, std::string> state_metadata() const;
   // Restores from tensors and metadata produced by the two above. Throws sngan::Error naming
@@ -79,6 +94,8 @@ class Trainer {
   // Steps add their phase times to `times` from now on (null: no timing, the default).
   void set_phase_times(PhaseTimes* times) { times_ = times; }
   Rng& z_rng() { return z_rng_; }
+  // The standing statistics' z stream at its start (each refresh draws from a copy).
+  const Rng& standing_z_rng() const { return standing_rng_; }
 
  private:
   void update_learning_rates();
@@ -86,7 +103,11 @@ class Trainer {
   void discriminator_step(const BatchSource& next_real, StepStats& stats);
   // One generator update through the (frozen) discriminator, then Adam(G) and EMA(G).
   void generator_step(StepStats& stats);
+  // EMA(G) after G's update number iteration_ + 1: a copy of G's weights before
+  // train.ema_start, the average from it on.
   void update_ema();
+  // state_tensors() without the refresh.
+  std::vector<std::pair<std::string, Tensor>> all_tensors() const;
   // Throws DivergenceError if `value` or any parameter, buffer (BN statistics, SN vectors) or
   // optimizer state of the net is not finite, naming it as checkpoints do.
   void check_finite(const char* loss_name, double value, const char* net_name, const Module& net,
@@ -97,6 +118,8 @@ class Trainer {
   std::shared_ptr<Discriminator> d_;
   std::unique_ptr<Adam> opt_g_, opt_d_;
   Rng z_rng_;
+  Rng standing_rng_;  // the standing statistics' z stream at its start (copied on each refresh)
+  mutable bool ema_stats_current_ = false;
   int64_t iteration_ = 0;
   PhaseTimes* times_ = nullptr;
 };

@@ -98,6 +98,10 @@ class BatchNorm : public UnaryModule {
   Var forward_relu(const Var& x);
   Tensor& running_mean() { return running_mean_; }
   Tensor& running_var() { return running_var_; }
+  // Weight of the batch in each running-statistics update (running = (1 - m) running + m batch);
+  // 1 / k on the k-th of a series of batches gives their plain average.
+  void set_momentum(Scalar m) { momentum_ = m; }
+  Scalar momentum() const { return momentum_; }
 
  private:
   Var gamma_, beta_;

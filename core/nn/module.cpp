@@ -34,6 +34,11 @@ void Module::train(bool on) {
   for (auto& [name, child] : children_) child->train(on);
 }
 
+void Module::visit(const std::function<void(Module&)>& fn) {
+  fn(*this);
+  for (auto& [name, child] : children_) child->visit(fn);
+}
+
 void Module::zero_grad() {
   for (auto& [name, p] : named_parameters()) p.zero_grad();
 }

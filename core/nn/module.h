@@ -6,6 +6,7 @@
 // in place (Tensor::copy_from), never by reassigning, so every holder sees the change.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -31,6 +32,9 @@ class Module {
 
   void zero_grad();
   void set_requires_grad(bool on);
+
+  // Calls fn on this module, then on every descendant, depth first in registration order.
+  void visit(const std::function<void(Module&)>& fn);
 
  protected:
   Var register_parameter(const std::string& name, Tensor value);
