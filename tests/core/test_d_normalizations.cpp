@@ -170,8 +170,11 @@ TEST(Penalties, ClipParametersBoundsEveryParameter) {
       EXPECT_LE(p.value()[i], 0.05f) << name;
       EXPECT_GE(p.value()[i], -0.05f) << name;
     }
-  for (int64_t i = 0; i < w0.numel(); ++i)
-    if (std::abs(w0[i]) < 0.05f) EXPECT_EQ(d.weight().value()[i], w0[i]);
+  for (int64_t i = 0; i < w0.numel(); ++i) {
+    if (std::abs(w0[i]) < 0.05f) {
+      EXPECT_EQ(d.weight().value()[i], w0[i]);
+    }
+  }
   EXPECT_THROW(clip_parameters(d, 0), Error);
 }
 
