@@ -212,6 +212,9 @@ TEST_F(EvalCli, EvaluationDuringTrainingLogsKeepsTheBestAndLeavesTrainingUnchang
 }
 
 TEST(ClassifierCli, ShortTrainingClassifiesFashionMnist) {
+#ifdef __SANITIZE_ADDRESS__
+  GTEST_SKIP() << "minutes under AddressSanitizer (the whole Fashion-MNIST set); the plain pass runs it";
+#endif
   if (!fs::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"))
     GTEST_SKIP() << "Fashion-MNIST not installed (Debian package dataset-fashion-mnist)";
   TempDir tmp;
