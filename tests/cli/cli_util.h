@@ -19,10 +19,10 @@ struct RunResult {
   std::string output;  // stdout and stderr together
 };
 
-inline RunResult run_sngan(const std::string& args) {
-  const std::string cmd = std::string("OMP_NUM_THREADS=1 ") + SNGAN_BINARY + " " + args + " 2>&1";
+// Runs a shell command line, capturing stdout and stderr together.
+inline RunResult run_command(const std::string& cmd) {
   RunResult r;
-  FILE* p = popen(cmd.c_str(), "r");
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
   if (!p) return r;
   char buf[4096];
   size_t n;
@@ -30,6 +30,10 @@ inline RunResult run_sngan(const std::string& args) {
   const int status = pclose(p);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
+}
+
+inline RunResult run_sngan(const std::string& args) {
+  return run_command(std::string("OMP_NUM_THREADS=1 ") + SNGAN_BINARY + " " + args);
 }
 
 inline std::string read_file(const std::filesystem::path& p) {

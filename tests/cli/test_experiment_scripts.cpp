@@ -11,17 +11,8 @@ namespace sngan::testing {
 namespace {
 
 RunResult run_script(const std::string& script, const std::string& args) {
-  const std::string cmd = std::string("SNGAN=") + SNGAN_BINARY + " bash " + SNGAN_SOURCE_DIR +
-                          "/scripts/experiments/" + script + " " + args + " 2>&1";
-  RunResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
+  return run_command(std::string("SNGAN=") + SNGAN_BINARY + " bash " + SNGAN_SOURCE_DIR + "/scripts/experiments/" +
+                     script + " " + args);
 }
 
 size_t count(const std::string& text, const std::string& pattern) {
