@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "app/mpi_group.h"
 #include "app/run_setup.h"
 #include "core/nn/spectral_norm.h"
 
@@ -53,13 +54,17 @@ double sgemm_probe() {
 int run_bench(const BenchOptions& o) {
   SNGAN_CHECK(o.iters > 0, "--iters: expected > 0, got ", o.iters);
   RunConfig cfg = load_run_config(o.config_path, {});
-  const int threads = set_threads(o.threads > 0 ? o.threads : cfg.threads);
+  ProcessGroup* group = world_group();  // under mpirun: one job over the ranks
+  const int ranks = group ? group->size() : 1;
+  if (group && group->rank() > 0 && !std::freopen("/dev/null", "w", stdout)) return 0;  // rank 0 reports
+  const int threads = set_threads(threads_per_rank(o.threads > 0 ? o.threads : cfg.threads));
   // The ceiling first: its matrices are freed before training, so they never add to the
   // training's peak memory.
   const double ceiling = sgemm_probe();
   const ModelCost cost = measure_model_cost(cfg);
   release_cached_memory();  // the cost probe's small trainers: not part of the benchmark's memory
   Trainer trainer(cfg.train, cfg.generator, cfg.discriminator);
+  trainer.set_process_group(group);
 
   // Synthetic data: a few fixed batches in [-1, 1], cycled.
   std::vector<int64_t> dims{cfg.train.batch_size};
@@ -74,14 +79,15 @@ int run_bench(const BenchOptions& o) {
   size_t next = 0;
   auto source = [&] { return batches[next++ % batches.size()]; };
 
-  std::printf("model %s, batch %ld, G batch %ld, n_dis %ld, %d threads; %.1f GFLOP per generator iteration\n",
-              to_string(cfg.generator.architecture), static_cast<long>(cfg.train.batch_size),
-              static_cast<long>(cfg.train.g_batch_size), static_cast<long>(cfg.train.n_dis), threads,
+  std::printf("model %s, batch %ld, G batch %ld, n_dis %ld, %d rank(s) x %d threads; %.1f GFLOP per generator "
+              "iteration\n", to_string(cfg.generator.architecture), static_cast<long>(cfg.train.batch_size),
+              static_cast<long>(cfg.train.g_batch_size), static_cast<long>(cfg.train.n_dis), ranks, threads,
               cost.flop_per_iteration / 1e9);
   for (int64_t i = 0; i < o.warmup; ++i) trainer.step(source);
   PhaseTimes p;
   trainer.set_phase_times(&p);
   const double sn_before = spectral_norm_seconds();
+  const double comm_before = group ? group->seconds() : 0;
   mac_counter() = 0;  // what the timed iterations compute (fewer than the model's FLOPs when
                       // ResNet blocks fold their resampling)
   std::vector<double> ms;
@@ -95,9 +101,11 @@ int run_bench(const BenchOptions& o) {
   const double med = median(ms), best = *std::min_element(ms.begin(), ms.end());
   const double images = static_cast<double>(cfg.train.n_dis * cfg.train.batch_size) / (med / 1e3);
   const double gflops = cost.flop_per_iteration / (med / 1e3) / 1e9;
-  const double computed_flop = 2.0 * static_cast<double>(mac_counter()) / static_cast<double>(o.iters);
+  // This rank's share of the computed work, times the ranks (their shards differ by a row at most).
+  const double computed_flop = 2.0 * static_cast<double>(mac_counter()) * ranks / static_cast<double>(o.iters);
   const double computed_gflops = computed_flop / (med / 1e3) / 1e9;
   const double sn_seconds = spectral_norm_seconds() - sn_before;
+  const double comm_seconds = group ? group->seconds() - comm_before : 0;
   const double n = static_cast<double>(o.iters) / 1e3;  // ms per iteration
   std::printf("median %.1f ms per generator iteration (min %.1f, %ld iterations)\n", med, best,
               static_cast<long>(o.iters));
@@ -109,14 +117,18 @@ int run_bench(const BenchOptions& o) {
               p.g_forward / n, p.g_backward / n, p.d_forward / n, p.d_backward / n);
   std::printf("               spectral norm %.1f ms (inside D forward), optimizer %.1f ms, EMA %.1f ms, data %.2f ms\n",
               sn_seconds / n, p.optimizer / n, p.ema / n, p.data / n);
+  if (group)
+    std::printf("               communication %.1f ms (%.0f%% of the iteration): gradient sums %.1f ms, the rest "
+                "batch-norm statistics and waiting for the slowest rank (rank 0's view)\n",
+                comm_seconds / n, 100 * comm_seconds / n / med, p.communicate / n);
   std::printf("Eigen SGEMM ceiling: %.1f GFLOP/s; the computed FLOPs run at %.0f%% of it\n", ceiling,
               100 * computed_gflops / ceiling);
   std::printf("RESULT sgemm_gflops=%.2f\n", ceiling);
-  std::printf("RESULT impl=sngan arch=%s batch=%ld n_dis=%ld threads=%d ms_per_iter=%.2f images_per_s=%.2f "
-              "gflop_per_iter=%.3f gflops=%.2f computed_gflops=%.2f peak_rss_mb=%.1f\n",
+  std::printf("RESULT impl=sngan arch=%s batch=%ld n_dis=%ld ranks=%d threads=%d ms_per_iter=%.2f images_per_s=%.2f "
+              "gflop_per_iter=%.3f gflops=%.2f computed_gflops=%.2f peak_rss_mb=%.1f comm_ms_per_iter=%.2f\n",
               to_string(cfg.generator.architecture), static_cast<long>(cfg.train.batch_size),
-              static_cast<long>(cfg.train.n_dis), threads, med, images, cost.flop_per_iteration / 1e9,
-              gflops, computed_gflops, peak_rss_mb());
+              static_cast<long>(cfg.train.n_dis), ranks, threads, med, images, cost.flop_per_iteration / 1e9,
+              gflops, computed_gflops, peak_rss_mb(), comm_seconds * 1e3 / static_cast<double>(o.iters));
   return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "app/classifier_command.h"
 #include "app/eval_command.h"
 #include "app/inspect_command.h"
+#include "app/mpi_group.h"
 #include "app/plot_command.h"
 #include "app/sample_command.h"
 #include "app/stats_command.h"
@@ -33,10 +34,12 @@ void prefer_passive_openmp_waits(char** argv) {
   execv("/proc/self/exe", argv);  // returns only on failure: then go on as we are
 }
 
-// A subcommand: its node in the command line, and what runs it once parsed.
+// A subcommand: its node in the command line, what runs it once parsed, and whether it runs
+// as one job over MPI ranks (the others refuse to run under a launcher with several ranks).
 struct Command {
   CLI::App* cli;
   std::function<int()> run;
+  bool over_ranks = false;
 };
 
 template <typename Options>
@@ -137,6 +140,7 @@ int main(int argc, char** argv) {
       add_command(app, "train", "train a GAN from a JSON config", declare_train, run_train),
       add_command(app, "sample", "write images from a checkpoint", declare_sample, run_sample),
       add_command(app, "bench", "time training iterations on synthetic data", declare_bench, run_bench)};
+  commands[0].over_ranks = commands[2].over_ranks = true;
   CLI::App* classifier = app.add_subcommand("classifier", "the small CNN feature network for evaluation");
   classifier->require_subcommand(1);
   commands.push_back(add_command(*classifier, "train", "train the classifier and report its test accuracy",
@@ -156,15 +160,27 @@ int main(int argc, char** argv) {
     return report_usage_error(app, error, argc, argv);
   }
   spdlog::set_pattern("[%H:%M:%S] %v");
+  int code = 0;
   try {
+    ProcessGroup* world = start_mpi(&argc, &argv);
+    if (world && world->size() > 1) {
+      spdlog::set_pattern(fmt::format("[%H:%M:%S rank {}] %v", world->rank()));
+      if (world->rank() > 0) spdlog::set_level(spdlog::level::warn);  // rank 0 reports
+    }
     for (const Command& c : commands)
-      if (c.cli->parsed()) return c.run();
+      if (c.cli->parsed()) {
+        SNGAN_CHECK(!world || world->size() == 1 || c.over_ranks, "sngan ", c.cli->get_name(),
+                    " runs as one process; only train and bench run over MPI ranks (start it without mpirun)");
+        code = c.run();
+      }
   } catch (const Error& e) {
     std::fprintf(stderr, "sngan: error: %s\n", e.what());
-    return kExitError;
+    code = kExitError;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sngan: internal error: %s\n", e.what());
-    return kExitInternalError;
+    code = kExitInternalError;
   }
-  return 0;
+  if (code != 0) abort_all_ranks(code);  // no rank may wait for a failed one
+  finish_mpi();
+  return code;
 }

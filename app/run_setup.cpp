@@ -3,8 +3,10 @@
 #include <omp.h>
 
 #include <Eigen/Core>
-
+#include <algorithm>
 #include <filesystem>
+
+#include "app/mpi_group.h"
 
 namespace sngan {
 
@@ -42,6 +44,11 @@ std::unique_ptr<Dataset> open_run_dataset(const DatasetConfig& config) {
                              fs::current_path(ec).string(), ")");
     throw Error(e.what() + hint);
   }
+}
+
+int threads_per_rank(int threads) {
+  if (threads > 0) return threads;
+  return std::max(1, omp_get_num_procs() / ranks_on_this_host());
 }
 
 int set_threads(int threads) {

@@ -22,6 +22,9 @@ std::unique_ptr<Dataset> open_run_dataset(const DatasetConfig& config);
 
 // Sets OpenMP and Eigen threads (0: every core). Returns the count in use.
 int set_threads(int threads);
+// The threads of one process: `threads` when set (> 0), else this host's cores shared among
+// the MPI ranks that run on it (every core when alone).
+int threads_per_rank(int threads);
 
 struct ModelCost {
   int64_t g_params = 0, d_params = 0;

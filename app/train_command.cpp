@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "app/mpi_group.h"
 #include "app/progress.h"
 #include "app/run_directory.h"
 #include "app/run_setup.h"
@@ -169,6 +170,62 @@ class RunOutputs {
   Tensor grid_z_;  // (sample_count, z_dim)
 };
 
+// Whether a stop signal has arrived; with several ranks, whether one has arrived at any rank
+// (every rank asks once per iteration, so all stop after the same one).
+bool stop_requested(Trainer& trainer) {
+  ProcessGroup* group = trainer.process_group();
+  return group ? group->any(g_stop_signals > 0) : g_stop_signals > 0;
+}
+
+// ---- ranks: rank 0 owns the run directory; it sends the state it starts from (new or
+// resumed) to the others, which then step in lockstep and write nothing.
+
+// The trainer's state tensors (in state_tensors() order), its metadata and the loader's
+// position as one byte string: a JSON line, then the raw tensors.
+std::string pack_state(const Trainer& trainer, const Loader& loader) {
+  json header = {{"metadata", trainer.state_metadata()}, {"loader.position", loader.position().str()}};
+  std::string bytes = header.dump() + "\n";
+  for (const auto& [name, t] : trainer.state_tensors())
+    bytes.append(reinterpret_cast<const char*>(t.data()), static_cast<size_t>(t.numel()) * sizeof(Scalar));
+  return bytes;
+}
+
+void unpack_state(const std::string& bytes, Trainer& trainer, Loader& loader) {
+  const std::string source = "the state sent by rank 0";
+  const size_t end = bytes.find('\n');
+  SNGAN_CHECK(end != std::string::npos, source, ": expected a JSON line first");
+  const json header = json::parse(bytes.substr(0, end));
+  std::map<std::string, Tensor> tensors;
+  size_t at = end + 1;
+  for (const auto& [name, t] : trainer.state_tensors()) {
+    const size_t n = static_cast<size_t>(t.numel()) * sizeof(Scalar);
+    SNGAN_CHECK(at + n <= bytes.size(), source, ": ends before tensor '", name, "' (another config on rank 0?)");
+    Tensor copy = Tensor::empty(t.shape());
+    std::copy(bytes.data() + at, bytes.data() + at + n, reinterpret_cast<char*>(copy.data()));
+    tensors.emplace(name, copy);
+    at += n;
+  }
+  SNGAN_CHECK(at == bytes.size(), source, ": ", bytes.size() - at, " bytes left over (another config on rank 0?)");
+  trainer.load_state(tensors, header.at("metadata").get<std::map<std::string, std::string>>(), source);
+  loader.restore(LoaderPosition::parse(header.at("loader.position").get<std::string>()));
+}
+
+// Ranks other than 0: the same steps on their shards, until the end or a stop.
+int follow_training(const RunConfig& cfg, ProcessGroup& group) {
+  install_stop_handlers();
+  Trainer trainer(cfg.train, cfg.generator, cfg.discriminator);
+  trainer.set_process_group(&group);
+  Loader loader(open_run_dataset(cfg.data), cfg.loader, cfg.preprocess);
+  std::string state;
+  group.broadcast(state);
+  unpack_state(state, trainer, loader);
+  while (trainer.iteration() < cfg.train.iterations) {
+    trainer.step([&] { return loader.next(); });
+    if (stop_requested(trainer)) return 0;
+  }
+  return 0;
+}
+
 // Runs generator iterations until the configured count or a stop signal. Returns the exit code.
 int train_loop(const RunConfig& cfg, Trainer& trainer, Loader& loader, const RunDirectory& dir, RunLog& log,
                RunOutputs& outputs, TrainingEvaluator* evaluator) {
@@ -205,7 +262,7 @@ int train_loop(const RunConfig& cfg, Trainer& trainer, Loader& loader, const Run
     if (numbered_due) outputs.save_numbered(s.iteration);
     if (loader.position().epoch > epoch_before) outputs.write(loader.position().epoch, log.history());
     else if (numbered_due) outputs.save_latest();
-    if (g_stop_signals > 0) {
+    if (stop_requested(trainer)) {
       progress.finish();
       outputs.save_latest();
       std::fprintf(stderr, "sngan: stopped at iteration %ld; checkpoint written. Resume with:\n"
@@ -233,12 +290,15 @@ int run_train(const TrainOptions& opt) {
   }
   if (out.empty()) out = fs::path("runs") / fs::path(config_path).stem();
   const RunConfig cfg = load_run_config(config_path, opt.overrides);
-  const int threads = set_threads(cfg.threads);
-  if (opt.dry_run) return print_dry_run(cfg);
+  ProcessGroup* group = world_group();  // under mpirun: rank r of a data-parallel job
+  const int threads = set_threads(threads_per_rank(cfg.threads));
+  if (opt.dry_run) return group && group->rank() > 0 ? 0 : print_dry_run(cfg);
+  if (group && group->rank() > 0) return follow_training(cfg, *group);
 
   // Everything that can fail on bad input is checked or built before anything is written.
   RunDirectory dir(out, cfg.resolved, opt.resume);
   Trainer trainer(cfg.train, cfg.generator, cfg.discriminator);
+  trainer.set_process_group(group);
   Loader loader(open_run_dataset(cfg.data), cfg.loader, cfg.preprocess);
   std::unique_ptr<TrainingEvaluator> evaluator;
   if (cfg.output.eval_every > 0) {
@@ -249,8 +309,13 @@ int run_train(const TrainOptions& opt) {
   dir.open(is_image_data(cfg));
   RunHistory history = dir.restore(trainer, loader);
   if (evaluator) evaluator->resume(history);
-  spdlog::info("training {} on {} ({} threads): {} generator iterations, {} batches per epoch; run directory {}",
-               to_string(cfg.generator.architecture), cfg.data.format, threads, cfg.train.iterations,
+  if (group) {
+    std::string state = pack_state(trainer, loader);
+    group->broadcast(state);
+  }
+  const std::string ranks = group ? fmt::format("{} ranks x ", group->size()) : "";
+  spdlog::info("training {} on {} ({}{} threads): {} generator iterations, {} batches per epoch; run directory {}",
+               to_string(cfg.generator.architecture), cfg.data.format, ranks, threads, cfg.train.iterations,
                loader.batches_per_epoch(), out.string());
 
   RunLog log(dir.log_file(), std::move(history), cfg.train.n_dis * cfg.train.batch_size);

@@ -10,7 +10,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${BUILD_DIR:-$root/build}
 
 packages=(build-essential cmake pkg-config libeigen3-dev libopencv-dev libcli11-dev
-          libspdlog-dev nlohmann-json3-dev libgtest-dev zlib1g-dev dataset-fashion-mnist jq)
+          libspdlog-dev nlohmann-json3-dev libgtest-dev zlib1g-dev dataset-fashion-mnist jq
+          libopenmpi-dev openmpi-bin)
 # shellcheck disable=SC2206
 packages+=(${SNGAN_EXTRA_PACKAGES:-})
 

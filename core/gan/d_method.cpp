@@ -90,11 +90,11 @@ std::vector<Var> d_layer_weights(const Module& d) {
 }
 
 Var add_d_regularizers(const Var& loss, const TrainConfig& t, Discriminator& d, const Var& x_real,
-                       const Var& d_real, const Tensor& fake, Rng& rng) {
+                       const Var& d_real, const Tensor& fake, Rng& rng, const Shard& shard) {
   Var total = loss;
   if (t.gradient_penalty > 0) {
     auto fwd = [&d](const Var& x) { return d.forward(x); };
-    total = add(total, gradient_penalty(fwd, x_real.value(), fake, t.gradient_penalty, rng));
+    total = add(total, gradient_penalty(fwd, x_real.value(), fake, t.gradient_penalty, rng, shard));
   }
   if (t.r1_penalty > 0) total = add(total, r1_penalty(x_real, d_real, t.r1_penalty));
   const DiscriminatorConfig& c = d.config();

@@ -10,6 +10,7 @@
 #include "core/gan/config.h"
 #include "core/gan/models.h"
 #include "core/nn/feature_norm.h"
+#include "core/tensor/process_group.h"
 
 namespace sngan {
 
@@ -40,8 +41,10 @@ std::vector<Var> d_layer_weights(const Module& d);
 //   R1 on real data (x_real must be the leaf D(real) was computed from, requiring a gradient),
 //   orthonormal_penalty * sum ||W^T W - I||^2 (orthonormal normalization).
 // Returns the loss unchanged when none is on.
+// `shard`: the rows of the batch that x_real and fake hold (data parallelism; default: all).
 Var add_d_regularizers(const Var& loss, const TrainConfig& train, Discriminator& d,
-                       const Var& x_real, const Var& d_real, const Tensor& fake, Rng& rng);
+                       const Var& x_real, const Var& d_real, const Tensor& fake, Rng& rng,
+                       const Shard& shard = {});
 
 // After each D update: weight clipping (weight_clip normalization); nothing otherwise.
 void after_d_update(Discriminator& d);

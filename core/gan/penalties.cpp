@@ -13,17 +13,21 @@ Var per_sample_squared_norm(const Var& g) { return sum(square(flatten(g)), {1}, 
 
 }  // namespace
 
-Tensor interpolate(const Tensor& real, const Tensor& fake, Rng& rng) {
+Tensor interpolate(const Tensor& real, const Tensor& fake, Rng& rng, const Shard& shard) {
   SNGAN_CHECK(real.shape() == fake.shape(), "gradient penalty: real batch ", real.shape().str(),
               " and fake batch ", fake.shape().str(), " differ in shape");
   const int64_t n = real.dim(0), per = real.numel() / n;
-  Tensor e = Tensor::empty(Shape{n});  // (N)
+  const bool sharded = shard.total > 0;
+  SNGAN_CHECK(!sharded || shard.size() == n, "gradient penalty: expected the shard's ", shard.size(),
+              " rows, got ", n);
+  Tensor e = Tensor::empty(Shape{sharded ? shard.total : n});  // (whole batch)
   rng.fill_uniform(e, 0.0, 1.0);
+  const int64_t first = sharded ? shard.begin : 0;
   Tensor out = Tensor::empty(real.shape());
   for (int64_t i = 0; i < n; ++i)
     for (int64_t k = 0; k < per; ++k) {
       const int64_t j = i * per + k;
-      out[j] = e[i] * real[j] + (1 - e[i]) * fake[j];
+      out[j] = e[first + i] * real[j] + (1 - e[first + i]) * fake[j];
     }
   return out;
 }
@@ -42,8 +46,8 @@ Var gradient_penalty_at(const DForward& d, const Tensor& x, double lambda) {
 }
 
 Var gradient_penalty(const DForward& d, const Tensor& real, const Tensor& fake, double lambda,
-                     Rng& rng) {
-  return gradient_penalty_at(d, interpolate(real, fake, rng), lambda);
+                     Rng& rng, const Shard& shard) {
+  return gradient_penalty_at(d, interpolate(real, fake, rng, shard), lambda);
 }
 
 Var r1_penalty(const Var& x, const Var& d_x, double gamma) {

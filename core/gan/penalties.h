@@ -15,6 +15,7 @@
 
 #include "core/nn/module.h"
 #include "core/tensor/ops.h"
+#include "core/tensor/process_group.h"
 #include "core/tensor/rng.h"
 
 namespace sngan {
@@ -22,8 +23,10 @@ namespace sngan {
 using DForward = std::function<Var(const Var&)>;
 
 // xhat = e x + (1 - e) fake with one e ~ U[0, 1] per sample drawn from rng (N draws, in order).
-// real, fake (N, ...) of one shape.
-Tensor interpolate(const Tensor& real, const Tensor& fake, Rng& rng);
+// real, fake (N, ...) of one shape. With a shard (data parallelism) real and fake hold the
+// shard's rows of the batch: all shard.total weights are drawn and rows shard.begin.. used, so
+// the stream and the weights are those of one process on the whole batch.
+Tensor interpolate(const Tensor& real, const Tensor& fake, Rng& rng, const Shard& shard = {});
 
 // lambda * mean_i (||grad_x D(x)_i|| - 1)^2 at x (a constant input), shape (1). The norm is
 // sqrt(||g_i||^2 + 1e-12) so that its gradient stays finite at g_i = 0. D's extra forward runs
@@ -32,7 +35,7 @@ Var gradient_penalty_at(const DForward& d, const Tensor& x, double lambda);
 
 // gradient_penalty_at(d, interpolate(real, fake, rng), lambda).
 Var gradient_penalty(const DForward& d, const Tensor& real, const Tensor& fake, double lambda,
-                     Rng& rng);
+                     Rng& rng, const Shard& shard = {});
 
 // gamma / 2 * mean_i ||grad_x d_x_i||^2 where d_x (N, 1) = D(x) was computed from the leaf x
 // (which must require a gradient). Reuses the forward the loss already made: no extra forward,

@@ -1,5 +1,6 @@
 #include "core/gan/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -53,6 +54,33 @@ int64_t parse_int(const std::map<std::string, std::string>& md, const std::strin
     throw Error(detail::concat(source, ": expected a non-negative integer in metadata '", key,
                                "', got '", it->second, "'"));
   }
+}
+
+// Rows [shard.begin, shard.end) of t (N, ...); t itself when the shard is all of it.
+Tensor shard_rows(const Tensor& t, const Shard& shard) {
+  if (shard.whole()) return t;
+  Shape shape = t.shape();
+  const int64_t per = t.numel() / shape[0];
+  shape[0] = shard.size();
+  Tensor out = Tensor::empty(shape);
+  std::copy(t.data() + shard.begin * per, t.data() + shard.end * per, out.data());
+  return out;
+}
+
+// The shard of a batch of n that this rank takes. A batch that would leave a rank empty is
+// refused on every rank alike (no rank goes on to wait for the others).
+Shard batch_shard(int64_t n, const ProcessGroup* group, const char* what) {
+  const int64_t ranks = group ? group->size() : 1;
+  SNGAN_CHECK(n >= ranks, "expected at least one example per rank: ", what, " of ", n, " over ",
+              ranks, " ranks");
+  return shard_of(n, group);
+}
+
+// This shard's share of a mean over the batch: loss * rows / total (unchanged when whole), so
+// that the ranks' shares and their gradients sum to the batch mean's.
+Var share_of_mean(const Var& loss, const Shard& shard) {
+  if (shard.whole()) return loss;
+  return mul_scalar(loss, static_cast<Scalar>(static_cast<double>(shard.size()) / static_cast<double>(shard.total)));
 }
 
 }  // namespace
@@ -150,7 +178,10 @@ void Trainer::discriminator_step(const BatchSource& next_real, StepStats& stats)
                   real.dim(0) <= config_.batch_size,
               "expected a real batch of 1 to ", config_.batch_size, " examples, got ",
               real.defined() ? real.shape().str() : std::string("none"));
-  Tensor z = g_->sample_z(z_rng_, real.dim(0));
+  const Shard shard = batch_shard(real.dim(0), group_, "a real batch");
+  real = shard_rows(real, shard);
+  Tensor z = shard_rows(g_->sample_z(z_rng_, shard.total), shard);
+  BatchGroupScope batch_scope(group_);  // batch norm's statistics over every rank's rows
   Var fake;
   {
     PhaseTimer timer(times_, &PhaseTimes::g_forward);
@@ -166,29 +197,61 @@ void Trainer::discriminator_step(const BatchSource& next_real, StepStats& stats)
     d_real = d_->forward(x_real);
     d_fake = d_->forward(fake);
     // The loss minimised: L_D plus the configured penalties (their draws follow the z draw).
-    loss = add_d_regularizers(discriminator_loss(config_.loss, d_real, d_fake), config_, *d_,
-                              x_real, d_real, fake.value(), z_rng_);
+    loss = share_of_mean(add_d_regularizers(discriminator_loss(config_.loss, d_real, d_fake), config_,
+                                            *d_, x_real, d_real, fake.value(), z_rng_, shard),
+                         shard);
   }
   {
     PhaseTimer timer(times_, &PhaseTimes::d_backward);
     d_->zero_grad();
     backward(loss);
   }
+  std::vector<double> sums{loss.item(), share_of_mean(mean(d_real), shard).item(),
+                           share_of_mean(mean(d_fake), shard).item()};
+  sum_over_ranks(*d_, sums);
   {
     PhaseTimer timer(times_, &PhaseTimes::optimizer);
     opt_d_->step();
     after_d_update(*d_);  // weight clipping
   }
-  stats.loss_d = loss.item();
+  stats.loss_d = sums[0];
   check_finite("loss_d", stats.loss_d, "discriminator", *d_, "optimizer_d", *opt_d_);
-  stats.d_real = mean(d_real).item();
-  stats.d_fake = mean(d_fake).item();
+  stats.d_real = sums[1];
+  stats.d_fake = sums[2];
+}
+
+void Trainer::sum_over_ranks(Module& net, std::vector<double>& sums) {
+  if (!group_ || group_->size() == 1) return;
+  PhaseTimer timer(times_, &PhaseTimes::communicate);
+  // Every defined gradient and then the values, in one message.
+  std::vector<Var> params;
+  int64_t n = 0;
+  for (auto& [name, p] : net.named_parameters())
+    if (p.grad().defined()) {
+      params.push_back(p);
+      n += p.numel();
+    }
+  std::vector<Scalar> buffer(static_cast<size_t>(n));
+  int64_t at = 0;
+  for (Var& p : params) {
+    std::copy(p.grad().data(), p.grad().data() + p.numel(), buffer.data() + at);
+    at += p.numel();
+  }
+  group_->sum(buffer.data(), n);
+  group_->sum(sums.data(), static_cast<int64_t>(sums.size()));
+  at = 0;
+  for (Var& p : params) {
+    std::copy(buffer.data() + at, buffer.data() + at + p.numel(), p.grad().data());
+    at += p.numel();
+  }
 }
 
 void Trainer::generator_step(StepStats& stats) {
   {
     FrozenWeights frozen(*d_);  // G's step needs D's input gradient, not its weight gradient
-    Tensor z = g_->sample_z(z_rng_, config_.g_batch_size);
+    const Shard shard = batch_shard(config_.g_batch_size, group_, "train.g_batch_size");
+    Tensor z = shard_rows(g_->sample_z(z_rng_, shard.total), shard);
+    BatchGroupScope batch_scope(group_);
     Var fake, loss;
     {
       PhaseTimer timer(times_, &PhaseTimes::g_forward);
@@ -196,14 +259,16 @@ void Trainer::generator_step(StepStats& stats) {
     }
     {
       PhaseTimer timer(times_, &PhaseTimes::d_forward);
-      loss = generator_loss(config_.loss, d_->forward(fake));
+      loss = share_of_mean(generator_loss(config_.loss, d_->forward(fake)), shard);
     }
     {
       PhaseTimer timer(times_, &PhaseTimes::g_backward);
       g_->zero_grad();
       backward(loss);
     }
-    stats.loss_g = loss.item();
+    std::vector<double> sums{loss.item()};
+    sum_over_ranks(*g_, sums);
+    stats.loss_g = sums[0];
   }
   {
     PhaseTimer timer(times_, &PhaseTimes::optimizer);

@@ -7,6 +7,12 @@
 //     refresh_ema_statistics).
 // Every random draw (z, the penalty's interpolation weights) comes from the trainer's z stream; all state, including that stream, is
 // exposed for checkpoints.
+// Data parallelism (set_process_group): every rank runs this trainer on the same batches, z
+// and weights; each takes its shard of every real batch, z batch and penalty draw (the whole
+// draw is made, so the streams stay those of one process), its loss is its rows' share of the
+// batch mean, batch norm reduces its statistics over the ranks, and the ranks sum their
+// gradients before each Adam step. So the ranks hold identical weights, and they equal one
+// process's up to the rounding of the regrouped sums.
 #pragma once
 
 #include <functional>
@@ -19,6 +25,7 @@
 #include "core/gan/config.h"
 #include "core/gan/models.h"
 #include "core/nn/optim.h"
+#include "core/tensor/process_group.h"
 
 namespace sngan {
 
@@ -38,6 +45,7 @@ struct StepStats {
 struct PhaseTimes {
   double g_forward = 0, g_backward = 0, d_forward = 0, d_backward = 0;
   double optimizer = 0, data = 0, ema = 0;
+  double communicate = 0;  // summing gradients and logged values over the ranks
 };
 
 // The first tensor (by name) holding NaN or Inf, or "" when all are finite.
@@ -93,6 +101,10 @@ class Trainer {
 
   // Steps add their phase times to `times` from now on (null: no timing, the default).
   void set_phase_times(PhaseTimes* times) { times_ = times; }
+  // Trains as one rank of `group` from now on (null or a group of one: alone, the default).
+  // The group must outlive the trainer's steps; every rank must step in lockstep.
+  void set_process_group(ProcessGroup* group) { group_ = group; }
+  ProcessGroup* process_group() const { return group_; }
   Rng& z_rng() { return z_rng_; }
   // The standing statistics' z stream at its start (each refresh draws from a copy).
   const Rng& standing_z_rng() const { return standing_rng_; }
@@ -103,6 +115,8 @@ class Trainer {
   void discriminator_step(const BatchSource& next_real, StepStats& stats);
   // One generator update through the (frozen) discriminator, then Adam(G) and EMA(G).
   void generator_step(StepStats& stats);
+  // With several ranks: sums net's parameter gradients over them, and the values in `sums`.
+  void sum_over_ranks(Module& net, std::vector<double>& sums);
   // EMA(G) after G's update number iteration_ + 1: a copy of G's weights before
   // train.ema_start, the average from it on.
   void update_ema();
@@ -122,6 +136,7 @@ class Trainer {
   mutable bool ema_stats_current_ = false;
   int64_t iteration_ = 0;
   PhaseTimes* times_ = nullptr;
+  ProcessGroup* group_ = nullptr;
 };
 
 }  // namespace sngan

@@ -5,6 +5,7 @@
 
 #include "core/tensor/kernels/batch_norm_ops.h"
 #include "core/tensor/ops.h"
+#include "core/tensor/process_group.h"
 
 namespace sngan {
 
@@ -16,12 +17,23 @@ Shape channel_shape(const Shape& xs) {  // (1, C) or (1, C, 1, 1)
 
 // Training mode: the fused kernels (kernels/batch_norm_ops.h) wrapped as one autograd op.
 // With relu the op keeps only its output, from which the backward reads the relu mask.
+// Under a BatchGroupScope of several ranks the statistics run over all ranks' rows (the
+// sharded kernels); the op keeps the group, so its backward reduces over it too.
 Var batch_norm_train(const Var& x, const Var& gamma, const Var& beta, const BatchNormState& st,
                      bool relu) {
   const Shape& xs = x.shape();
   const kernels::BatchNormDims d{xs[0], xs[1], xs.ndim() == 4 ? xs[2] * xs[3] : 1};
-  SNGAN_CHECK(d.count() > 1,
+  ProcessGroup* group = batch_group();
+  int64_t total = d.count();  // values per channel over every rank
+  if (group) {
+    double n = static_cast<double>(total);
+    group->sum(&n, 1);
+    total = static_cast<int64_t>(n);
+  }
+  SNGAN_CHECK(total > 1,
               "batch_norm: training needs more than one value per channel, got shape ", xs.str());
+  kernels::StatsReducer reduce;
+  if (group) reduce = [group](double* v, int64_t n) { group->sum(v, n); };
   Tensor y = Tensor::empty(xs);
   auto mean = std::make_shared<std::vector<double>>(static_cast<size_t>(d.C));  // (C)
   auto invstd = std::make_shared<std::vector<double>>(static_cast<size_t>(d.C));  // (C)
@@ -29,21 +41,30 @@ Var batch_norm_train(const Var& x, const Var& gamma, const Var& beta, const Batc
   const Scalar* pb = beta.defined() ? beta.value().data() : nullptr;
   kernels::BatchNormRunning running;
   if (st.running_mean) running = {st.running_mean->data(), st.running_var->data(), st.momentum};
-  kernels::batch_norm_forward(y.data(), mean->data(), invstd->data(), x.value().data(), pg, pb, d,
-                              st.eps, relu, running);
+  if (group)
+    kernels::batch_norm_forward_sharded(y.data(), mean->data(), invstd->data(), x.value().data(), pg, pb,
+                                        d, total, reduce, st.eps, relu, running);
+  else
+    kernels::batch_norm_forward(y.data(), mean->data(), invstd->data(), x.value().data(), pg, pb, d,
+                                st.eps, relu, running);
   std::vector<Var> inputs{x};
   if (gamma.defined()) inputs.push_back(gamma);
   if (beta.defined()) inputs.push_back(beta);
   const Tensor out = relu ? y : Tensor();  // the relu mask
   return Var::make_op(std::move(y), relu ? "batch_norm_relu" : "batch_norm", std::move(inputs),
-                      [x, out, mean, invstd, gamma, beta, d](const Var& gv) {
+                      [x, out, mean, invstd, gamma, beta, d, total, reduce](const Var& gv) {
     // Fused backward; its outputs cannot be differentiated again.
     Tensor dx = Tensor::empty(x.shape());
     Tensor dgamma = Tensor::empty(Shape{d.C}), dbeta = Tensor::empty(Shape{d.C});
-    kernels::batch_norm_backward(dx.data(), dgamma.data(), dbeta.data(), gv.value().data(),
-                                 x.value().data(), mean->data(), invstd->data(),
-                                 gamma.defined() ? gamma.value().data() : nullptr,
-                                 out.defined() ? out.data() : nullptr, d);
+    const Scalar* pgamma = gamma.defined() ? gamma.value().data() : nullptr;
+    const Scalar* mask = out.defined() ? out.data() : nullptr;
+    if (reduce)
+      kernels::batch_norm_backward_sharded(dx.data(), dgamma.data(), dbeta.data(), gv.value().data(),
+                                           x.value().data(), mean->data(), invstd->data(), pgamma, mask, d,
+                                           total, reduce);
+    else
+      kernels::batch_norm_backward(dx.data(), dgamma.data(), dbeta.data(), gv.value().data(),
+                                   x.value().data(), mean->data(), invstd->data(), pgamma, mask, d);
     const char* name = out.defined() ? "batch_norm_relu_backward" : "batch_norm_backward";
     std::vector<Var> grads{Var::make_op(std::move(dx), name, {gv}, nullptr)};
     if (gamma.defined()) grads.push_back(Var::make_op(std::move(dgamma), name, {gv}, nullptr));

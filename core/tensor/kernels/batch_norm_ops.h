@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "core/tensor/tensor.h"
 
@@ -42,6 +43,23 @@ void batch_norm_forward(Scalar* y, double* mean, double* invstd, const Scalar* x
 void batch_norm_backward(Scalar* dx, Scalar* dgamma, Scalar* dbeta, const Scalar* dy,
                          const Scalar* x, const double* mean, const double* invstd,
                          const Scalar* gamma, const Scalar* relu_y, const BatchNormDims& d);
+
+// Sharded training mode (data parallelism over ranks, core/tensor/process_group.h): x holds
+// this rank's rows of a batch whose statistics run over `total_count` values per channel on
+// all ranks together; `reduce` sums a (C) vector over the ranks (ProcessGroup::sum). The
+// forward reduces the channel sums, then the squared deviations from the global mean; the
+// backward reduces the sums of g and g * x-hat, from which each rank's dx follows. dgamma and
+// dbeta are this rank's share (the parameter-gradient sum adds them up). With one rank and
+// `reduce` doing nothing these compute what the fused kernels compute, summed in other order.
+using StatsReducer = std::function<void(double* data, int64_t n)>;
+void batch_norm_forward_sharded(Scalar* y, double* mean, double* invstd, const Scalar* x,
+                                const Scalar* gamma, const Scalar* beta, const BatchNormDims& d,
+                                int64_t total_count, const StatsReducer& reduce, double eps,
+                                bool relu, const BatchNormRunning& running);
+void batch_norm_backward_sharded(Scalar* dx, Scalar* dgamma, Scalar* dbeta, const Scalar* dy,
+                                 const Scalar* x, const double* mean, const double* invstd,
+                                 const Scalar* gamma, const Scalar* relu_y, const BatchNormDims& d,
+                                 int64_t total_count, const StatsReducer& reduce);
 
 namespace ref {
 void batch_norm_forward(Scalar* y, double* mean, double* invstd, const Scalar* x,
