@@ -33,18 +33,20 @@ Embedded embed_images(FeatureExtractor& net, const ImageBatchSource& source, int
 }
 
 Embedded embed_dataset(FeatureExtractor& net, const Dataset& dataset,
-                       const PreprocessConfig& preprocess, int64_t n, const std::string& label) {
+                       const PreprocessConfig& preprocess, int64_t n, const std::string& label,
+                       int64_t first) {
   SNGAN_CHECK(dataset.feature_dim() == 0, dataset.describe(),
               ": expected an image data set, got feature vectors (toy 2D data have no images "
               "to embed)");
   check_fits(dataset, preprocess);
-  if (n <= 0 || n > dataset.size()) n = dataset.size();
+  SNGAN_CHECK(first >= 0 && first <= dataset.size(), dataset.describe(), ": no example ", first);
+  if (n <= 0 || n > dataset.size() - first) n = dataset.size() - first;
   PreprocessConfig plain = preprocess;
   plain.random_flip = false;
   plain.dequantize = false;
   const int64_t s = plain.image_size, c = plain.channels;
   std::vector<int> labels;
-  int64_t next = 0;
+  int64_t next = first;
   auto source = [&](int64_t nb) {
     Tensor x = Tensor::empty(Shape{nb, c, s, s});  // (nb, C, S, S)
     std::vector<Example> ex(static_cast<size_t>(nb));

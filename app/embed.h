@@ -29,9 +29,10 @@ using ImageBatchSource = std::function<Tensor(int64_t n)>;
 Embedded embed_images(FeatureExtractor& net, const ImageBatchSource& source, int64_t n,
                       const std::string& label, int64_t batch = 500);
 
-// The first n examples (all when n <= 0 or n > size) of dataset, in order, preprocessed with
+// Examples [first, first + n) of dataset (n <= 0: to the end), in order, preprocessed with
 // preprocess (no flip, no dequantisation noise), embedded; labels are kept.
 Embedded embed_dataset(FeatureExtractor& net, const Dataset& dataset,
-                       const PreprocessConfig& preprocess, int64_t n, const std::string& label);
+                       const PreprocessConfig& preprocess, int64_t n, const std::string& label,
+                       int64_t first = 0);
 
 }  // namespace sngan

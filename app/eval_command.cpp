@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "app/embed.h"
+#include "app/mpi_group.h"
 #include "app/run_setup.h"
 #include "app/stats_command.h"
 #include "core/gan/checkpoint.h"
@@ -70,14 +71,52 @@ void print_histogram(const char* label, const std::vector<int64_t>& h) {
   std::printf("\n");
 }
 
-// Embeds the images under evaluation (generated, a folder or a data split); records where they
-// came from in out.
+// Under mpirun each rank embeds its shard of the images; this puts every rank's rows in place
+// on every rank (a sum of zero-padded matrices: the rows are disjoint, so it is exact).
+Embedded gather_shards(Embedded part, const Shard& shard, ProcessGroup* group) {
+  if (!group) return part;
+  auto gather = [&](FeatureMatrix& m, int64_t cols) {
+    FeatureMatrix all = FeatureMatrix::Zero(shard.total, cols);
+    if (shard.size() > 0) all.middleRows(shard.begin, shard.size()) = m;
+    group->sum(all.data(), all.size());
+    m = std::move(all);
+  };
+  gather(part.features, part.features.cols());
+  gather(part.logits, part.logits.cols());
+  if (!part.labels.empty() || shard.size() == 0) {
+    std::vector<double> labels(static_cast<size_t>(shard.total), 0.0);
+    for (size_t i = 0; i < part.labels.size(); ++i) labels[static_cast<size_t>(shard.begin) + i] = part.labels[i];
+    group->sum(labels.data(), shard.total);
+    part.labels.assign(labels.begin(), labels.end());
+  }
+  return part;
+}
+
+// Embeds this rank's shard of dataset's first n examples (all when n <= 0).
+Embedded embed_data_shard(FeatureExtractor& net, const Dataset& data, const PreprocessConfig& preprocess,
+                          int64_t n, ProcessGroup* group) {
+  const int64_t total = n <= 0 || n > data.size() ? data.size() : n;
+  const Shard shard = shard_of(total, group);
+  Embedded part;
+  if (shard.size() > 0) {
+    part = embed_dataset(net, data, preprocess, shard.size(), "embed", shard.begin);
+  } else {
+    part.features.resize(0, net.feature_dim());
+    part.logits.resize(0, net.num_classes());
+  }
+  return gather_shards(std::move(part), shard, group);
+}
+
+// Embeds the images under evaluation (generated, a folder or a data split), split over the MPI
+// ranks when there are several; records where they came from in out.
 Embedded embed_evaluated(const EvalOptions& o, OpenedFeatureExtractor& net, const Reference& ref,
-                         json& out) {
+                         json& out, ProcessGroup* group) {
   if (!o.checkpoint.empty()) {
     SNGAN_CHECK(o.n >= 2, "--n: expected at least 2 samples, got ", o.n);
     CheckpointGenerator g = open_generator(o.checkpoint, o.ema);
+    const Shard shard = shard_of(o.n, group);
     Rng rng(o.seed);
+    if (shard.begin > 0) g.g->sample_z(rng, shard.begin);  // the earlier ranks' z: the same z per sample
     auto source = [&](int64_t nb) {
       const Tensor z = g.g->sample_z(rng, nb);
       NoGradGuard no_grad;
@@ -87,19 +126,19 @@ Embedded embed_evaluated(const EvalOptions& o, OpenedFeatureExtractor& net, cons
     out["iteration"] = g.iteration;
     out["ema"] = o.ema;
     out["seed"] = o.seed;
-    return embed_images(*net.net, source, o.n, "generate+embed");
+    return gather_shards(embed_images(*net.net, source, shard.size(), "generate+embed"), shard, group);
   }
   if (!o.data_config.empty()) {
     const RunConfig cfg = load_run_config(o.data_config, {});
     const std::unique_ptr<Dataset> data = open_run_dataset(cfg.data);
     out["data"] = data->describe();
-    return embed_dataset(*net.net, *data, cfg.preprocess, o.n, "embed");
+    return embed_data_shard(*net.net, *data, cfg.preprocess, o.n, group);
   }
   ImageFolderDataset folder(o.images_dir);
   SNGAN_CHECK(folder.size() >= 2, o.images_dir, ": expected at least 2 PNG/JPEG images, found ",
               folder.size());
   out["images"] = o.images_dir;
-  return embed_dataset(*net.net, folder, ref.preprocess, o.n, "embed");
+  return embed_data_shard(*net.net, folder, ref.preprocess, o.n, group);
 }
 
 }  // namespace
@@ -149,7 +188,9 @@ int run_eval(const EvalOptions& o) {
 
   json out = {{"reference", o.reference}, {"reference_data", ref.data},
               {"features", o.features},   {"feature_extractor", net.id}};
-  const Embedded fake = embed_evaluated(o, net, ref, out);
+  ProcessGroup* group = world_group();  // under mpirun: the images split over the ranks
+  const Embedded fake = embed_evaluated(o, net, ref, out, group);
+  if (group && group->rank() > 0) return 0;  // rank 0 scores and reports
   const int64_t n = fake.features.rows();
   const double ips = n / std::max(fake.seconds, 1e-9);
   out["n"] = n;

@@ -17,6 +17,7 @@
 #include "app/inspect_command.h"
 #include "app/mpi_group.h"
 #include "app/plot_command.h"
+#include "app/progress.h"
 #include "app/sample_command.h"
 #include "app/stats_command.h"
 #include "app/train_command.h"
@@ -149,6 +150,7 @@ int main(int argc, char** argv) {
                                  declare_stats, run_stats));
   commands.push_back(add_command(app, "eval", "score a checkpoint or an image folder (FD/FID, KID, IS, PR)",
                                  declare_eval, run_eval));
+  commands.back().over_ranks = true;  // the images are split over the ranks
   commands.push_back(add_command(app, "inspect", "report on a checkpoint's discriminator", declare_inspect,
                                  run_inspect));
   commands.push_back(add_command(app, "plot", "draw a PNG line or points plot from CSV columns", declare_plot,
@@ -165,12 +167,15 @@ int main(int argc, char** argv) {
     ProcessGroup* world = start_mpi(&argc, &argv);
     if (world && world->size() > 1) {
       spdlog::set_pattern(fmt::format("[%H:%M:%S rank {}] %v", world->rank()));
-      if (world->rank() > 0) spdlog::set_level(spdlog::level::warn);  // rank 0 reports
+      if (world->rank() > 0) {  // rank 0 reports
+        spdlog::set_level(spdlog::level::warn);
+        Progress::set_quiet(true);
+      }
     }
     for (const Command& c : commands)
       if (c.cli->parsed()) {
         SNGAN_CHECK(!world || world->size() == 1 || c.over_ranks, "sngan ", c.cli->get_name(),
-                    " runs as one process; only train and bench run over MPI ranks (start it without mpirun)");
+                    " runs as one process; only train, bench and eval run over MPI ranks (start it without mpirun)");
         code = c.run();
       }
   } catch (const Error& e) {

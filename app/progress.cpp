@@ -23,7 +23,14 @@ Progress::Progress(std::string label, int64_t total, int64_t start, double inter
     : label_(std::move(label)), total_(total), start_(start), interval_s_(interval_s),
       tty_(isatty(STDERR_FILENO) != 0), t0_(std::chrono::steady_clock::now()), last_(t0_) {}
 
+namespace {
+bool g_quiet = false;
+}  // namespace
+
+void Progress::set_quiet(bool quiet) { g_quiet = quiet; }
+
 void Progress::update(int64_t done, const std::string& extra) {
+  if (g_quiet) return;
   const auto now = std::chrono::steady_clock::now();
   const double since_last = std::chrono::duration<double>(now - last_).count();
   const bool last_one = done >= total_;
@@ -50,6 +57,7 @@ void Progress::update(int64_t done, const std::string& extra) {
 }
 
 void Progress::finish() {
+  if (g_quiet) return;
   if (tty_ && drawn_) std::fprintf(stderr, "\n");
   drawn_ = false;
 }

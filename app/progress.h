@@ -14,6 +14,8 @@ class Progress {
   // Reports that `done` units are complete; `extra` is appended (e.g. the latest losses).
   void update(int64_t done, const std::string& extra = "");
   void finish();  // ends the bar's line
+  // Silences every Progress of this process (MPI ranks other than 0 leave reporting to it).
+  static void set_quiet(bool quiet);
 
  private:
   std::string label_;

@@ -172,7 +172,40 @@ TEST_F(Mpi, CommandsThatRunAloneRefuseSeveralRanks) {
   const RunResult r = run_command("timeout 120 mpirun --allow-run-as-root --oversubscribe -np 2 " +
                                   std::string(SNGAN_BINARY) + " sample --checkpoint x --out y");
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.output.find("only train and bench run over MPI ranks"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("only train, bench and eval run over MPI ranks"), std::string::npos) << r.output;
+}
+
+// sngan eval splits the generated (or real) images over the ranks: the same scores as alone.
+TEST_F(Mpi, EvalOverRanksScoresAsOneProcess) {
+  const fs::path cfg = config(false, 2);
+  ASSERT_EQ(train(0, "--config " + cfg.string() + " --out " + run("gan").string()).exit_code, 0);
+  fs::copy_file(tmp_.path() / "data/train-images-idx3-ubyte", tmp_.path() / "data/t10k-images-idx3-ubyte");
+  fs::copy_file(tmp_.path() / "data/train-labels-idx1-ubyte", tmp_.path() / "data/t10k-labels-idx1-ubyte");
+  write_file(run("classifier.json"), R"({"seed": 2, "threads": 1, "data": {"path": ")" + (tmp_.path() / "data").string() +
+             R"(", "image_size": 16, "fit": "resize"}, "model": {"channels": [4, 8], "feature_dim": 16},
+             "train": {"iterations": 10, "batch_size": 16, "lr": 0.003}})");
+  const std::string features = run("classifier.safetensors").string();
+  RunResult r = run_sngan("classifier train --config " + run("classifier.json").string() + " --out " + features);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // (No precision/recall: the tiny set repeats 4 images, so its k-NN radii are 0 and float
+  // rounding decides which samples fall inside them.)
+  const std::string common = " --features " + features + " --reference " + cfg.string() + " --metrics fd,kid";
+  auto eval = [&](int ranks, const std::string& what, const std::string& out) {
+    const std::string launcher = ranks == 0 ? "" : "mpirun --allow-run-as-root --oversubscribe -np " + std::to_string(ranks) + " ";
+    const RunResult e = run_command("OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=0 timeout 300 " + launcher +
+                                    SNGAN_BINARY + " eval " + what + common + " --out " + run(out).string());
+    EXPECT_EQ(e.exit_code, 0) << e.output;
+    return nlohmann::json::parse(read_file(run(out)));
+  };
+  for (const std::string what : {"--checkpoint " + (run("gan") / "checkpoints/latest.safetensors").string() + " --n 50",
+                                 "--data " + cfg.string() + " --n 40"}) {
+    const auto alone = eval(0, what, "alone.json"), split = eval(3, what, "split.json");
+    EXPECT_EQ(split["n"], alone["n"]) << what;
+    EXPECT_EQ(split["class_histogram"], alone["class_histogram"]) << what;
+    const double fd = alone["metrics"]["fd"].get<double>();
+    EXPECT_NEAR(split["metrics"]["fd"].get<double>(), fd, 1e-4 * std::max(1.0, fd)) << what;
+    EXPECT_NEAR(split["metrics"]["kid"]["mean"].get<double>(), alone["metrics"]["kid"]["mean"].get<double>(), 1e-5) << what;
+  }
 }
 
 }  // namespace
