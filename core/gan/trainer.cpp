@@ -223,7 +223,7 @@ void Trainer::discriminator_step(const BatchSource& next_real, StepStats& stats)
 void Trainer::sum_over_ranks(Module& net, std::vector<double>& sums) {
   if (!group_ || group_->size() == 1) return;
   PhaseTimer timer(times_, &PhaseTimes::communicate);
-  // Every defined gradient and then the values, in one message.
+  // Every defined gradient packed into one buffer (one sum), then the values (a second).
   std::vector<Var> params;
   int64_t n = 0;
   for (auto& [name, p] : net.named_parameters())

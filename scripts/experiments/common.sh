@@ -85,7 +85,7 @@ base_config() {
     cifar10/resnet) echo "$REPO/configs/cifar_resnet.json" ;;
     stl10/standard_cnn) echo "$REPO/configs/stl10.json" ;;
     stl10/resnet) echo "$REPO/configs/stl10_resnet.json" ;;
-    fashion_mnist/*) echo "$REPO/configs/fashion_mnist.json" ;;
+    fashion_mnist/*) echo "$REPO/configs/fashion_mnist_paper.json" ;;
   esac
 }
 
@@ -108,7 +108,7 @@ setting_ndis() { local s; read -r _ _ _ s <<<"${SETTING[$1]}"; echo "$s"; }
 
 # Estimated seconds of N generator iterations at n_dis D steps each, from the model's FLOPs
 # (the standard CNN at 32x32x3: about 179 GFLOP per iteration at n_dis 1 and 97 per extra D
-# step, as `sngan train --dry-run` counts; configs/fashion_mnist.json's smaller model about
+# step, as `sngan train --dry-run` counts; configs/fashion_mnist_paper.json's smaller model about
 # 1/17 of that (10.4 GFLOP at n_dis 1); ResNet taken as 3x (measured 2.9x for the 32-wide Fashion-MNIST one), STL-10's 48x48 as 2.25x) and a
 # rate: SNGAN_SEC_PER_GFLOP, by default as measured on a shared 2-core Xeon: 0.03 s for the
 # Fashion-MNIST model (0.32 s per 10.4 GFLOP iteration), 0.015 s for the 32x32x3 one

@@ -70,6 +70,21 @@ candidates=(
   "hinge_wide_short|train.loss=hinge model.generator.base_channels=256 train.iterations=1500 train.ema_decay=0.999 train.ema_start=500"
   "hinge_dwide|train.loss=hinge model.discriminator.conv_channels=[32,32,64,64,128,128,256] train.iterations=2000 train.ema_decay=0.999 train.ema_start=700"
   "hinge_lrdecay|train.loss=hinge train.lr_decay=linear train.ema_decay=0.999 train.ema_start=1000"
+  "hinge_ema995|train.loss=hinge train.ema_decay=0.995 train.ema_start=1000"
+  "hinge_dmid_ema995|train.loss=hinge model.discriminator.conv_channels=[32,32,64,64,128,128,256] train.iterations=2000 train.ema_decay=0.995 train.ema_start=700"
+  "hinge_g64_dmid_ema995|train.loss=hinge model.generator.base_channels=64 model.discriminator.conv_channels=[32,32,64,64,128,128,256] train.iterations=2500 train.ema_decay=0.995 train.ema_start=800"
+  "hinge_lr4_ema995|train.loss=hinge train.lr=4e-4 train.beta1=0 train.beta2=0.9 train.ema_decay=0.995 train.ema_start=1000"
+  "hinge_lr6_ema995|train.loss=hinge train.lr=6e-4 train.beta1=0 train.beta2=0.9 train.ema_decay=0.995 train.ema_start=1000"
+  "hinge_lr4_b099_ema995|train.loss=hinge train.lr=4e-4 train.beta1=0 train.beta2=0.99 train.ema_decay=0.995 train.ema_start=1000"
+  "hinge_lr4_bs32_ema995|train.loss=hinge train.lr=4e-4 train.beta1=0 train.beta2=0.9 train.batch_size=32 train.iterations=6000 train.ema_decay=0.995 train.ema_start=2000"
+  "hinge_lr4_it5000_ema995|train.loss=hinge train.lr=4e-4 train.beta1=0 train.beta2=0.9 train.iterations=5000 train.ema_decay=0.995 train.ema_start=1500"
+  "hinge_lr4_it5000_ema999|train.loss=hinge train.lr=4e-4 train.beta1=0 train.beta2=0.9 train.iterations=5000 train.ema_decay=0.999 train.ema_start=1500"
+  "hinge_lr6_b099_ema995|train.loss=hinge train.lr=6e-4 train.beta1=0 train.beta2=0.99 train.ema_decay=0.995 train.ema_start=1000"
+  "hinge_lr8_b099_ema995|train.loss=hinge train.lr=8e-4 train.beta1=0 train.beta2=0.99 train.ema_decay=0.995 train.ema_start=1000"
+  "hinge_lr6_b099_it5000_ema995|train.loss=hinge train.lr=6e-4 train.beta1=0 train.beta2=0.99 train.iterations=5000 train.ema_decay=0.995 train.ema_start=1500"
+  "hinge_lr6_it5000_ema995|train.loss=hinge train.lr=6e-4 train.beta1=0 train.beta2=0.9 train.iterations=5000 train.ema_decay=0.995 train.ema_start=1500"
+  "hinge_lr4_b099_bs32_it7000_ema9975|train.loss=hinge train.lr=4e-4 train.beta1=0 train.beta2=0.99 train.batch_size=32 train.iterations=7000 train.ema_decay=0.9975 train.ema_start=2000"
+  "hinge_lr4_dmid_ema995|train.loss=hinge train.lr=4e-4 train.beta1=0 train.beta2=0.9 model.discriminator.conv_channels=[32,32,64,64,128,128,256] train.iterations=2000 train.ema_decay=0.995 train.ema_start=700"
 )
 
 selected=()
