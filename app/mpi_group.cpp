@@ -116,8 +116,6 @@ bool launched_by_mpi() {
 
 }  // namespace
 
-bool built_with_mpi() { return true; }
-
 ProcessGroup* start_mpi(int* argc, char*** argv) {
   if (g_world || !launched_by_mpi()) return g_world.get();
   int provided = 0;
@@ -143,7 +141,6 @@ void abort_all_ranks(int code) {
 
 #else  // built without MPI
 
-bool built_with_mpi() { return false; }
 ProcessGroup* start_mpi(int*, char***) {
   // N copies that each train alone would fight over one run directory: refuse instead.
   for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {

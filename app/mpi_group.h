@@ -7,9 +7,6 @@
 
 namespace sngan {
 
-// Whether this binary was built with MPI.
-bool built_with_mpi();
-
 // Starts MPI when an MPI launcher (mpirun/mpiexec, srun) started this process, and returns the
 // world's process group (null when alone or built without MPI). Call once, early in main.
 ProcessGroup* start_mpi(int* argc, char*** argv);
