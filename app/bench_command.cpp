@@ -10,6 +10,7 @@
 
 #include "app/mpi_group.h"
 #include "app/run_setup.h"
+#include "core/tensor/cpu_info.h"
 #include "core/nn/spectral_norm.h"
 
 namespace sngan {
@@ -61,6 +62,9 @@ int run_bench(const BenchOptions& o) {
   // The ceiling first: its matrices are freed before training, so they never add to the
   // training's peak memory.
   const double ceiling = sgemm_probe();
+  const CpuInfo cpu = cpu_info();
+  const double fma_peak = fma_peak_gflops(threads), bf16_peak = bf16_dot_peak_gflops(threads);
+  const double amx_peak = amx_bf16_peak_gflops(threads);
   const ModelCost cost = measure_model_cost(cfg);
   release_cached_memory();  // the cost probe's small trainers: not part of the benchmark's memory
   Trainer trainer(cfg.train, cfg.generator, cfg.discriminator);
@@ -79,6 +83,7 @@ int run_bench(const BenchOptions& o) {
   size_t next = 0;
   auto source = [&] { return batches[next++ % batches.size()]; };
 
+  std::printf("CPU: %s\n", describe_cpu(cpu).c_str());
   std::printf("model %s, batch %ld, G batch %ld, n_dis %ld, %d rank(s) x %d threads; %.1f GFLOP per generator "
               "iteration\n", to_string(cfg.generator.architecture), static_cast<long>(cfg.train.batch_size),
               static_cast<long>(cfg.train.g_batch_size), static_cast<long>(cfg.train.n_dis), ranks, threads,
@@ -123,7 +128,16 @@ int run_bench(const BenchOptions& o) {
                 comm_seconds / n, 100 * comm_seconds / n / med, p.communicate / n);
   std::printf("Eigen SGEMM ceiling: %.1f GFLOP/s; the computed FLOPs run at %.0f%% of it\n", ceiling,
               100 * computed_gflops / ceiling);
+  std::string bf16_text = bf16_peak > 0 ? detail::concat(", AVX512_BF16 dot products ", static_cast<int>(bf16_peak + 0.5),
+                                                         " GFLOP/s")
+                                       : std::string(", no AVX512_BF16");
+  if (amx_peak > 0) bf16_text += detail::concat(", AMX-BF16 tiles ", static_cast<int>(amx_peak + 0.5), " GFLOP/s");
+  std::printf("FMA peak of %d threads (measured): fp32 %.1f GFLOP/s%s; the computed FLOPs run at %.0f%% of the fp32 "
+              "peak\n",
+              threads, fma_peak, bf16_text.c_str(), fma_peak > 0 ? 100 * computed_gflops / fma_peak : 0.0);
   std::printf("RESULT sgemm_gflops=%.2f\n", ceiling);
+  std::printf("RESULT fma_peak_gflops=%.2f bf16_peak_gflops=%.2f amx_bf16_peak_gflops=%.2f\n", fma_peak, bf16_peak,
+              amx_peak);
   std::printf("RESULT impl=sngan arch=%s batch=%ld n_dis=%ld ranks=%d threads=%d ms_per_iter=%.2f images_per_s=%.2f "
               "gflop_per_iter=%.3f gflops=%.2f computed_gflops=%.2f peak_rss_mb=%.1f comm_ms_per_iter=%.2f\n",
               to_string(cfg.generator.architecture), static_cast<long>(cfg.train.batch_size),

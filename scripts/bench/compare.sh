@@ -6,6 +6,17 @@
 #   scripts/bench/compare.sh                  # all cases, 2 threads, 3 rounds
 #   THREADS=1 ROUNDS=1 CASES=cnn_c scripts/bench/compare.sh
 #
+# The baseline is the best PyTorch this machine runs (Debian's python3-torch 1.13):
+#   - BLAS: OpenBLAS (libopenblas0-pthread; when it is not installed, its Debian package is
+#     unpacked under .cache/openblas, without touching the system) with OPENBLAS_CORETYPE set
+#     from the CPU (SkylakeX with AVX-512, Haswell with AVX2): OpenBLAS 0.3.21 does not
+#     recognise recent CPUs and otherwise falls back to a generic kernel. Debian's default
+#     libblas3 is the unoptimised reference BLAS.
+#   - --deconv phase: ConvTranspose2d as four 2x2 oneDNN convs (torch 1.13's CPU
+#     ConvTranspose2d has no oneDNN path).
+# Stock PyTorch (reference BLAS, native deconv) is timed once per STOCK_CASES case and shown
+# as a footnote only.
+#
 # Cases (sngan reads configs/bench_<case>.json):
 #   cnn_c   standard CNN, setting C: Adam 2e-4 (0.5, 0.999), n_dis 1, standard loss
 #   cnn_a   standard CNN, setting A: Adam 1e-4 (0.5, 0.9),   n_dis 5, standard loss
@@ -13,16 +24,19 @@
 # Environment: THREADS (2), ROUNDS (3), CASES ("cnn_c cnn_a resnet"), BUILD_DIR (build),
 #   ITERS (measured generator iterations; default 10 for n_dis 1, 5 for n_dis 5),
 #   PYTHON (/usr/bin/python3: Debian's python3-torch), LOG_DIR (a new temp dir),
-#   TORCH_BLAS_DIR (optional: a directory holding another libblas.so.3, e.g. OpenBLAS's,
-#   put on LD_LIBRARY_PATH of the torch runs only), TORCH_ARGS (extra torch_reference.py
-#   arguments, e.g. "--deconv phase": torch 1.13's CPU ConvTranspose2d has no oneDNN path).
+#   TORCH_BLAS_DIR (a directory holding the libblas.so.3 for torch; default OpenBLAS's, see
+#   above; "system" keeps the system's), OPENBLAS_CORETYPE (default from the CPU),
+#   TORCH_ARGS (torch_reference.py arguments; default "--deconv phase"),
+#   STOCK_CASES (cases also timed with stock PyTorch, one round; default "cnn_c", "" for none).
 # Both sides print lines
 #   RESULT impl=<sngan|torch> arch=<a> batch=<B> n_dis=<n> threads=<T> ms_per_iter=<x>
 #          images_per_s=<x> gflop_per_iter=<x> gflops=<x> peak_rss_mb=<x>      (one line)
-# and sngan also `RESULT sgemm_gflops=<g>` (its SGEMM ceiling on this machine) and
+# and sngan also `RESULT sgemm_gflops=<g>` (its SGEMM ceiling on this machine),
+# `RESULT fma_peak_gflops=<p> ...` (the fp32 FMA peak of THREADS threads, measured) and
 # computed_gflops=<x> (the FLOPs it actually ran per second; below gflops when it folds the
 # ResNet blocks' resampling into their convs). sn_GFLOPs is the model's FLOPs per second on
-# both sides; frac is sngan's computed GFLOP/s over the ceiling.
+# both sides; sgemm_frac and peak_frac are sngan's computed GFLOP/s over the SGEMM ceiling and
+# over the FMA peak.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -31,6 +45,8 @@ ROUNDS=${ROUNDS:-3}
 CASES=${CASES:-"cnn_c cnn_a resnet"}
 BUILD_DIR=${BUILD_DIR:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
+TORCH_ARGS=${TORCH_ARGS-"--deconv phase"}
+STOCK_CASES=${STOCK_CASES-cnn_c}
 LOG_DIR=${LOG_DIR:-$(mktemp -d /tmp/sngan-bench.XXXXXX)}
 [[ $BUILD_DIR = /* ]] || BUILD_DIR=$root/$BUILD_DIR
 mkdir -p "$LOG_DIR"
@@ -67,11 +83,37 @@ field() { { grep "^$2" "$1" || true; } | tail -n 1 | tr ' ' '\n' | sed -n "s/^$3
 median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 maxval() { sort -g | tail -n 1; }
 
-for c in $CASES; do torch_args "$c" >/dev/null; done  # reject unknown cases up front
+for c in $CASES $STOCK_CASES; do torch_args "$c" >/dev/null; done  # reject unknown cases up front
+
+# OpenBLAS for torch: the installed one, else Debian's package unpacked under .cache/openblas.
+if [[ -z ${TORCH_BLAS_DIR:-} ]]; then
+  TORCH_BLAS_DIR=/usr/lib/x86_64-linux-gnu/openblas-pthread
+  if [[ ! -e $TORCH_BLAS_DIR/libblas.so.3 ]]; then
+    TORCH_BLAS_DIR=$root/.cache/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread
+    if [[ ! -e $TORCH_BLAS_DIR/libblas.so.3 ]]; then
+      echo "unpacking Debian's libopenblas0-pthread into .cache/openblas (for the PyTorch baseline)"
+      mkdir -p "$root/.cache/openblas"
+      (cd "$root/.cache/openblas" && apt-get download -q libopenblas0-pthread >/dev/null &&
+        dpkg -x libopenblas0-pthread_*.deb .) ||
+        die "could not fetch libopenblas0-pthread (apt-get download); set TORCH_BLAS_DIR, or TORCH_BLAS_DIR=system"
+    fi
+  fi
+fi
+[[ $TORCH_BLAS_DIR == system || -e $TORCH_BLAS_DIR/libblas.so.3 ]] ||
+  die "TORCH_BLAS_DIR=$TORCH_BLAS_DIR holds no libblas.so.3"
+# OpenBLAS 0.3.21's core type from the CPU's instruction sets.
+if [[ -z ${OPENBLAS_CORETYPE:-} ]]; then
+  if grep -qw avx512f /proc/cpuinfo; then OPENBLAS_CORETYPE=SkylakeX
+  elif grep -qw avx2 /proc/cpuinfo; then OPENBLAS_CORETYPE=Haswell
+  fi
+fi
+torch_env=()
+[[ $TORCH_BLAS_DIR != system ]] && torch_env+=("LD_LIBRARY_PATH=$TORCH_BLAS_DIR")
+[[ -n ${OPENBLAS_CORETYPE:-} ]] && torch_env+=("OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE")
 
 echo "CPU: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1), $(nproc) CPUs available"
 echo "threads: $THREADS, rounds: $ROUNDS, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "torch: $("$PYTHON" -c 'import torch; print(torch.__version__)')${TORCH_BLAS_DIR:+, BLAS from $TORCH_BLAS_DIR}${TORCH_ARGS:+, extra args: $TORCH_ARGS}"
+echo "torch: $("$PYTHON" -c 'import torch; print(torch.__version__)'), BLAS: $TORCH_BLAS_DIR, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}, args: ${TORCH_ARGS:-none}"
 echo "logs: $LOG_DIR"
 
 for c in $CASES; do
@@ -86,36 +128,53 @@ for c in $CASES; do
     check_result "$LOG_DIR/$c.sngan.$r.log" "RESULT sgemm_gflops="
     echo "[$c round $r/$ROUNDS] torch ..."
     # shellcheck disable=SC2086  # targs is a word list on purpose
-    run_logged "$LOG_DIR/$c.torch.$r.log" env ${TORCH_BLAS_DIR:+LD_LIBRARY_PATH=$TORCH_BLAS_DIR} \
+    run_logged "$LOG_DIR/$c.torch.$r.log" env "${torch_env[@]}" \
       "$PYTHON" "$root/scripts/bench/torch_reference.py" $targs ${TORCH_ARGS:-} --batch 64 \
       --iters "$iters" --threads "$THREADS"
     check_result "$LOG_DIR/$c.torch.$r.log" "RESULT impl=torch "
   done
 done
+for c in $STOCK_CASES; do
+  targs=$(torch_args "$c")
+  ndis=${targs#*--n-dis }; ndis=${ndis%% *}
+  iters=${ITERS:-$([[ $ndis == 1 ]] && echo 10 || echo 5)}
+  echo "[$c stock] torch as Debian ships it ..."
+  # shellcheck disable=SC2086
+  run_logged "$LOG_DIR/$c.stock.1.log" env -u OPENBLAS_CORETYPE \
+    "$PYTHON" "$root/scripts/bench/torch_reference.py" $targs --batch 64 --iters "$iters" --threads "$THREADS"
+  check_result "$LOG_DIR/$c.stock.1.log" "RESULT impl=torch "
+done
 
 # agg CASE IMPL KEY REDUCER: reduce KEY over the rounds' RESULT lines (IMPL sgemm: ceiling)
+# (IMPL peak: the FMA peak line; IMPL stock: the stock torch run)
 agg() {
-  local f prefix="RESULT impl=$2 "
-  [[ $2 == sgemm ]] && prefix="RESULT sgemm_gflops="
-  for f in "$LOG_DIR/$1.${2/sgemm/sngan}".*.log; do field "$f" "$prefix" "$3"; done | { grep . || true; } | $4
+  local f prefix="RESULT impl=$2 " file=$2
+  case $2 in
+    sgemm) prefix="RESULT sgemm_gflops="; file=sngan ;;
+    peak) prefix="RESULT fma_peak_gflops="; file=sngan ;;
+    stock) prefix="RESULT impl=torch " ;;
+  esac
+  for f in "$LOG_DIR/$1.$file".*.log; do [[ -e $f ]] && field "$f" "$prefix" "$3"; done | { grep . || true; } | $4
 }
 
 echo
-echo "medians over $ROUNDS rounds, $THREADS threads (peak RSS: max over rounds)"
-fmt="%-7s %10s %10s %8s %9s %9s %7s %9s %9s\n"
+echo "medians over $ROUNDS rounds, $THREADS threads (peak RSS: max over rounds); torch: the best set-up above"
+fmt="%-7s %10s %10s %8s %9s %9s %10s %9s %10s %9s %9s\n"
 # shellcheck disable=SC2059  # one format for header and rows
-printf "$fmt" case sngan_ms torch_ms torch/sn sn_GFLOPs sgemm_GF frac sn_rssMiB pt_rssMiB
+printf "$fmt" case sngan_ms torch_ms torch/sn sn_GFLOPs sgemm_GF sgemm_frac fma_peak peak_frac sn_rssMiB pt_rssMiB
 for c in $CASES; do
   s_ms=$(agg "$c" sngan ms_per_iter median); t_ms=$(agg "$c" torch ms_per_iter median)
   s_gf=$(agg "$c" sngan gflops median); ceil=$(agg "$c" sgemm sgemm_gflops median)
+  peak=$(agg "$c" peak fma_peak_gflops median)
   s_cgf=$(agg "$c" sngan computed_gflops median)  # what sngan computed (ResNet: folded blocks)
   [[ -n $s_cgf && $s_cgf != nan ]] || s_cgf=$s_gf
   s_rss=$(agg "$c" sngan peak_rss_mb maxval); t_rss=$(agg "$c" torch peak_rss_mb maxval)
   s_fl=$(agg "$c" sngan gflop_per_iter median); t_fl=$(agg "$c" torch gflop_per_iter median)
-  awk -v c="$c" -v sm="$s_ms" -v tm="$t_ms" -v sg="$s_gf" -v cg="$s_cgf" -v ce="$ceil" -v sr="$s_rss" \
-      -v tr="$t_rss" -v fmt="$fmt" 'BEGIN {
+  awk -v c="$c" -v sm="$s_ms" -v tm="$t_ms" -v sg="$s_gf" -v cg="$s_cgf" -v ce="$ceil" -v pk="$peak" \
+      -v sr="$s_rss" -v tr="$t_rss" -v fmt="$fmt" 'BEGIN {
     printf fmt, c, sprintf("%.1f", sm), sprintf("%.1f", tm), sprintf("%.2f", tm / sm),
       sprintf("%.1f", sg), sprintf("%.1f", ce), sprintf("%.2f", cg / ce),
+      sprintf("%.1f", pk), (pk > 0 ? sprintf("%.2f", cg / pk) : "n/a"),
       sprintf("%.0f", sr), sprintf("%.0f", tr)
     if (cg < 0.99 * sg)
       printf "  %s: sngan computes fewer FLOPs than the model has (resampling folded into the convs): %.1f GFLOP/s computed\n", c, cg }'
@@ -125,4 +184,11 @@ for c in $CASES; do
     awk -v s="$s_rss" -v t="$t_rss" 'BEGIN { printf "  peak RSS, standard CNN setting C: " \
       "sngan %.0f MiB, torch %.0f MiB (torch/sngan %.2f)\n", s, t, t / s }'
   fi
+done
+for c in $STOCK_CASES; do
+  st_ms=$(agg "$c" stock ms_per_iter median); s_ms=$(agg "$c" sngan ms_per_iter median)
+  awk -v c="$c" -v t="$st_ms" -v s="$s_ms" 'BEGIN {
+    printf "footnote: stock PyTorch (Debian'"'"'s reference BLAS, native ConvTranspose2d), %s, one run: %.1f ms", c, t
+    if (s != "" && s != "nan" && s > 0) printf " (%.2fx sngan)", t / s
+    printf "\n" }'
 done

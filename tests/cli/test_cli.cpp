@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 namespace sngan::testing {
 namespace {
 
@@ -51,6 +53,31 @@ TEST_F(Cli, TrainWritesConfigLogGridPlotAndCheckpoint) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("already holds a run"), std::string::npos) << r.output;
   EXPECT_EQ(read_file(out / "checkpoints" / "latest.safetensors"), before);
+}
+
+// The number after " KEY=" in the output (NaN when absent).
+double result_value(const std::string& output, const std::string& key) {
+  const size_t at = output.find(" " + key + "=");
+  if (at == std::string::npos) return std::nan("");
+  return std::stod(output.substr(at + key.size() + 2));
+}
+
+TEST_F(Cli, BenchStatesTheCpuAndReportsTheStepAgainstTheMeasuredPeaks) {
+  RunResult r = run_sngan("bench --config " + config(10).string() + " --iters 2 --warmup 0 --threads 1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("CPU: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("AVX-512 "), std::string::npos) << r.output;
+  const double ms = result_value(r.output, "ms_per_iter");
+  const double sgemm = result_value(r.output, "sgemm_gflops");
+  const double fma = result_value(r.output, "fma_peak_gflops");
+  const double bf16 = result_value(r.output, "bf16_peak_gflops");
+  const double amx = result_value(r.output, "amx_bf16_peak_gflops");
+  EXPECT_GT(ms, 0) << r.output;
+  EXPECT_GT(sgemm, 0) << r.output;
+  EXPECT_GE(fma, 0) << r.output;  // 0 only on a CPU without FMA3
+  EXPECT_GE(bf16, 0) << r.output;
+  EXPECT_GE(amx, 0) << r.output;
+  EXPECT_NE(r.output.find("of the fp32 peak"), std::string::npos) << r.output;
 }
 
 TEST_F(Cli, SampleWithTheSameSeedWritesIdenticalFiles) {
