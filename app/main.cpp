@@ -123,6 +123,7 @@ void declare_plot(CLI::App& cmd, sngan::PlotOptions& o) {
   cmd.add_flag("--logx", o.log_x, "log10 x axis");
   cmd.add_flag("--logy", o.log_y, "log10 y axis");
   cmd.add_flag("--points", o.points, "markers only, no lines");
+  cmd.add_flag("--bars", o.bars, "grouped bar chart: --x names the categories, --group the bars in each");
   cmd.add_option("--ymin", o.y_min, "lower end of the y axis");
   cmd.add_option("--ymax", o.y_max, "upper end of the y axis");
   cmd.add_option("--width", o.width, "width in pixels")->capture_default_str();
@@ -153,7 +154,7 @@ int main(int argc, char** argv) {
   commands.back().over_ranks = true;  // the images are split over the ranks
   commands.push_back(add_command(app, "inspect", "report on a checkpoint's discriminator", declare_inspect,
                                  run_inspect));
-  commands.push_back(add_command(app, "plot", "draw a PNG line or points plot from CSV columns", declare_plot,
+  commands.push_back(add_command(app, "plot", "draw a PNG line, points or bar plot from CSV columns", declare_plot,
                                  run_plot));
 
   try {

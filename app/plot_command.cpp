@@ -75,6 +75,53 @@ CsvTable read_csv(const std::string& path) {
   return t;
 }
 
+namespace {
+
+// --bars: one category per distinct x value, one bar series per group value.
+int plot_bars(const PlotOptions& o, const CsvTable& t, size_t xi, size_t yi, size_t gi,
+              const std::vector<std::pair<size_t, std::string>>& filters) {
+  SNGAN_CHECK(!o.log_x && !o.log_y && !o.points, "--bars: expected no --logx, --logy or --points with it");
+  const size_t none = t.columns.size();
+  std::vector<std::string> categories;
+  std::vector<BarSeries> series;
+  for (const auto& row : t.rows) {
+    bool keep = true;
+    for (const auto& [col, value] : filters) keep = keep && row[col] == value;
+    if (!keep) continue;
+    auto cat = std::find(categories.begin(), categories.end(), row[xi]);
+    if (cat == categories.end()) {
+      categories.push_back(row[xi]);
+      for (BarSeries& s : series) s.values.push_back(std::nan(""));
+      cat = categories.end() - 1;
+    }
+    const std::string name = gi == none ? o.y : row[gi];
+    auto it = std::find_if(series.begin(), series.end(), [&](const BarSeries& s) { return s.name == name; });
+    if (it == series.end()) {
+      series.push_back(BarSeries{name, std::vector<double>(categories.size(), std::nan("")), std::nullopt});
+      it = series.end() - 1;
+    }
+    it->values[static_cast<size_t>(cat - categories.begin())] = number(row[yi]);
+  }
+  SNGAN_CHECK(!series.empty(), o.csv, ": no rows to plot", o.where.empty() ? "" : " after --where");
+  std::optional<PlotRange> y_range;
+  if (!std::isnan(o.y_min) || !std::isnan(o.y_max)) {
+    double hi = 0;
+    for (const BarSeries& s : series)
+      for (double v : s.values)
+        if (std::isfinite(v)) hi = std::max(hi, v);
+    y_range = PlotRange{std::isnan(o.y_min) ? 0.0 : o.y_min, std::isnan(o.y_max) ? 1.05 * hi : o.y_max};
+    SNGAN_CHECK(y_range->lo < y_range->hi, "--ymin/--ymax: expected ymin < ymax, got ", y_range->lo, " and ",
+                y_range->hi);
+  }
+  write_bar_plot(o.out, categories, series, o.x_label.empty() ? o.x : o.x_label, o.title,
+                 o.y_label.empty() ? o.y : o.y_label, o.width, o.height, y_range);
+  std::printf("%s: %zu categories x %zu series from %s\n", o.out.c_str(), categories.size(), series.size(),
+              o.csv.c_str());
+  return 0;
+}
+
+}  // namespace
+
 int run_plot(const PlotOptions& o) {
   const CsvTable t = read_csv(o.csv);
   const size_t xi = column_index(t, o.x, o.csv, "--x"), yi = column_index(t, o.y, o.csv, "--y");
@@ -86,6 +133,7 @@ int run_plot(const PlotOptions& o) {
     SNGAN_CHECK(eq != std::string::npos, "--where: expected COL=VALUE, got '", w, "'");
     filters.emplace_back(column_index(t, w.substr(0, eq), o.csv, "--where"), w.substr(eq + 1));
   }
+  if (o.bars) return plot_bars(o, t, xi, yi, gi, filters);
 
   std::vector<PlotSeries> series;
   for (const auto& row : t.rows) {

@@ -1,6 +1,7 @@
 // `sngan plot`: a PNG figure from a CSV file, so the experiment scripts draw the paper's
 // figures without Python. One series per distinct value of --group (in order of first
-// appearance; one series when no group), x and y taken from named numeric columns.
+// appearance; one series when no group), x and y taken from named numeric columns; or, with
+// --bars, a grouped bar chart with x's values as the categories.
 #pragma once
 
 #include <cmath>
@@ -20,6 +21,8 @@ struct PlotOptions {
   bool log_x = false, log_y = false;
   double y_min = std::nan(""), y_max = std::nan("");  // y range; NaN: the data's extent
   bool points = false;              // markers only, no lines (grouped points)
+  bool bars = false;                // a grouped bar chart: x names the categories (any text, in order
+                                    // of first appearance), one bar per series in each
   bool sort_x = true;               // sort each series by x before drawing lines
   int width = 800, height = 500;
 };

@@ -16,6 +16,7 @@ namespace {
 
 constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
 constexpr int kShift = 4;  // sub-pixel bits for cv::line / cv::circle coordinates
+constexpr int kBarThickness = -1;  // marks a legend entry of a bar series (a filled square)
 
 // matplotlib's tab10, RGB.
 const PlotColor kPalette[] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44}, {214, 39, 40},
@@ -106,7 +107,8 @@ void draw_legend(cv::Mat& img, const std::vector<PlotSeries>& series, int right,
     const int y = by + 4 + row_h * static_cast<int>(row) + row_h / 2;
     const cv::Scalar color = bgr(s.color.value_or(kPalette[listed[row] % std::size(kPalette)]));
     if (s.line) cv::line(img, {bx + 8, y}, {bx + 32, y}, color, 2, cv::LINE_AA);
-    if (s.markers || !s.line) cv::circle(img, {bx + 20, y}, 4, color, cv::FILLED, cv::LINE_AA);
+    if (s.thickness == kBarThickness) cv::rectangle(img, {bx + 13, y - 6}, {bx + 27, y + 6}, color, cv::FILLED);
+    else if (s.markers || !s.line) cv::circle(img, {bx + 20, y}, 4, color, cv::FILLED, cv::LINE_AA);
     put_text(img, s.name, {bx + 38, y + 5}, scale);
   }
 }
@@ -219,6 +221,90 @@ void write_line_plot(const std::string& path, const std::vector<PlotSeries>& inp
   }
 
   draw_legend(img, series, left + pw, top, pw);
+  detail::write_mat_atomic(path, img);
+}
+
+void write_bar_plot(const std::string& path, const std::vector<std::string>& categories,
+                    const std::vector<BarSeries>& series, const std::string& x_label, const std::string& title,
+                    const std::string& y_label, int width, int height, std::optional<PlotRange> y_range) {
+  SNGAN_CHECK(width >= 200 && width <= 8192 && height >= 200 && height <= 8192, "cannot write plot '", path,
+              "': expected a size within [200, 8192] x [200, 8192], got ", width, " x ", height);
+  Axis ay;
+  ay.add(0);  // bars grow from 0
+  for (const BarSeries& s : series) {
+    SNGAN_CHECK(s.values.size() == categories.size(), "cannot write plot '", path, "': expected series '", s.name,
+                "' to have one value per category (", categories.size(), "), got ", s.values.size());
+    for (double v : s.values)
+      if (std::isfinite(v)) ay.add(v);
+  }
+  ay.finish(0.05);
+  if (ay.lo < 0 && ay.lo > -1e300 && std::all_of(series.begin(), series.end(), [](const BarSeries& s) {
+        return std::none_of(s.values.begin(), s.values.end(), [](double v) { return v < 0; });
+      }))
+    ay.lo = 0;  // no negative values: the axis starts at 0
+  if (y_range && y_range->lo < y_range->hi && std::isfinite(y_range->lo) && std::isfinite(y_range->hi)) {
+    ay.lo = y_range->lo;
+    ay.hi = y_range->hi;
+  }
+
+  // Several series: the legend goes right of the plot area, clear of the bars.
+  int legend_w = 0;
+  if (series.size() > 1)
+    for (const BarSeries& s : series) legend_w = std::max(legend_w, text_size(s.name, 0.45).width + 44);
+  const double tick_scale = 0.42;
+  const int left = y_label.empty() ? 80 : 100, right = 20 + std::min(legend_w + 10, width / 3), top = 44,
+            bottom = 58;
+  const int pw = width - left - right, ph = height - top - bottom;
+  auto py = [&](double y) {
+    return static_cast<int>(std::lround(top + ph - std::clamp((y - ay.lo) / (ay.hi - ay.lo), 0.0, 1.0) * ph));
+  };
+  cv::Mat img(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
+  const cv::Scalar grid_color(225, 225, 225), black(0, 0, 0);
+  for (double t : nice_ticks(ay.lo, ay.hi)) {
+    const int y = py(t);
+    cv::line(img, {left, y}, {left + pw, y}, grid_color, 1);
+    cv::line(img, {left - 5, y}, {left, y}, black, 1);
+    const std::string label = tick_label(t);
+    const cv::Size sz = text_size(label, tick_scale);
+    put_text(img, label, {left - 8 - sz.width, y + sz.height / 2}, tick_scale);
+  }
+
+  const size_t n_cat = std::max<size_t>(1, categories.size()), n_series = std::max<size_t>(1, series.size());
+  const double slot = static_cast<double>(pw) / static_cast<double>(n_cat);
+  const double bar_w = 0.8 * slot / static_cast<double>(n_series);
+  const int base = py(std::clamp(0.0, ay.lo, ay.hi));
+  for (size_t c = 0; c < categories.size(); ++c) {
+    const double slot_x = left + slot * static_cast<double>(c);
+    for (size_t k = 0; k < series.size(); ++k) {
+      const double v = series[k].values[c];
+      if (!std::isfinite(v)) continue;
+      const PlotColor pc = series[k].color.value_or(
+          kPalette[(series.size() == 1 ? c : k) % std::size(kPalette)]);
+      const int x0 = static_cast<int>(std::lround(slot_x + 0.1 * slot + bar_w * static_cast<double>(k)));
+      const int x1 = std::max(x0 + 1, static_cast<int>(std::lround(slot_x + 0.1 * slot + bar_w * (k + 1.0))) - 1);
+      const int y = py(v);
+      cv::rectangle(img, {x0, std::min(y, base)}, {x1, std::max(y, base)}, bgr(pc), cv::FILLED);
+    }
+    const std::string label = categories[c];
+    const int cx = static_cast<int>(std::lround(slot_x + slot / 2));
+    cv::line(img, {cx, top + ph}, {cx, top + ph + 5}, black, 1);
+    put_text(img, label, {cx - text_size(label, tick_scale).width / 2, top + ph + 20}, tick_scale);
+  }
+  if (ay.lo < 0 && ay.hi > 0) cv::line(img, {left, base}, {left + pw, base}, black, 1);
+  cv::rectangle(img, {left, top}, {left + pw, top + ph}, black, 1);
+  put_text(img, title, {(width - text_size(title, 0.6).width) / 2, 28}, 0.6);
+  put_text(img, x_label, {left + (pw - text_size(x_label, 0.5).width) / 2, height - 12}, 0.5);
+  if (!y_label.empty()) put_vertical_text(img, y_label, 14, top + ph / 2, 0.5);
+  if (series.size() > 1) {
+    std::vector<PlotSeries> legend;
+    for (size_t k = 0; k < series.size(); ++k) {
+      PlotSeries entry{series[k].name, {}, {}, series[k].color.value_or(kPalette[k % std::size(kPalette)])};
+      entry.line = false;
+      entry.thickness = kBarThickness;
+      legend.push_back(entry);
+    }
+    draw_legend(img, legend, width, top - 10, right);
+  }
   detail::write_mat_atomic(path, img);
 }
 

@@ -47,4 +47,20 @@ void write_line_plot(const std::string& path, const std::vector<PlotSeries>& ser
                      const std::string& title, int width = 800, int height = 500,
                      std::optional<PlotRange> y_range = std::nullopt, const PlotAxes& axes = {});
 
+// A grouped bar chart: one slot per category (its label under the x axis), and in each slot
+// one bar per series, side by side, from 0 (or the axis' lower end) to the value. A NaN value
+// draws no bar. With one series the bars take the palette's colours by category and no legend
+// is drawn. y_range as for write_line_plot; by default the axis spans 0 and every value.
+// Throws sngan::Error naming path when a series has another count of values than there are
+// categories, the size is outside [200, 8192], or writing fails.
+struct BarSeries {
+  std::string name;            // legend entry
+  std::vector<double> values;  // one per category
+  std::optional<PlotColor> color;
+};
+void write_bar_plot(const std::string& path, const std::vector<std::string>& categories,
+                    const std::vector<BarSeries>& series, const std::string& x_label, const std::string& title,
+                    const std::string& y_label, int width = 800, int height = 500,
+                    std::optional<PlotRange> y_range = std::nullopt);
+
 }  // namespace sngan

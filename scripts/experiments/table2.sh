@@ -69,8 +69,8 @@ for m in "${ROWS[@]}"; do
   read -r -a p <<<"${PAPER[$m]}"
   echo "${METHOD_LABEL[$m]},$i,${ROW_SETTING[$m]},$(eval_value "$m" is),$(eval_value "$m" fd),${p[$((col - 1))]},${p[$col]}" >>"$CSV"
 done
-plot --csv "$CSV" --x index --y fd --group method --points --title "Table 2: $(fd_label) per method (lower is better)" \
-  --xlabel "row of table2.md" --ylabel "$(fd_label)" --out "$OUT/table2.png" --width 900
+plot --csv "$CSV" --x method --y fd --bars --title "Table 2: $(fd_label) per method (lower is better)" \
+  --xlabel "method, at its setting (table2.md)" --ylabel "$(fd_label)" --out "$OUT/table2.png" --width 1000
 {
   echo "# Table 2: each method at its setting"
   echo

@@ -54,9 +54,9 @@ for r in "${RUNS[@]}"; do
 done
 mv "$CSV.tmp" "$CSV"
 
-plot --csv "$CSV" --x index --y sec_per_100_updates --group method --points \
+plot --csv "$CSV" --x method --y sec_per_100_updates --bars \
   --title "Figure 10: seconds per 100 generator updates (standard CNN, n_dis 5)" \
-  --xlabel "method (1 none, 2 WN, 3 SN, 4 WGAN-GP)" --ylabel "seconds / 100 G updates" --ymin 0 --out "$OUT/timing.png"
+  --xlabel method --ylabel "seconds / 100 G updates" --out "$OUT/timing.png"
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 {

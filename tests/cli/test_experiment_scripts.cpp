@@ -60,6 +60,15 @@ TEST(ExperimentScripts, PlotDrawsTheCsvOfAScript) {
   ASSERT_FALSE(img.empty());
   EXPECT_EQ(img.cols, 700);
   EXPECT_EQ(img.rows, 420);
+  // The same CSV as bars, one category per method; bars refuse log axes.
+  r = run_sngan("plot --csv " + (dir.path() / "timing.csv").string() + " --x method --y sec_per_100_updates --bars --out " +
+                png);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("4 categories x 1 series"), std::string::npos) << r.output;
+  EXPECT_EQ(cv::imread(png).size(), cv::Size(800, 500));
+  r = run_sngan("plot --csv " + (dir.path() / "timing.csv").string() + " --x method --y index --bars --logx --out " + png);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--bars"), std::string::npos) << r.output;
   RunResult missing = run_sngan("plot --csv " + (dir.path() / "timing.csv").string() + " --x index --y nope --out " + png);
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.output.find("nope"), std::string::npos) << missing.output;

@@ -178,6 +178,36 @@ TEST(Plot, WritesAPngOfTheStatedSize) {
   EXPECT_EQ(cv::imread(path).size(), cv::Size(320, 240));
 }
 
+// Pixels of exactly this colour (RGB) in a BGR image.
+int count_color(const cv::Mat& img, PlotColor c) {
+  int n = 0;
+  for (int y = 0; y < img.rows; ++y)
+    for (int x = 0; x < img.cols; ++x) n += img.at<cv::Vec3b>(y, x) == cv::Vec3b(c.b, c.g, c.r);
+  return n;
+}
+
+TEST(Plot, BarsGrowWithTheirValuesAndSkipNaN) {
+  TempDir dir;
+  const std::string path = dir.file("bars.png");
+  const PlotColor red{255, 0, 0}, blue{0, 0, 255};
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  // Red's bars: 1 and 3 (so three times the area of 1); blue: 2 and no bar.
+  write_bar_plot(path, {"A", "B"}, {{"red", {1, 3}, red}, {"blue", {2, nan}, blue}}, "setting", "bars", "IS");
+  const cv::Mat img = cv::imread(path, cv::IMREAD_COLOR);
+  ASSERT_EQ(img.size(), cv::Size(800, 500));
+  const int red_px = count_color(img, red), blue_px = count_color(img, blue);
+  ASSERT_GT(blue_px, 0);
+  // One red bar of height 1 and one of 3 against one blue bar of 2 (same widths; the legend's
+  // squares add the same few pixels to both): red / blue = 4 / 2 within rounding.
+  EXPECT_NEAR(static_cast<double>(red_px) / blue_px, 2.0, 0.1);
+
+  // One series: bars coloured by category, no legend.
+  write_bar_plot(path, {"x", "y", "z"}, {{"only", {1, 2, 3}, std::nullopt}}, "", "", "");
+  EXPECT_EQ(cv::imread(path).size(), cv::Size(800, 500));
+  expect_error_naming([&] { write_bar_plot(path, {"x"}, {{"bad", {1, 2}, std::nullopt}}, "", "", ""); }, path,
+                      "series 'bad'");
+}
+
 TEST(Plot, DegenerateInputsStillWrite) {
   TempDir dir;
   const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
