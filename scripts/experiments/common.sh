@@ -170,11 +170,14 @@ run_train() {
 # Inception weights (Sec. 4 and Appendix B.1).
 describe_eval_protocol() {
   if [ "$SCALE" = quick ]; then
-    echo "  eval: ${SNGAN_EVAL_N:-2000} samples per run, classifier features ($(features_file)): FD (vs $(reference_file)) and IS (10 splits)"
+    echo "  eval: ${SNGAN_EVAL_N:-2000} samples per run, classifier features ($(repo_relative "$(features_file)")): FD (vs $(repo_relative "$(reference_file)")) and IS (10 splits)"
   else
-    echo "  eval: IS over 10 x 5000 generated samples; FID of 5000 generated vs 10000 real images; Inception features ($(features_file))"
+    echo "  eval: IS over 10 x 5000 generated samples; FID of 5000 generated vs 10000 real images; Inception features ($(repo_relative "$(features_file)"))"
   fi
 }
+
+# A path inside the repository as relative to it (reports do not name this machine's checkout).
+repo_relative() { echo "${1#"$REPO"/}"; }
 
 features_file() {
   if [ "$SCALE" = quick ]; then echo "${SNGAN_CLASSIFIER:-$REPO/models/classifier_fashion_mnist.safetensors}"
