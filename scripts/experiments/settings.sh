@@ -31,10 +31,10 @@ for m in "${METHODS[@]}"; do
   done
 done
 mv "$CSV.tmp" "$CSV"
-plot --csv "$CSV" --x setting_index --y is --group method --title "Figure 1: $(is_label) per setting" \
-  --xlabel "setting (1..6 = A..F)" --ylabel "$(is_label)" --out "$OUT/settings_is.png" --width 900
-plot --csv "$CSV" --x setting_index --y fd --group method --title "Figure 2: $(fd_label) per setting (lower is better)" \
-  --xlabel "setting (1..6 = A..F)" --ylabel "$(fd_label)" --out "$OUT/settings_fd.png" --width 900
+plot --csv "$CSV" --x setting --y is --group method --bars --title "Figure 1: $(is_label) per setting" \
+  --xlabel "setting (Table 1)" --ylabel "$(is_label)" --out "$OUT/settings_is.png" --width 1000
+plot --csv "$CSV" --x setting --y fd --group method --bars --title "Figure 2: $(fd_label) per setting (lower is better)" \
+  --xlabel "setting (Table 1)" --ylabel "$(fd_label)" --out "$OUT/settings_fd.png" --width 1000
 
 table() {  # column 4 (is) or 5 (fd) as a method x setting table
   echo "| method | A | B | C | D | E | F | mean A-C | mean D-F |"
