@@ -77,17 +77,22 @@ CsvTable read_csv(const std::string& path) {
 
 namespace {
 
+using Filters = std::vector<std::pair<size_t, std::string>>;  // --where: column index, value
+
+bool passes(const std::vector<std::string>& row, const Filters& filters) {
+  for (const auto& [col, value] : filters)
+    if (row[col] != value) return false;
+  return true;
+}
+
 // --bars: one category per distinct x value, one bar series per group value.
-int plot_bars(const PlotOptions& o, const CsvTable& t, size_t xi, size_t yi, size_t gi,
-              const std::vector<std::pair<size_t, std::string>>& filters) {
+int plot_bars(const PlotOptions& o, const CsvTable& t, size_t xi, size_t yi, size_t gi, const Filters& filters) {
   SNGAN_CHECK(!o.log_x && !o.log_y && !o.points, "--bars: expected no --logx, --logy or --points with it");
   const size_t none = t.columns.size();
   std::vector<std::string> categories;
   std::vector<BarSeries> series;
   for (const auto& row : t.rows) {
-    bool keep = true;
-    for (const auto& [col, value] : filters) keep = keep && row[col] == value;
-    if (!keep) continue;
+    if (!passes(row, filters)) continue;
     auto cat = std::find(categories.begin(), categories.end(), row[xi]);
     if (cat == categories.end()) {
       categories.push_back(row[xi]);
@@ -127,7 +132,7 @@ int run_plot(const PlotOptions& o) {
   const size_t xi = column_index(t, o.x, o.csv, "--x"), yi = column_index(t, o.y, o.csv, "--y");
   const size_t none = t.columns.size();
   const size_t gi = o.group.empty() ? none : column_index(t, o.group, o.csv, "--group");
-  std::vector<std::pair<size_t, std::string>> filters;
+  Filters filters;
   for (const std::string& w : o.where) {
     const size_t eq = w.find('=');
     SNGAN_CHECK(eq != std::string::npos, "--where: expected COL=VALUE, got '", w, "'");
@@ -137,9 +142,7 @@ int run_plot(const PlotOptions& o) {
 
   std::vector<PlotSeries> series;
   for (const auto& row : t.rows) {
-    bool keep = true;
-    for (const auto& [col, value] : filters) keep = keep && row[col] == value;
-    if (!keep) continue;
+    if (!passes(row, filters)) continue;
     const std::string name = gi == none ? o.y : row[gi];
     auto it = std::find_if(series.begin(), series.end(), [&](const PlotSeries& s) { return s.name == name; });
     if (it == series.end()) {
