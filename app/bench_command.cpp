@@ -54,7 +54,8 @@ double sgemm_probe() {
 
 int run_bench(const BenchOptions& o) {
   SNGAN_CHECK(o.iters > 0, "--iters: expected > 0, got ", o.iters);
-  RunConfig cfg = load_run_config(o.config_path, {});
+  RunConfig cfg = load_run_config(o.config_path, o.overrides);
+  const bool bf16 = cfg.train.precision == kernels::Precision::kBf16;
   ProcessGroup* group = world_group();  // under mpirun: one job over the ranks
   const int ranks = group ? group->size() : 1;
   if (group && group->rank() > 0 && !std::freopen("/dev/null", "w", stdout)) return 0;  // rank 0 reports
@@ -84,10 +85,11 @@ int run_bench(const BenchOptions& o) {
   auto source = [&] { return batches[next++ % batches.size()]; };
 
   std::printf("CPU: %s\n", describe_cpu(cpu).c_str());
-  std::printf("model %s, batch %ld, G batch %ld, n_dis %ld, %d rank(s) x %d threads; %.1f GFLOP per generator "
+  const char* precision = !bf16 ? "fp32" : kernels::bf16_runs_on_amx() ? "bf16 (AMX tiles)" : "bf16 (emulated)";
+  std::printf("model %s, batch %ld, G batch %ld, n_dis %ld, %d rank(s) x %d threads, %s; %.1f GFLOP per generator "
               "iteration\n", to_string(cfg.generator.architecture), static_cast<long>(cfg.train.batch_size),
               static_cast<long>(cfg.train.g_batch_size), static_cast<long>(cfg.train.n_dis), ranks, threads,
-              cost.flop_per_iteration / 1e9);
+              precision, cost.flop_per_iteration / 1e9);
   for (int64_t i = 0; i < o.warmup; ++i) trainer.step(source);
   PhaseTimes p;
   trainer.set_phase_times(&p);
@@ -135,12 +137,16 @@ int run_bench(const BenchOptions& o) {
   std::printf("FMA peak of %d threads (measured): fp32 %.1f GFLOP/s%s; the computed FLOPs run at %.0f%% of the fp32 "
               "peak\n",
               threads, fma_peak, bf16_text.c_str(), fma_peak > 0 ? 100 * computed_gflops / fma_peak : 0.0);
+  if (bf16 && amx_peak > 0)
+    std::printf("bf16 on AMX tiles: the computed FLOPs run at %.1f%% of the AMX-BF16 peak\n",
+                100 * computed_gflops / amx_peak);
   std::printf("RESULT sgemm_gflops=%.2f\n", ceiling);
   std::printf("RESULT fma_peak_gflops=%.2f bf16_peak_gflops=%.2f amx_bf16_peak_gflops=%.2f\n", fma_peak, bf16_peak,
               amx_peak);
-  std::printf("RESULT impl=sngan arch=%s batch=%ld n_dis=%ld ranks=%d threads=%d ms_per_iter=%.2f images_per_s=%.2f "
-              "gflop_per_iter=%.3f gflops=%.2f computed_gflops=%.2f peak_rss_mb=%.1f comm_ms_per_iter=%.2f\n",
-              to_string(cfg.generator.architecture), static_cast<long>(cfg.train.batch_size),
+  std::printf("RESULT impl=sngan arch=%s precision=%s batch=%ld n_dis=%ld ranks=%d threads=%d ms_per_iter=%.2f "
+              "images_per_s=%.2f gflop_per_iter=%.3f gflops=%.2f computed_gflops=%.2f peak_rss_mb=%.1f "
+              "comm_ms_per_iter=%.2f\n",
+              to_string(cfg.generator.architecture), bf16 ? "bf16" : "fp32", static_cast<long>(cfg.train.batch_size),
               static_cast<long>(cfg.train.n_dis), ranks, threads, med, images, cost.flop_per_iteration / 1e9,
               gflops, computed_gflops, peak_rss_mb(), comm_seconds * 1e3 / static_cast<double>(o.iters));
   return 0;

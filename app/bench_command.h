@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace sngan {
 
@@ -12,6 +13,7 @@ struct BenchOptions {
   int64_t iters = 10;   // measured generator iterations
   int64_t warmup = 2;   // untimed iterations first
   int threads = 0;      // 0: the config's thread count
+  std::vector<std::string> overrides;  // key.path=value, as train's --set
 };
 int run_bench(const BenchOptions& options);
 

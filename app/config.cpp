@@ -28,6 +28,8 @@ const NameTable<SnEpsStyle> kSnEpsStyles = {{SnEpsStyle::kChainer, "chainer"}, {
 const NameTable<LossType> kLosses = {
     {LossType::kStandard, "standard"}, {LossType::kHinge, "hinge"}, {LossType::kWasserstein, "wasserstein"}};
 const NameTable<LrDecay> kLrDecays = {{LrDecay::kNone, "none"}, {LrDecay::kLinear, "linear"}};
+const NameTable<kernels::Precision> kPrecisions = {{kernels::Precision::kFp32, "fp32"},
+                                                   {kernels::Precision::kBf16, "bf16"}};
 const std::vector<std::string> kDataFormats = {"idx", "cifar10", "cifar100", "stl10", "folder", "ring8", "grid25"};
 const std::vector<std::string> kSplits = {"train", "test", "unlabeled"};
 const std::vector<std::string> kFits = {"pad", "resize", "crop"};
@@ -212,6 +214,8 @@ void train_fields(Fields f, RunConfig& c) {
   f.range("gradient_penalty", t.gradient_penalty, 0, 1e6, false, false);
   if (f.reading_or(t.r1_penalty > 0)) f.field("r1_penalty", t.r1_penalty);
   f.range("r1_penalty", t.r1_penalty, 0, 1e6, false, false);
+  // Written into the resolved config only when not the default fp32.
+  if (f.reading_or(t.precision != kernels::Precision::kFp32)) f.choice("precision", t.precision, kPrecisions);
   f.finish();
 }
 

@@ -75,6 +75,8 @@ void declare_bench(CLI::App& cmd, sngan::BenchOptions& o) {
   cmd.add_option("--iters", o.iters, "measured generator iterations")->capture_default_str();
   cmd.add_option("--warmup", o.warmup, "untimed iterations first")->capture_default_str();
   cmd.add_option("--threads", o.threads, "threads (0: the config's, else every core)");
+  cmd.add_option("--set", o.overrides, "override a config value: key.path=value (repeatable; "
+                 "train.precision=bf16 times the bf16 mode)");
 }
 
 void declare_classifier_train(CLI::App& cmd, sngan::ClassifierTrainOptions& o) {

@@ -19,6 +19,7 @@
 #include "core/gan/checkpoint.h"
 #include "core/gan/d_method.h"
 #include "core/io/image_io.h"
+#include "core/tensor/cpu_info.h"
 #include "data/loader.h"
 
 namespace sngan {
@@ -317,6 +318,15 @@ int run_train(const TrainOptions& opt) {
   spdlog::info("training {} on {} ({}{} threads): {} generator iterations, {} batches per epoch; run directory {}",
                to_string(cfg.generator.architecture), cfg.data.format, ranks, threads, cfg.train.iterations,
                loader.batches_per_epoch(), out.string());
+
+  if (cfg.train.precision == kernels::Precision::kBf16) {
+    if (kernels::bf16_runs_on_amx())
+      spdlog::info("train.precision bf16: GEMMs on AMX-BF16 tiles (bf16 operands, fp32 sums)");
+    else
+      spdlog::warn("train.precision bf16: {} has no AMX-BF16 tiles, so bf16 is emulated (operands rounded "
+                   "to bf16, fp32 GEMMs): bf16's numerics at no speed-up; use fp32 for speed here",
+                   describe_cpu(cpu_info()));
+  }
 
   RunLog log(dir.log_file(), std::move(history), cfg.train.n_dis * cfg.train.batch_size);
   RunOutputs outputs(dir, cfg, trainer, loader);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/nn/spectral_norm.h"
+#include "core/tensor/kernels/gemm_ops.h"
 
 namespace sngan {
 
@@ -99,6 +100,9 @@ struct TrainConfig {
   double gradient_penalty = 0.0;
   // R1 weight gamma (0 = off): gamma / 2 * ||grad_x D(x)||^2 on real data (Mescheder et al. 2018).
   double r1_penalty = 0.0;
+  // The GEMMs' and convolutions' operands in the training step: fp32, or bf16 (rounded to bf16,
+  // summed in fp32; weights, optimizer state, BN statistics, SN vectors and losses stay fp32).
+  kernels::Precision precision = kernels::Precision::kFp32;
   uint64_t seed = 0;
 };
 

@@ -27,7 +27,9 @@
 #   TORCH_BLAS_DIR (a directory holding the libblas.so.3 for torch; default OpenBLAS's, see
 #   above; "system" keeps the system's), OPENBLAS_CORETYPE (default from the CPU),
 #   TORCH_ARGS (torch_reference.py arguments; default "--deconv phase"),
-#   STOCK_CASES (cases also timed with stock PyTorch, one round; default "cnn_c", "" for none).
+#   STOCK_CASES (cases also timed with stock PyTorch, one round; default "cnn_c", "" for none),
+#   PRECISIONS (sngan's train.precision values to time: default "fp32 bf16" on a CPU with
+#   AMX-BF16 tiles, else "fp32"; bf16 elsewhere is emulated, slower than fp32).
 # Both sides print lines
 #   RESULT impl=<sngan|torch> arch=<a> batch=<B> n_dis=<n> threads=<T> ms_per_iter=<x>
 #          images_per_s=<x> gflop_per_iter=<x> gflops=<x> peak_rss_mb=<x>      (one line)
@@ -47,6 +49,10 @@ BUILD_DIR=${BUILD_DIR:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
 TORCH_ARGS=${TORCH_ARGS-"--deconv phase"}
 STOCK_CASES=${STOCK_CASES-cnn_c}
+if [[ -z ${PRECISIONS:-} ]]; then
+  PRECISIONS=fp32
+  grep -qw amx_bf16 /proc/cpuinfo && PRECISIONS="fp32 bf16"
+fi
 LOG_DIR=${LOG_DIR:-$(mktemp -d /tmp/sngan-bench.XXXXXX)}
 [[ $BUILD_DIR = /* ]] || BUILD_DIR=$root/$BUILD_DIR
 mkdir -p "$LOG_DIR"
@@ -121,11 +127,15 @@ for c in $CASES; do
   ndis=${targs#*--n-dis }; ndis=${ndis%% *}
   iters=${ITERS:-$([[ $ndis == 1 ]] && echo 10 || echo 5)}
   for r in $(seq 1 "$ROUNDS"); do
-    echo "[$c round $r/$ROUNDS] sngan ..."
-    run_logged "$LOG_DIR/$c.sngan.$r.log" "$BUILD_DIR/sngan" bench \
-      --config "configs/bench_$c.json" --iters "$iters" --threads "$THREADS"
-    check_result "$LOG_DIR/$c.sngan.$r.log" "RESULT impl=sngan "
-    check_result "$LOG_DIR/$c.sngan.$r.log" "RESULT sgemm_gflops="
+    for p in $PRECISIONS; do
+      log=$LOG_DIR/$c.sngan.$r.log  # fp32; other precisions in $c.sngan_<p>.$r.log
+      [[ $p == fp32 ]] || log=$LOG_DIR/$c.sngan_$p.$r.log
+      echo "[$c round $r/$ROUNDS] sngan $p ..."
+      run_logged "$log" "$BUILD_DIR/sngan" bench --config "configs/bench_$c.json" --iters "$iters" \
+        --threads "$THREADS" --set "train.precision=$p"
+      check_result "$log" "RESULT impl=sngan "
+      check_result "$log" "RESULT sgemm_gflops="
+    done
     echo "[$c round $r/$ROUNDS] torch ..."
     # shellcheck disable=SC2086  # targs is a word list on purpose
     run_logged "$LOG_DIR/$c.torch.$r.log" env "${torch_env[@]}" \
@@ -153,6 +163,7 @@ agg() {
     sgemm) prefix="RESULT sgemm_gflops="; file=sngan ;;
     peak) prefix="RESULT fma_peak_gflops="; file=sngan ;;
     stock) prefix="RESULT impl=torch " ;;
+    sngan_*) prefix="RESULT impl=sngan " ;;
   esac
   for f in "$LOG_DIR/$1.$file".*.log; do [[ -e $f ]] && field "$f" "$prefix" "$3"; done | { grep . || true; } | $4
 }
@@ -180,6 +191,13 @@ for c in $CASES; do
       printf "  %s: sngan computes fewer FLOPs than the model has (resampling folded into the convs): %.1f GFLOP/s computed\n", c, cg }'
   awk -v a="$s_fl" -v b="$t_fl" -v c="$c" 'BEGIN { if (a - b > 0.01 * b || b - a > 0.01 * b)
     printf "  warning: %s FLOP counts differ: sngan %s vs torch %s GFLOP/iter\n", c, a, b }'
+  for p in $PRECISIONS; do
+    [[ $p == fp32 ]] && continue
+    p_ms=$(agg "$c" "sngan_$p" ms_per_iter median); p_rss=$(agg "$c" "sngan_$p" peak_rss_mb maxval)
+    awk -v c="$c" -v p="$p" -v pm="$p_ms" -v sm="$s_ms" -v tm="$t_ms" -v pr="$p_rss" 'BEGIN {
+      printf "  %s, sngan train.precision=%s: %.1f ms (fp32/%s %.2f, torch/%s %.2f), peak RSS %.0f MiB\n",
+        c, p, pm, p, sm / pm, p, tm / pm, pr }'
+  done
   if [[ $c == cnn_c ]]; then
     awk -v s="$s_rss" -v t="$t_rss" 'BEGIN { printf "  peak RSS, standard CNN setting C: " \
       "sngan %.0f MiB, torch %.0f MiB (torch/sngan %.2f)\n", s, t, t / s }'

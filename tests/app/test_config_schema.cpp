@@ -30,7 +30,7 @@ json image_doc() {
     "train": {"setting": "D", "loss": "hinge", "iterations": 1234, "batch_size": 32, "g_batch_size": 48,
               "n_dis": 3, "lr_g": 3e-4, "lr_d": 4e-4, "beta1": 0.25, "beta2": 0.75, "lr_decay": "linear",
               "ema_decay": 0.995, "ema_start": 7, "ema_standing_batches": 3,
-              "gradient_penalty": 5, "r1_penalty": 0.5},
+              "gradient_penalty": 5, "r1_penalty": 0.5, "precision": "bf16"},
     "output": {"log_every": 11, "checkpoint_every": 22, "sample_count": 33, "sample_ema": false,
                "eval_every": 44, "eval_samples": 55, "eval_real_images": 66, "eval_features": "/m/f.safetensors",
                "eval_reference": "/m/ref.safetensors", "eval_metric": "kid"}})");

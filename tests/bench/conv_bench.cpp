@@ -6,8 +6,9 @@
 // Wall-clock times: run on an otherwise idle machine (the load average is printed first).
 //
 //   conv_bench [--threads N] [--reps N] [--batch N] [--channels C] [--in C] [--out C]
-//              [--size HW] [--kernel K] [--stride S] [--pad P]
-// Defaults: all OpenMP threads, 5 reps, N=64, Cin=Cout=128, 16x16, 3x3 stride 1 pad 1.
+//              [--size HW] [--kernel K] [--stride S] [--pad P] [--bf16 1]
+// Defaults: all OpenMP threads, 5 reps, N=64, Cin=Cout=128, 16x16, 3x3 stride 1 pad 1, fp32.
+// --bf16 1 runs every kernel in the bf16 precision (AMX tiles where the CPU has them).
 // --channels sets both Cin and Cout; --in and --out set one.
 #include <omp.h>
 
@@ -59,7 +60,7 @@ Tensor randn(Rng& rng, const Shape& s) {
 [[noreturn]] void usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s [--threads N] [--reps N] [--batch N] [--channels C] [--in C] [--out C] [--size HW]\n"
-               "          [--kernel K] [--stride S] [--pad P]\n",
+               "          [--kernel K] [--stride S] [--pad P] [--bf16 1]\n",
                argv0);
   std::exit(2);
 }
@@ -69,12 +70,13 @@ Tensor randn(Rng& rng, const Shape& s) {
 int main(int argc, char** argv) {
   int threads = omp_get_max_threads(), reps = 5;
   int64_t N = 64, Cin = 128, Cout = 128, HW = 16, K = 3, stride = 1, pad = 1;
+  bool bf16 = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (i + 1 >= argc) usage(argv[0]);
     char* end = nullptr;
     const long v = std::strtol(argv[++i], &end, 10);
-    if (*end != '\0' || v < 0 || (v == 0 && a != "--pad")) usage(argv[0]);
+    if (*end != '\0' || v < 0 || (v == 0 && a != "--pad" && a != "--bf16")) usage(argv[0]);
     if (a == "--threads") threads = static_cast<int>(v);
     else if (a == "--reps") reps = static_cast<int>(v);
     else if (a == "--batch") N = v;
@@ -85,14 +87,17 @@ int main(int argc, char** argv) {
     else if (a == "--kernel") K = v;
     else if (a == "--stride") stride = v;
     else if (a == "--pad") pad = v;
+    else if (a == "--bf16") bf16 = v != 0;
     else usage(argv[0]);
   }
   omp_set_num_threads(threads);
   Eigen::setNbThreads(threads);
   std::string load = "?";
   std::ifstream("/proc/loadavg") >> load;
-  std::printf("threads %d, reps %d, Scalar %s, SIMD %s, load average %s\n", threads, reps,
-              sizeof(Scalar) == 4 ? "float" : "double", Eigen::SimdInstructionSetsInUse(),
+  kernels::PrecisionScope precision(bf16 ? kernels::Precision::kBf16 : kernels::Precision::kFp32);
+  std::printf("threads %d, reps %d, Scalar %s, SIMD %s, precision %s, load average %s\n", threads,
+              reps, sizeof(Scalar) == 4 ? "float" : "double", Eigen::SimdInstructionSetsInUse(),
+              !bf16 ? "fp32" : kernels::bf16_runs_on_amx() ? "bf16 (AMX)" : "bf16 (emulated)",
               load.c_str());
 
   const kernels::Conv2dDims d = kernels::make_conv2d_dims(N, Cin, HW, HW, Cout, K, K, stride, pad);

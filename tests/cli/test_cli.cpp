@@ -78,6 +78,21 @@ TEST_F(Cli, BenchStatesTheCpuAndReportsTheStepAgainstTheMeasuredPeaks) {
   EXPECT_GE(bf16, 0) << r.output;
   EXPECT_GE(amx, 0) << r.output;
   EXPECT_NE(r.output.find("of the fp32 peak"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("precision=fp32"), std::string::npos) << r.output;
+}
+
+TEST_F(Cli, BenchTimesTheBf16ModeAndRefusesAnUnknownPrecision) {
+  RunResult r = run_sngan("bench --config " + config(10).string() +
+                          " --iters 1 --warmup 0 --threads 1 --set train.precision=bf16");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("precision=bf16"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(result_value(r.output, "amx_bf16_peak_gflops") > 0 ? "bf16 (AMX tiles)" : "bf16 (emulated)"),
+            std::string::npos)
+      << r.output;
+  RunResult bad = run_sngan("bench --config " + config(10).string() + " --iters 1 --set train.precision=fp16");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("train.precision"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("bf16"), std::string::npos) << bad.output;  // names the accepted values
 }
 
 TEST_F(Cli, SampleWithTheSameSeedWritesIdenticalFiles) {

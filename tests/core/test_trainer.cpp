@@ -211,5 +211,30 @@ TEST(Trainer, ResNetResultsDoNotDependOnTheThreadCount) {
   expect_the_same_bits_on_1_2_and_3_threads(t, g, d);
 }
 
+// train.precision bf16: the step's GEMMs round their operands, so the losses move off fp32's
+// (by far less than training moves them) while every state tensor stays fp32 and finite; the
+// thread count still changes no bit.
+TEST(Trainer, Bf16StepsStayCloseToFp32AndDoNotDependOnTheThreadCount) {
+  GeneratorConfig g;
+  DiscriminatorConfig d;
+  TrainConfig t;
+  g.z_dim = 32;
+  g.base_channels = 64;
+  d.conv_channels = {16, 16, 32, 32, 64, 64, 128};
+  t.batch_size = t.g_batch_size = 16;
+  t.seed = 5;
+  const RunResult fp32 = train_on_threads(t, g, d, 1, 2);
+  t.precision = kernels::Precision::kBf16;
+  const RunResult bf16 = train_on_threads(t, g, d, 1, 2);
+  EXPECT_EQ(kernels::precision(), kernels::Precision::kFp32) << "the step restores the precision";
+  ASSERT_EQ(bf16.losses.size(), fp32.losses.size());
+  EXPECT_NE(bf16.losses, fp32.losses) << "bf16 changed nothing: are the operands rounded?";
+  for (size_t i = 0; i < bf16.losses.size(); ++i)
+    EXPECT_NEAR(bf16.losses[i], fp32.losses[i], 0.02 * std::abs(fp32.losses[i]) + 1e-3) << "loss " << i;
+  for (const auto& [name, tensor] : bf16.state)
+    for (Scalar v : tensor.to_vector()) ASSERT_TRUE(std::isfinite(v)) << name;
+  expect_the_same_bits_on_1_2_and_3_threads(t, g, d);
+}
+
 }  // namespace
 }  // namespace sngan

@@ -132,6 +132,19 @@ const ConvCase kConvCases[] = {
     {2, 8, 17, 17, 6, 3, 3, 2, 0},
 };
 
+Vec rounded_to_bf16(const Vec& v) {
+  Vec r(v.size());
+  std::transform(v.begin(), v.end(), r.begin(), [](Scalar s) { return round_to_bf16(s); });
+  return r;
+}
+
+// The emulated bf16 GEMM for its lifetime, even where AMX tiles are available.
+class EmulatedBf16 {
+ public:
+  EmulatedBf16() { force_bf16_emulation(true); }
+  ~EmulatedBf16() { force_bf16_emulation(false); }
+};
+
 class ThreadCount {
  public:
   explicit ThreadCount(int n) : saved_(omp_get_max_threads()) { omp_set_num_threads(n); }
@@ -141,8 +154,14 @@ class ThreadCount {
   int saved_;
 };
 
-TEST(GemmKernels, ConvFastMatchesReference) {
-  Rng rng(1234);
+// The fast conv kernels at `precision` against the reference on the operands the fast GEMMs
+// see: as given in fp32, rounded to bf16 in bf16 (the bias is added in fp32 either way).
+// Products of bf16 values are exact in fp32, so the same summation-order bound holds.
+void check_conv_kernels(Precision precision, uint64_t seed) {
+  PrecisionScope scope(precision);
+  const bool bf16 = precision == Precision::kBf16;
+  auto seen = [&](const Vec& v) { return bf16 ? rounded_to_bf16(v) : v; };
+  Rng rng(seed);
   for (int threads : {1, 2}) {
     ThreadCount guard(threads);
     for (const ConvCase& c : kConvCases) {
@@ -151,21 +170,22 @@ TEST(GemmKernels, ConvFastMatchesReference) {
       const int64_t yn = d.N * d.Cout * d.out_pixels();
       const Vec x = randn(rng, xn), w = randn(rng, wn), b = randn(rng, d.Cout);
       const Vec dy = randn(rng, yn);
-      const Vec ax = abs_of(x), aw = abs_of(w), ab = abs_of(b), ady = abs_of(dy);
-      const std::string what = name(c);
+      const Vec xs = seen(x), ws = seen(w), dys = seen(dy);
+      const Vec ax = abs_of(xs), aw = abs_of(ws), ab = abs_of(b), ady = abs_of(dys);
+      const std::string what = name(c) + (bf16 ? " bf16" : "");
       for (bool acc : {false, true}) {
         Vec mag(static_cast<size_t>(yn));
         ref::conv2d_forward(mag.data(), ax.data(), aw.data(), ab.data(), d, false);
         expect_match(
             "forward " + what, randn(rng, yn), acc, d.col_rows() + 1,
             [&](Scalar* y, bool a) { conv2d_forward(y, x.data(), w.data(), b.data(), d, a); },
-            [&](Scalar* y, bool a) { ref::conv2d_forward(y, x.data(), w.data(), b.data(), d, a); },
+            [&](Scalar* y, bool a) { ref::conv2d_forward(y, xs.data(), ws.data(), b.data(), d, a); },
             mag);
         ref::conv2d_forward(mag.data(), ax.data(), aw.data(), nullptr, d, false);
         expect_match(
             "forward no bias " + what, randn(rng, yn), acc, d.col_rows(),
             [&](Scalar* y, bool a) { conv2d_forward(y, x.data(), w.data(), nullptr, d, a); },
-            [&](Scalar* y, bool a) { ref::conv2d_forward(y, x.data(), w.data(), nullptr, d, a); },
+            [&](Scalar* y, bool a) { ref::conv2d_forward(y, xs.data(), ws.data(), nullptr, d, a); },
             mag);
 
         mag.assign(static_cast<size_t>(xn), 0);
@@ -173,7 +193,7 @@ TEST(GemmKernels, ConvFastMatchesReference) {
         expect_match(
             "backward_input " + what, randn(rng, xn), acc, d.Cout * d.KH * d.KW,
             [&](Scalar* dx, bool a) { conv2d_backward_input(dx, dy.data(), w.data(), d, a); },
-            [&](Scalar* dx, bool a) { ref::conv2d_backward_input(dx, dy.data(), w.data(), d, a); },
+            [&](Scalar* dx, bool a) { ref::conv2d_backward_input(dx, dys.data(), ws.data(), d, a); },
             mag);
 
         mag.assign(static_cast<size_t>(wn), 0);
@@ -182,7 +202,7 @@ TEST(GemmKernels, ConvFastMatchesReference) {
             "backward_weight " + what, randn(rng, wn), acc, d.N * d.out_pixels(),
             [&](Scalar* dw, bool a) { conv2d_backward_weight(dw, dy.data(), x.data(), d, a); },
             [&](Scalar* dw, bool a) {
-              ref::conv2d_backward_weight(dw, dy.data(), x.data(), d, a);
+              ref::conv2d_backward_weight(dw, dys.data(), xs.data(), d, a);
             },
             mag);
 
@@ -197,20 +217,30 @@ TEST(GemmKernels, ConvFastMatchesReference) {
   }
 }
 
-TEST(GemmKernels, MatmulFastMatchesReference) {
-  struct Case {
-    int64_t M, K, N;
-  };
-  // Small ones, and large enough to split over threads along N (96x130) or M (150x90).
-  const Case cases[] = {{1, 1, 1},    {3, 5, 7},      {17, 33, 9},    {1, 40, 6},
-                        {64, 48, 80}, {70, 129, 33},  {4, 0, 3},      {96, 200, 130},
-                        {150, 100, 90}};
-  Rng rng(99);
+struct MatmulCase {
+  int64_t M, K, N;
+};
+// Small ones, and large enough to split over threads along N (96x130) or M (150x90).
+const MatmulCase kMatmulCases[] = {{1, 1, 1},    {3, 5, 7},     {17, 33, 9}, {1, 40, 6},
+                                   {64, 48, 80}, {70, 129, 33}, {4, 0, 3},   {96, 200, 130},
+                                   {150, 100, 90}};
+// And past the bf16 GEMM's blocks (64 rows, 1024 deep, 512 columns), with edges.
+const MatmulCase kBlockedMatmulCases[] = {{67, 1100, 40}, {20, 70, 530}, {130, 2100, 33}};
+
+// matmul at `precision` against the reference on the operands the fast GEMM sees (see
+// check_conv_kernels).
+void check_matmul(Precision precision, bool blocked_cases, uint64_t seed) {
+  PrecisionScope scope(precision);
+  const bool bf16 = precision == Precision::kBf16;
+  std::vector<MatmulCase> cases(std::begin(kMatmulCases), std::end(kMatmulCases));
+  if (blocked_cases) cases.insert(cases.end(), std::begin(kBlockedMatmulCases), std::end(kBlockedMatmulCases));
+  Rng rng(seed);
   for (int threads : {1, 2}) {
     ThreadCount guard(threads);
-    for (const Case& c : cases) {
+    for (const MatmulCase& c : cases) {
       const Vec a = randn(rng, c.M * c.K), b = randn(rng, c.K * c.N);
-      const Vec aa = abs_of(a), ab = abs_of(b);
+      const Vec as = bf16 ? rounded_to_bf16(a) : a, bs = bf16 ? rounded_to_bf16(b) : b;
+      const Vec aa = abs_of(as), ab = abs_of(bs);
       for (bool ta : {false, true}) {
         for (bool tb : {false, true}) {
           // The same buffers read as stored (M, K)/(K, M) and (K, N)/(N, K).
@@ -219,7 +249,7 @@ TEST(GemmKernels, MatmulFastMatchesReference) {
           const std::string what = "matmul M" + std::to_string(c.M) + " K" + std::to_string(c.K) +
                                    " N" + std::to_string(c.N) + " trans_a=" + std::to_string(ta) +
                                    " trans_b=" + std::to_string(tb) +
-                                   " threads=" + std::to_string(threads);
+                                   " threads=" + std::to_string(threads) + (bf16 ? " bf16" : "");
           for (bool acc : {false, true}) {
             expect_match(
                 what, randn(rng, c.M * c.N), acc, c.K,
@@ -227,7 +257,7 @@ TEST(GemmKernels, MatmulFastMatchesReference) {
                   matmul(y, a.data(), b.data(), c.M, c.K, c.N, ta, tb, s);
                 },
                 [&](Scalar* y, bool s) {
-                  ref::matmul(y, a.data(), b.data(), c.M, c.K, c.N, ta, tb, s);
+                  ref::matmul(y, as.data(), bs.data(), c.M, c.K, c.N, ta, tb, s);
                 },
                 mag);
           }
@@ -235,6 +265,22 @@ TEST(GemmKernels, MatmulFastMatchesReference) {
       }
     }
   }
+}
+
+TEST(GemmKernels, ConvFastMatchesReference) { check_conv_kernels(Precision::kFp32, 1234); }
+TEST(GemmKernels, MatmulFastMatchesReference) { check_matmul(Precision::kFp32, false, 99); }
+
+// bf16 on the CPU's own engine (AMX tiles where it has them), and emulated.
+TEST(GemmKernels, Bf16ConvMatchesReferenceOnRoundedOperands) {
+  check_conv_kernels(Precision::kBf16, 4321);
+}
+TEST(GemmKernels, Bf16MatmulMatchesReferenceOnRoundedOperands) {
+  check_matmul(Precision::kBf16, true, 77);
+}
+TEST(GemmKernels, EmulatedBf16MatchesReferenceOnRoundedOperands) {
+  EmulatedBf16 emulated;
+  check_matmul(Precision::kBf16, true, 78);
+  check_conv_kernels(Precision::kBf16, 4322);
 }
 
 double dot(const Vec& a, const Vec& b) {
@@ -247,6 +293,54 @@ double dot(const Vec& a, const Vec& b) {
 // the same triple sum of w * x * g, so this checks the reference kernels against each other
 // without the fast ones. Dot products run in double; each reference output sums at most
 // `terms` products, hence the same kind of bound as above on sum |w x g|.
+// Values worked out by hand from bf16's 8 significant bits (7 stored).
+TEST(GemmKernels, RoundToBf16RoundsToNearestEven) {
+  const float step = std::ldexp(1.0f, -7);  // bf16's spacing in [1, 2)
+  EXPECT_EQ(round_to_bf16(1.0f), 1.0f);
+  EXPECT_EQ(round_to_bf16(1.0f + step), 1.0f + step);          // representable: unchanged
+  EXPECT_EQ(round_to_bf16(1.0f + 0.25f * step), 1.0f);         // below half: down
+  EXPECT_EQ(round_to_bf16(1.0f + 0.75f * step), 1.0f + step);  // above half: up
+  EXPECT_EQ(round_to_bf16(1.0f + 0.5f * step), 1.0f);          // tie: to the even 1.0
+  EXPECT_EQ(round_to_bf16(1.0f + 1.5f * step), 1.0f + 2 * step);  // tie: to the even 1 + 2 step
+  EXPECT_EQ(round_to_bf16(-3.0f - 0.75f * 2 * step), -3.0f - 2 * step);  // [2, 4): spacing 2 step
+  EXPECT_EQ(round_to_bf16(0.1f), 0.10009765625f);  // 0.1 = 1.6 * 2^-4 -> 1.6015625 * 2^-4
+  EXPECT_TRUE(std::isinf(round_to_bf16(std::numeric_limits<float>::max())));  // past bf16's max
+  EXPECT_TRUE(std::isnan(round_to_bf16(std::numeric_limits<float>::quiet_NaN())));
+  EXPECT_EQ(round_to_bf16(std::numeric_limits<float>::denorm_min()), 0.0f);
+  EXPECT_TRUE(std::signbit(round_to_bf16(-std::numeric_limits<float>::denorm_min())));
+}
+
+// bf16 really rounds: on operands with more than 8 significant bits it misses the fp32 product
+// by far more than fp32 summation error could, and splitting the work over threads changes no bit.
+TEST(GemmKernels, Bf16GemmRoundsItsOperandsAndIsThreadCountIndependent) {
+  Rng rng(5);
+  const int64_t M = 48, K = 300, N = 200;
+  const Vec a = randn(rng, M * K), b = randn(rng, K * N);
+  Vec exact(static_cast<size_t>(M * N)), mag(exact.size());
+  ref::matmul(exact.data(), a.data(), b.data(), M, K, N, false, false, false);
+  ref::matmul(mag.data(), abs_of(a).data(), abs_of(b).data(), M, K, N, false, false, false);
+  for (bool emulate : {false, true}) {
+    if (emulate) force_bf16_emulation(true);
+    PrecisionScope scope(Precision::kBf16);
+    Vec one(exact.size()), two(exact.size());
+    {
+      ThreadCount guard(1);
+      matmul(one.data(), a.data(), b.data(), M, K, N, false, false, false);
+    }
+    {
+      ThreadCount guard(2);
+      matmul(two.data(), a.data(), b.data(), M, K, N, false, false, false);
+    }
+    force_bf16_emulation(false);
+    EXPECT_EQ(one, two) << "emulated " << emulate;
+    double worst = 0;  // the largest miss in units of the fp32 summation bound
+    for (size_t i = 0; i < exact.size(); ++i)
+      worst = std::max(worst, std::abs(double(one[i]) - exact[i]) /
+                                  ((K + 4) * std::numeric_limits<float>::epsilon() * mag[i]));
+    EXPECT_GT(worst, 1.0) << "emulated " << emulate;
+  }
+}
+
 TEST(GemmKernels, ReferenceKernelsAreAdjoint) {
   Rng rng(7);
   for (const ConvCase& c : kConvCases) {

@@ -14,7 +14,10 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
+
+#include "core/tensor/kernels/gemm_bf16.h"
 
 namespace sngan::kernels {
 
@@ -39,9 +42,30 @@ Conv2dDims make_conv2d_dims(int64_t N, int64_t Cin, int64_t H, int64_t W, int64_
 }
 
 namespace {
+std::atomic<Precision> g_precision{Precision::kFp32};
+std::atomic<bool> g_force_emulation{false};
+// The bf16 GEMMs take the AMX path.
+bool amx_path() {
+#ifdef SNGAN_SCALAR_DOUBLE
+  return false;  // the gradient-check build: bf16 is emulated in double
+#else
+  return !g_force_emulation.load(std::memory_order_relaxed) && bf16_gemm_on_amx();
+#endif
+}
+}  // namespace
+
+Precision precision() { return g_precision.load(std::memory_order_relaxed); }
+void set_precision(Precision p) { g_precision.store(p, std::memory_order_relaxed); }
+bool bf16_runs_on_amx() { return amx_path(); }
+void force_bf16_emulation(bool on) { g_force_emulation.store(on, std::memory_order_relaxed); }
+Scalar round_to_bf16(Scalar x) {
+  return static_cast<Scalar>(nearest_bf16(static_cast<float>(x)));
+}
+
+namespace {
 
 using Buffer = std::vector<Scalar, Eigen::aligned_allocator<Scalar>>;
-enum Slot { kCol, kMat, kPart, kPhase, kPackA, kPackB, kSlots };
+enum Slot { kCol, kMat, kPart, kPhase, kPackA, kPackB, kRoundA, kRoundB, kSlots };
 
 // A per-thread scratch buffer of at least n elements; grows, never shrinks.
 Scalar* workspace(Slot slot, int64_t n) {
@@ -354,9 +378,38 @@ void gemm_driver(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_
 #endif
 }
 
-// c (M, N; row stride ldc) (=|+=) op(a) (M, K) * op(b) (K, N), on the calling thread.
+// op(x) (rows, cols) rounded to bf16 into a row-major workspace copy.
+Operand rounded(Slot slot, Operand x, int64_t rows, int64_t cols) {
+  Scalar* r = workspace(slot, rows * cols);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      r[i * cols + j] = round_to_bf16(x.t ? x.p[j * x.ld + i] : x.p[i * x.ld + j]);
+  return {r, cols, false};
+}
+
+void gemm_fp32(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N, int64_t K,
+               bool add);
+
+// c (M, N; row stride ldc) (=|+=) op(a) (M, K) * op(b) (K, N), on the calling thread, in the
+// current precision.
 void gemm(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N, int64_t K,
           bool add) {
+  if (precision() == Precision::kBf16) {
+#ifndef SNGAN_SCALAR_DOUBLE
+    if (amx_path()) {
+      gemm_bf16_amx(c, ldc, a.p, a.ld, a.t, b.p, b.ld, b.t, M, N, K, add);
+      return;
+    }
+#endif
+    if (M == 0 || N == 0) return;
+    gemm_fp32(c, ldc, rounded(kRoundA, a, M, K), rounded(kRoundB, b, K, N), M, N, K, add);
+    return;
+  }
+  gemm_fp32(c, ldc, a, b, M, N, K, add);
+}
+
+void gemm_fp32(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N, int64_t K,
+               bool add) {
   if (M == 0 || N == 0) return;
   if (!add)
     for (int64_t i = 0; i < M; ++i) zero(c + i * ldc, N);
@@ -418,6 +471,8 @@ void gather(Scalar* m, const Scalar* t, int64_t B, int64_t rows, int64_t P) {
 //    in L2 between im2col and GEMM; the GEMM streams its result once per depth block anyway,
 //    so splitting the depth costs little (64K-128K best).
 //  - kMinDepth: but no block shallower than this many rows (GEMM efficiency drops below it).
+// The same values serve the bf16 precision (measured at 128->256 8x8, 64->128 16x16, 256->512
+// 4x4 and 64->64 4x4-stride-2 32x32 layers: wider chunks or deeper blocks were no faster).
 constexpr int64_t kTargetCols = 256;
 constexpr int64_t kColBlock = 64 * 1024;
 constexpr int64_t kMinDepth = 256;

@@ -7,6 +7,9 @@
 //  - `accumulate == false`: the kernel assigns its output; `true`: it adds into it.
 //  - fast versions use im2col/col2im + Eigen GEMM and OpenMP; the `ref` namespace holds plain
 //    loop versions with identical semantics that the tests compare against.
+//  - precision() selects the fast versions' GEMM operands: fp32, or bf16 (each operand rounded
+//    to bf16, products summed in fp32: on AMX tiles where the CPU has them, else emulated
+//    through the fp32 GEMM). The reference versions are always exact fp32 loops.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +17,29 @@
 #include "core/tensor/tensor.h"
 
 namespace sngan::kernels {
+
+enum class Precision { kFp32, kBf16 };
+// The process-wide GEMM precision of the fast kernels (default fp32).
+Precision precision();
+void set_precision(Precision p);
+// Sets the precision for its lifetime and restores the previous one.
+class PrecisionScope {
+ public:
+  explicit PrecisionScope(Precision p) : saved_(precision()) { set_precision(p); }
+  ~PrecisionScope() { set_precision(saved_); }
+  PrecisionScope(const PrecisionScope&) = delete;
+  PrecisionScope& operator=(const PrecisionScope&) = delete;
+
+ private:
+  Precision saved_;
+};
+// Whether bf16 GEMMs run on AMX tiles here (else they are emulated, at fp32 speed).
+bool bf16_runs_on_amx();
+// Tests: emulate the bf16 GEMMs even where AMX tiles are available.
+void force_bf16_emulation(bool on);
+// x rounded to the nearest bf16 value as the bf16 GEMMs round their operands: ties to even,
+// denormals to a signed zero (as the CPU's bf16 conversion and AMX tiles treat them).
+Scalar round_to_bf16(Scalar x);
 
 // Shapes of one conv2d: input x (N, Cin, H, W), weight w (Cout, Cin, KH, KW),
 // output y (N, Cout, Hout, Wout) with Hout = (H + 2*pad_h - KH) / stride + 1 and

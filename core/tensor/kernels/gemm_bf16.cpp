@@ -1,0 +1,278 @@
+// The bf16 GEMM on AMX tiles (see gemm_bf16.h).
+//
+// An AMX tile product (tdpbf16ps) adds a 16x32 bf16 tile of A times a 32x16 bf16 tile of B,
+// stored as 16 rows of 16 column pairs (B's "VNNI" layout: B(2r, j), B(2r + 1, j) side by
+// side), into a 16x16 fp32 tile of C. The driver is BLIS-like: for each block of kNc columns
+// and kKc depth it packs op(b) into such pair tiles, for each block of kMc rows it packs op(a)
+// into row tiles, both rounded to bf16 on the way (the only pass over the fp32 operands), and
+// a 2x2-tile micro-kernel (32x32 of C in four accumulator tiles; two A and two B tiles loaded
+// per 32-deep step) runs over the block. Edges are zero-padded in the packed copies; the
+// accumulators are stored to a 32x32 scratch and added into C's valid part.
+#include "core/tensor/kernels/gemm_bf16.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/tensor/cpu_info.h"
+
+namespace sngan::kernels {
+
+namespace {
+
+// bf16 bits of x, rounded to nearest even as the CPU's conversion (vcvtneps2bf16) does:
+// denormals flush to a signed zero, NaN stays a (quiet) NaN.
+inline uint16_t bf16_bits(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  if ((u & 0x7f800000u) == 0) return static_cast<uint16_t>((u >> 16) & 0x8000u);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40u);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+constexpr int64_t kTile = 16;        // rows and columns of a C tile
+constexpr int64_t kDepth = 32;       // bf16 depth of one tile product
+constexpr int64_t kTileElems = 512;  // bf16 elements of an A or B tile (1 KiB)
+constexpr int64_t kMicro = 32;       // C rows and columns of the 2x2-tile micro-kernel
+// Block sizes: a packed A block (kMc x kKc bf16, 128 KiB) and B block (kKc x kNc, 1 MiB) stay
+// in L2 (2 MiB per core on current AMX CPUs). kKc is the depth block: it depends on K alone.
+constexpr int64_t kMc = 64, kKc = 1024, kNc = 512;
+
+int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+using Bf16Buffer = std::vector<uint16_t>;
+// A per-thread buffer of at least n bf16 values, 64-byte aligned; grows, never shrinks.
+uint16_t* scratch(Bf16Buffer& b, int64_t n) {
+  if (static_cast<int64_t>(b.size()) < n + 32) b.assign(static_cast<size_t>(n + 32), 0);
+  auto addr = reinterpret_cast<uintptr_t>(b.data());
+  return b.data() + ((64 - addr % 64) % 64) / sizeof(uint16_t);
+}
+
+// Packing: op(a) goes into row tiles, tile (i / 16, k / 32) holding [i % 16][k % 32]; op(b)
+// into pair tiles, tile (j / 16, k / 32) holding [(k % 32) / 2][j % 16][k % 2]; tile (t, s)
+// of an operand with ks depth steps sits at (t * ks + s) * kTileElems. Entries past the
+// operand's rows, columns or depth are zero. Each routine writes whole tiles with 64-byte
+// stores; the two layouts that need a transpose do it on 16x16 blocks of bf16 pairs in
+// registers.
+#define SNGAN_PACK_TARGET __attribute__((target("avx512f,avx512bw,avx512bf16")))
+
+// Lanes [0, n) of a 16-lane mask (n clamped to 0..16).
+inline __mmask16 lanes(int64_t n) {
+  return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
+}
+
+// 16 floats at p (lanes past n read as zero) rounded to bf16.
+SNGAN_PACK_TARGET inline __m256i bf16x16(const float* p, int64_t n) {
+  return reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(lanes(n), p)));
+}
+
+// Pairs (lo[j], hi[j]) of two 16-lane bf16 vectors as 16 dwords.
+SNGAN_PACK_TARGET inline __m512i pairs(__m256i lo, __m256i hi) {
+  return _mm512_or_si512(_mm512_cvtepu16_epi32(lo), _mm512_slli_epi32(_mm512_cvtepu16_epi32(hi), 16));
+}
+
+// r[i][j] <-> r[j][i] for a 16x16 block of dwords.
+SNGAN_PACK_TARGET inline void transpose16(__m512i r[16]) {
+  __m512i a[16], b[16];
+  for (int k = 0; k < 16; k += 2) {
+    a[k] = _mm512_unpacklo_epi32(r[k], r[k + 1]);
+    a[k + 1] = _mm512_unpackhi_epi32(r[k], r[k + 1]);
+  }
+  // b[4k + e], 128-bit lane L: rows 4k..4k+3 at column 4L + e.
+  for (int k = 0; k < 16; k += 4) {
+    b[k] = _mm512_unpacklo_epi64(a[k], a[k + 2]);
+    b[k + 1] = _mm512_unpackhi_epi64(a[k], a[k + 2]);
+    b[k + 2] = _mm512_unpacklo_epi64(a[k + 1], a[k + 3]);
+    b[k + 3] = _mm512_unpackhi_epi64(a[k + 1], a[k + 3]);
+  }
+  for (int e = 0; e < 4; ++e) {
+    const __m512i c0 = _mm512_shuffle_i32x4(b[e], b[4 + e], 0x44);
+    const __m512i c1 = _mm512_shuffle_i32x4(b[e], b[4 + e], 0xee);
+    const __m512i c2 = _mm512_shuffle_i32x4(b[8 + e], b[12 + e], 0x44);
+    const __m512i c3 = _mm512_shuffle_i32x4(b[8 + e], b[12 + e], 0xee);
+    r[e] = _mm512_shuffle_i32x4(c0, c2, 0x88);
+    r[4 + e] = _mm512_shuffle_i32x4(c0, c2, 0xdd);
+    r[8 + e] = _mm512_shuffle_i32x4(c1, c3, 0x88);
+    r[12 + e] = _mm512_shuffle_i32x4(c1, c3, 0xdd);
+  }
+}
+
+SNGAN_PACK_TARGET inline void store_tile(uint16_t* tile, const __m512i r[16]) {
+  for (int q = 0; q < 16; ++q) _mm512_store_si512(tile + q * 2 * kTile, r[q]);
+}
+
+// op(a) rows [i0, i0 + rows) (of mpad) and depth [k0, k0 + depth) (of ks steps) into row tiles.
+SNGAN_PACK_TARGET void pack_a(uint16_t* dst, const float* a, int64_t lda, bool ta, int64_t i0,
+                              int64_t rows, int64_t mpad, int64_t k0, int64_t depth, int64_t ks) {
+  for (int64_t it = 0; it < mpad; it += kTile) {
+    for (int64_t s = 0; s < ks; ++s) {
+      uint16_t* tile = dst + ((it / kTile) * ks + s) * kTileElems;
+      const int64_t kk = s * kDepth, kn = depth - kk;  // depth left from this step
+      if (!ta) {  // row i: 32 consecutive floats
+        for (int64_t i = 0; i < kTile; ++i) {
+          const bool inside = it + i < rows;
+          const float* p = a + (i0 + it + i) * lda + k0 + kk;
+          const __m256i lo = bf16x16(p, inside ? kn : 0), hi = bf16x16(p + 16, inside ? kn - 16 : 0);
+          _mm512_store_si512(tile + i * kDepth,
+                             _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
+        }
+        continue;
+      }
+      // a stored (K, M): depth pair q gives 16 dwords over the tile's rows; transposed to rows.
+      __m512i r[16];
+      const int64_t in = rows - it;
+      for (int64_t q = 0; q < kTile; ++q) {
+        const int64_t k = kk + 2 * q;
+        const float* p = a + (k0 + k) * lda + i0 + it;
+        r[q] = pairs(bf16x16(p, k < depth ? in : 0), bf16x16(p + lda, k + 1 < depth ? in : 0));
+      }
+      transpose16(r);
+      store_tile(tile, r);
+    }
+  }
+}
+
+// op(b) depth [k0, k0 + depth) (of ks steps) and columns [j0, j0 + cols) (of npad) into pair tiles.
+SNGAN_PACK_TARGET void pack_b(uint16_t* dst, const float* b, int64_t ldb, bool tb, int64_t k0,
+                              int64_t depth, int64_t ks, int64_t j0, int64_t cols, int64_t npad) {
+  for (int64_t jt = 0; jt < npad; jt += kTile) {
+    const int64_t jn = cols - jt;  // columns left from this tile
+    for (int64_t s = 0; s < ks; ++s) {
+      uint16_t* tile = dst + ((jt / kTile) * ks + s) * kTileElems;
+      const int64_t kk = s * kDepth;
+      if (!tb) {  // depth rows k, k + 1: 16 consecutive floats each, paired
+        for (int64_t q = 0; q < kTile; ++q) {
+          const int64_t k = kk + 2 * q;
+          const float* p = b + (k0 + k) * ldb + j0 + jt;
+          _mm512_store_si512(tile + q * 2 * kTile,
+                             pairs(bf16x16(p, k < depth ? jn : 0), bf16x16(p + ldb, k + 1 < depth ? jn : 0)));
+        }
+        continue;
+      }
+      // b stored (N, K): column j gives 32 consecutive depths = 16 pairs; transposed to pair rows.
+      __m512i r[16];
+      const int64_t kn = depth - kk;
+      for (int64_t j = 0; j < kTile; ++j) {
+        const float* p = b + (j0 + jt + j) * ldb + k0 + kk;
+        const bool inside = j < jn;
+        const __m256i lo = bf16x16(p, inside ? kn : 0), hi = bf16x16(p + 16, inside ? kn - 16 : 0);
+        r[j] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+      }
+      transpose16(r);
+      store_tile(tile, r);
+    }
+  }
+}
+
+// The tile configuration of AMX's palette 1 (64 bytes): tiles 0-3 accumulate C (16 rows of 16
+// fp32), 4-5 hold A (16 rows of 32 bf16), 6-7 hold B (16 rows of 16 bf16 pairs).
+struct alignas(64) TileConfig {
+  uint8_t palette = 1, start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t bytes_per_row[16] = {};
+  uint8_t rows[16] = {};
+};
+
+__attribute__((target("amx-tile"))) void load_tile_config() {
+  TileConfig config;
+  for (int t = 0; t < 8; ++t) {
+    config.rows[t] = kTile;
+    config.bytes_per_row[t] = 64;
+  }
+  _tile_loadconfig(&config);
+}
+
+__attribute__((target("amx-tile"))) void release_tiles() { _tile_release(); }
+
+// out (32x32, row stride 32) = A rows (two row tiles a0, a1) times B columns (two pair tiles
+// b0, b1) over ks depth steps; tile s of each operand at +s*kTileElems.
+__attribute__((target("amx-tile,amx-bf16"))) void micro_kernel(const uint16_t* a0,
+                                                                 const uint16_t* a1,
+                                                                 const uint16_t* b0,
+                                                                 const uint16_t* b1, int64_t ks,
+                                                                 float* out) {
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  for (int64_t s = 0; s < ks; ++s) {
+    const int64_t o = s * kTileElems;
+    _tile_loadd(4, a0 + o, 64);
+    _tile_loadd(6, b0 + o, 64);
+    _tile_loadd(7, b1 + o, 64);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_loadd(5, a1 + o, 64);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  constexpr int64_t stride = kMicro * sizeof(float);
+  _tile_stored(0, out, stride);
+  _tile_stored(1, out + kTile, stride);
+  _tile_stored(2, out + kTile * kMicro, stride);
+  _tile_stored(3, out + kTile * kMicro + kTile, stride);
+}
+
+}  // namespace
+
+float nearest_bf16(float x) {
+  const uint32_t u = static_cast<uint32_t>(bf16_bits(x)) << 16;
+  float y;
+  std::memcpy(&y, &u, sizeof y);
+  return y;
+}
+
+bool bf16_gemm_on_amx() {
+  static const bool on = cpu_info().amx_bf16;
+  return on;
+}
+
+void gemm_bf16_amx(float* c, int64_t ldc, const float* a, int64_t lda, bool ta, const float* b,
+                   int64_t ldb, bool tb, int64_t M, int64_t N, int64_t K, bool add) {
+  if (M == 0 || N == 0) return;
+  if (K == 0) {
+    if (!add)
+      for (int64_t i = 0; i < M; ++i) std::fill(c + i * ldc, c + i * ldc + N, 0.0f);
+    return;
+  }
+  thread_local Bf16Buffer a_buffer, b_buffer;
+  alignas(64) float out[kMicro * kMicro];
+  load_tile_config();
+  for (int64_t j0 = 0; j0 < N; j0 += kNc) {
+    const int64_t cols = std::min(kNc, N - j0), npad = round_up(cols, kMicro);
+    for (int64_t k0 = 0; k0 < K; k0 += kKc) {
+      const int64_t depth = std::min(kKc, K - k0), ks = round_up(depth, kDepth) / kDepth;
+      uint16_t* pb = scratch(b_buffer, npad * ks * kDepth);
+      pack_b(pb, b, ldb, tb, k0, depth, ks, j0, cols, npad);
+      const bool assign = k0 == 0 && !add;
+      for (int64_t i0 = 0; i0 < M; i0 += kMc) {
+        const int64_t rows = std::min(kMc, M - i0), mpad = round_up(rows, kMicro);
+        uint16_t* pa = scratch(a_buffer, mpad * ks * kDepth);
+        pack_a(pa, a, lda, ta, i0, rows, mpad, k0, depth, ks);
+        for (int64_t jj = 0; jj < npad; jj += kMicro) {
+          const uint16_t* b0 = pb + (jj / kTile) * ks * kTileElems;
+          for (int64_t ii = 0; ii < mpad; ii += kMicro) {
+            const uint16_t* a0 = pa + (ii / kTile) * ks * kTileElems;
+            micro_kernel(a0, a0 + ks * kTileElems, b0, b0 + ks * kTileElems, ks, out);
+            const int64_t mi = std::min(kMicro, rows - ii), nj = std::min(kMicro, cols - jj);
+            for (int64_t i = 0; i < mi; ++i) {
+              float* dst = c + (i0 + ii + i) * ldc + j0 + jj;
+              const float* src = out + i * kMicro;
+              if (assign) {
+                for (int64_t j = 0; j < nj; ++j) dst[j] = src[j];
+              } else {
+                for (int64_t j = 0; j < nj; ++j) dst[j] += src[j];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  release_tiles();
+}
+
+}  // namespace sngan::kernels
