@@ -6,8 +6,9 @@
 // and kKc depth it packs op(b) into such pair tiles, for each block of kMc rows it packs op(a)
 // into row tiles, both rounded to bf16 on the way (the only pass over the fp32 operands), and
 // a 2x2-tile micro-kernel (32x32 of C in four accumulator tiles; two A and two B tiles loaded
-// per 32-deep step) runs over the block. Edges are zero-padded in the packed copies; the
-// accumulators are stored to a 32x32 scratch and added into C's valid part.
+// per 32-deep step) runs over the block. Whole 32x32 blocks of C accumulate in C itself (loaded
+// into the accumulators after the first depth block); at the edges, where the packed copies
+// are zero-padded, through a 32x32 scratch holding C's valid part.
 #include "core/tensor/kernels/gemm_bf16.h"
 
 #include <immintrin.h>
@@ -187,17 +188,27 @@ __attribute__((target("amx-tile"))) void load_tile_config() {
 
 __attribute__((target("amx-tile"))) void release_tiles() { _tile_release(); }
 
-// out (32x32, row stride 32) = A rows (two row tiles a0, a1) times B columns (two pair tiles
-// b0, b1) over ks depth steps; tile s of each operand at +s*kTileElems.
+// out (32x32, row stride ld floats) (=|+=) A rows (two row tiles a0, a1) times B columns (two
+// pair tiles b0, b1) over ks depth steps; tile s of each operand at +s*kTileElems. `out` is C
+// itself for a whole 32x32 block, else a scratch block.
 __attribute__((target("amx-tile,amx-bf16"))) void micro_kernel(const uint16_t* a0,
                                                                  const uint16_t* a1,
                                                                  const uint16_t* b0,
                                                                  const uint16_t* b1, int64_t ks,
-                                                                 float* out) {
-  _tile_zero(0);
-  _tile_zero(1);
-  _tile_zero(2);
-  _tile_zero(3);
+                                                                 float* out, int64_t ld, bool add) {
+  const int64_t stride = ld * static_cast<int64_t>(sizeof(float));
+  float* const o1 = out + kTile, * const o2 = out + kTile * ld, * const o3 = o2 + kTile;
+  if (add) {
+    _tile_loadd(0, out, stride);
+    _tile_loadd(1, o1, stride);
+    _tile_loadd(2, o2, stride);
+    _tile_loadd(3, o3, stride);
+  } else {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+  }
   for (int64_t s = 0; s < ks; ++s) {
     const int64_t o = s * kTileElems;
     _tile_loadd(4, a0 + o, 64);
@@ -209,11 +220,10 @@ __attribute__((target("amx-tile,amx-bf16"))) void micro_kernel(const uint16_t* a
     _tile_dpbf16ps(2, 5, 6);
     _tile_dpbf16ps(3, 5, 7);
   }
-  constexpr int64_t stride = kMicro * sizeof(float);
   _tile_stored(0, out, stride);
-  _tile_stored(1, out + kTile, stride);
-  _tile_stored(2, out + kTile * kMicro, stride);
-  _tile_stored(3, out + kTile * kMicro + kTile, stride);
+  _tile_stored(1, o1, stride);
+  _tile_stored(2, o2, stride);
+  _tile_stored(3, o3, stride);
 }
 
 }  // namespace
@@ -256,17 +266,18 @@ void gemm_bf16_amx(float* c, int64_t ldc, const float* a, int64_t lda, bool ta, 
           const uint16_t* b0 = pb + (jj / kTile) * ks * kTileElems;
           for (int64_t ii = 0; ii < mpad; ii += kMicro) {
             const uint16_t* a0 = pa + (ii / kTile) * ks * kTileElems;
-            micro_kernel(a0, a0 + ks * kTileElems, b0, b0 + ks * kTileElems, ks, out);
             const int64_t mi = std::min(kMicro, rows - ii), nj = std::min(kMicro, cols - jj);
-            for (int64_t i = 0; i < mi; ++i) {
-              float* dst = c + (i0 + ii + i) * ldc + j0 + jj;
-              const float* src = out + i * kMicro;
-              if (assign) {
-                for (int64_t j = 0; j < nj; ++j) dst[j] = src[j];
-              } else {
-                for (int64_t j = 0; j < nj; ++j) dst[j] += src[j];
-              }
+            float* cblock = c + (i0 + ii) * ldc + j0 + jj;
+            if (mi == kMicro && nj == kMicro) {  // whole block: accumulate in C itself
+              micro_kernel(a0, a0 + ks * kTileElems, b0, b0 + ks * kTileElems, ks, cblock, ldc, !assign);
+              continue;
             }
+            // An edge block goes through the scratch the same way, so every element of C sees
+            // the same sums in the same order wherever the block boundaries fall.
+            if (!assign)
+              for (int64_t i = 0; i < mi; ++i) std::copy(cblock + i * ldc, cblock + i * ldc + nj, out + i * kMicro);
+            micro_kernel(a0, a0 + ks * kTileElems, b0, b0 + ks * kTileElems, ks, out, kMicro, !assign);
+            for (int64_t i = 0; i < mi; ++i) std::copy(out + i * kMicro, out + i * kMicro + nj, cblock + i * ldc);
           }
         }
       }
