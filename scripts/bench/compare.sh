@@ -29,7 +29,9 @@
 #   TORCH_ARGS (torch_reference.py arguments; default "--deconv phase"),
 #   STOCK_CASES (cases also timed with stock PyTorch, one round; default "cnn_c", "" for none),
 #   PRECISIONS (sngan's train.precision values to time: default "fp32 bf16" on a CPU with
-#   AMX-BF16 tiles, else "fp32"; bf16 elsewhere is emulated, slower than fp32).
+#   AMX-BF16 tiles, else "fp32"; bf16 elsewhere is emulated, slower than fp32). With bf16,
+#   PyTorch is also timed in its own bf16 mode (torch_reference.py --autocast bf16: forward
+#   passes under CPU autocast, convs and linears in bf16 on oneDNN), same set-up otherwise.
 # Both sides print lines
 #   RESULT impl=<sngan|torch> arch=<a> batch=<B> n_dis=<n> threads=<T> ms_per_iter=<x>
 #          images_per_s=<x> gflop_per_iter=<x> gflops=<x> peak_rss_mb=<x>      (one line)
@@ -142,6 +144,14 @@ for c in $CASES; do
       "$PYTHON" "$root/scripts/bench/torch_reference.py" $targs ${TORCH_ARGS:-} --batch 64 \
       --iters "$iters" --threads "$THREADS"
     check_result "$LOG_DIR/$c.torch.$r.log" "RESULT impl=torch "
+    if [[ " $PRECISIONS " == *" bf16 "* ]]; then
+      echo "[$c round $r/$ROUNDS] torch bf16 (autocast) ..."
+      # shellcheck disable=SC2086
+      run_logged "$LOG_DIR/$c.torch_bf16.$r.log" env "${torch_env[@]}" \
+        "$PYTHON" "$root/scripts/bench/torch_reference.py" $targs ${TORCH_ARGS:-} --batch 64 \
+        --iters "$iters" --threads "$THREADS" --autocast bf16
+      check_result "$LOG_DIR/$c.torch_bf16.$r.log" "RESULT impl=torch "
+    fi
   done
 done
 for c in $STOCK_CASES; do
@@ -164,6 +174,7 @@ agg() {
     peak) prefix="RESULT fma_peak_gflops="; file=sngan ;;
     stock) prefix="RESULT impl=torch " ;;
     sngan_*) prefix="RESULT impl=sngan " ;;
+    torch_*) prefix="RESULT impl=torch " ;;
   esac
   for f in "$LOG_DIR/$1.$file".*.log; do [[ -e $f ]] && field "$f" "$prefix" "$3"; done | { grep . || true; } | $4
 }
@@ -194,9 +205,12 @@ for c in $CASES; do
   for p in $PRECISIONS; do
     [[ $p == fp32 ]] && continue
     p_ms=$(agg "$c" "sngan_$p" ms_per_iter median); p_rss=$(agg "$c" "sngan_$p" peak_rss_mb maxval)
-    awk -v c="$c" -v p="$p" -v pm="$p_ms" -v sm="$s_ms" -v tm="$t_ms" -v pr="$p_rss" 'BEGIN {
-      printf "  %s, sngan train.precision=%s: %.1f ms (fp32/%s %.2f, torch/%s %.2f), peak RSS %.0f MiB\n",
-        c, p, pm, p, sm / pm, p, tm / pm, pr }'
+    tp_ms=$(agg "$c" "torch_$p" ms_per_iter median); tp_rss=$(agg "$c" "torch_$p" peak_rss_mb maxval)
+    awk -v c="$c" -v p="$p" -v pm="$p_ms" -v sm="$s_ms" -v tm="$t_ms" -v pr="$p_rss" -v tpm="$tp_ms" -v tpr="$tp_rss" 'BEGIN {
+      printf "  %s, sngan train.precision=%s: %.1f ms (fp32/%s %.2f, best torch fp32/sngan %s %.2f), peak RSS %.0f MiB\n",
+        c, p, pm, p, sm / pm, p, tm / pm, pr
+      if (tpm != "" && tpm != "nan")
+        printf "  %s, torch %s autocast: %.1f ms (torch %s/sngan %s %.2f), peak RSS %.0f MiB\n", c, p, tpm, p, p, tpm / pm, tpr }'
   done
   if [[ $c == cnn_c ]]; then
     awk -v s="$s_rss" -v t="$t_rss" 'BEGIN { printf "  peak RSS, standard CNN setting C: " \

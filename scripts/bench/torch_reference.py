@@ -25,6 +25,7 @@ The last output line is machine-readable:
 gflops = gflop_per_iter / median seconds.
 """
 import argparse
+import contextlib
 import os
 import platform
 import resource
@@ -252,6 +253,13 @@ class Phases:
 
 def make_step(args, G, D, opt_g, opt_d, data):
     hinge = args.loss == "hinge"
+
+    def fwd():
+        """Forward passes under CPU autocast with --autocast bf16 (convs and linears in bf16)."""
+        if args.autocast == "bf16":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
     d_params = list(D.parameters())
     cursor = [0]
 
@@ -274,16 +282,18 @@ def make_step(args, G, D, opt_g, opt_d, data):
         for _ in range(args.n_dis):
             real = next_real()
             z = torch.randn(args.batch, Z_DIM)
-            with torch.no_grad():
+            with torch.no_grad(), fwd():
                 fake = G(z)
-            loss_d = d_loss(D(real), D(fake))
+            with fwd():
+                loss_d = d_loss(D(real), D(fake))
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
         for p in d_params:
             p.requires_grad_(False)
         z = torch.randn(args.g_batch, Z_DIM)
-        loss_g = g_loss(D(G(z)))
+        with fwd():
+            loss_g = g_loss(D(G(z)))
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -298,10 +308,11 @@ def make_step(args, G, D, opt_g, opt_d, data):
             real = next_real()
             z = torch.randn(args.batch, Z_DIM)
             ph.mark("other")
-            with torch.no_grad():
+            with torch.no_grad(), fwd():
                 fake = G(z)
             ph.mark("g_fwd")
-            loss_d = d_loss(D(real), D(fake))
+            with fwd():
+                loss_d = d_loss(D(real), D(fake))
             ph.mark("d_fwd")
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
@@ -312,10 +323,12 @@ def make_step(args, G, D, opt_g, opt_d, data):
             p.requires_grad_(False)
         z = torch.randn(args.g_batch, Z_DIM)
         ph.mark("other")
-        fake = G(z)
+        with fwd():
+            fake = G(z)
         ph.mark("g_fwd")
         fake_in = fake.detach().requires_grad_(True)
-        loss_g = g_loss(D(fake_in))
+        with fwd():
+            loss_g = g_loss(D(fake_in))
         ph.mark("d_fwd")
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -365,6 +378,9 @@ def parse_args(argv):
     p.add_argument("--deconv", choices=("native", "phase"), default="native",
                    help="standard CNN G: nn.ConvTranspose2d (default) or the same deconv as 4 "
                    "oneDNN Conv2d + pixel_shuffle (torch 1.13's CPU ConvTranspose2d is slow)")
+    p.add_argument("--autocast", choices=("off", "bf16"), default="off",
+                   help="bf16: forward passes under torch.autocast('cpu', bfloat16), PyTorch's "
+                   "mixed-precision mode (convs and linears in bf16 on oneDNN)")
     p.add_argument("--phases", action="store_true",
                    help="also time G fwd / G bwd / D fwd / D bwd / optimizer per iteration")
     a = p.parse_args(argv)
@@ -399,10 +415,10 @@ def main(argv=None):
     # Linear through the system BLAS: with Debian's reference libblas3 these are ~10x slower
     # than with OpenBLAS. Say which one is loaded.
     print("BLAS loaded: %s" % blas_in_use())
-    print("arch %s  loss %s  batch %d  g_batch %d  n_dis %d  adam lr %g betas (%g, %g)%s"
+    print("arch %s  loss %s  batch %d  g_batch %d  n_dis %d  adam lr %g betas (%g, %g)%s  autocast %s"
           % (args.arch, args.loss, args.batch, args.g_batch, args.n_dis, args.lr,
              args.beta1, args.beta2,
-             "  deconv %s" % args.deconv if args.arch == "standard_cnn" else ""))
+             "  deconv %s" % args.deconv if args.arch == "standard_cnn" else "", args.autocast))
     print("params: G %.2fM  D %.2fM;  forward MACs/image: G %.1fM  D %.1fM "
           "(no-input-grad layers: G %.2fM  D %.2fM)"
           % (sum(p.numel() for p in G.parameters()) / 1e6,
@@ -438,10 +454,10 @@ def main(argv=None):
         for n in Phases.NAMES:
             v = sum(d[n] for d in meas) / len(meas)
             print("  %-6s %9.1f ms  %5.1f%%" % (n, v * 1e3, 100 * v / total))
-    print("RESULT impl=torch arch=%s batch=%d n_dis=%d threads=%d ms_per_iter=%.2f "
+    print("RESULT impl=torch arch=%s precision=%s batch=%d n_dis=%d threads=%d ms_per_iter=%.2f "
           "images_per_s=%.2f gflop_per_iter=%.3f gflops=%.2f peak_rss_mb=%.1f"
-          % (args.arch, args.batch, args.n_dis, args.threads, med * 1e3, ips, flop / 1e9,
-             gflops, rss))
+          % (args.arch, "bf16" if args.autocast == "bf16" else "fp32", args.batch, args.n_dis,
+             args.threads, med * 1e3, ips, flop / 1e9, gflops, rss))
 
 
 if __name__ == "__main__":
