@@ -65,14 +65,20 @@ inline __mmask16 lanes(int64_t n) {
   return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
 }
 
-// 16 floats at p (lanes past n read as zero) rounded to bf16.
-SNGAN_PACK_TARGET inline __m256i bf16x16(const float* p, int64_t n) {
-  return reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(lanes(n), p)));
+// 16 floats at p (lanes past n read as zero).
+SNGAN_PACK_TARGET inline __m512 load16(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(lanes(n), p); }
+
+// 32 floats at p (lanes past n read as zero) rounded to bf16, in order.
+SNGAN_PACK_TARGET inline __m512i bf16x32(const float* p, int64_t n) {
+  return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(load16(p + 16, n - 16), load16(p, n)));
 }
 
-// Pairs (lo[j], hi[j]) of two 16-lane bf16 vectors as 16 dwords.
-SNGAN_PACK_TARGET inline __m512i pairs(__m256i lo, __m256i hi) {
-  return _mm512_or_si512(_mm512_cvtepu16_epi32(lo), _mm512_slli_epi32(_mm512_cvtepu16_epi32(hi), 16));
+// The pairs (lo[j], hi[j]) of 16 floats each, rounded to bf16, as 16 dwords.
+SNGAN_PACK_TARGET inline __m512i pairs(const float* lo, int64_t nlo, const float* hi, int64_t nhi) {
+  const __m512i both = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(load16(hi, nhi), load16(lo, nlo)));
+  const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23,
+                                              7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  return _mm512_permutexvar_epi16(interleave, both);
 }
 
 // r[i][j] <-> r[j][i] for a 16x16 block of dwords.
@@ -116,9 +122,7 @@ SNGAN_PACK_TARGET void pack_a(uint16_t* dst, const float* a, int64_t lda, bool t
         for (int64_t i = 0; i < kTile; ++i) {
           const bool inside = it + i < rows;
           const float* p = a + (i0 + it + i) * lda + k0 + kk;
-          const __m256i lo = bf16x16(p, inside ? kn : 0), hi = bf16x16(p + 16, inside ? kn - 16 : 0);
-          _mm512_store_si512(tile + i * kDepth,
-                             _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
+          _mm512_store_si512(tile + i * kDepth, bf16x32(p, inside ? kn : 0));
         }
         continue;
       }
@@ -128,7 +132,7 @@ SNGAN_PACK_TARGET void pack_a(uint16_t* dst, const float* a, int64_t lda, bool t
       for (int64_t q = 0; q < kTile; ++q) {
         const int64_t k = kk + 2 * q;
         const float* p = a + (k0 + k) * lda + i0 + it;
-        r[q] = pairs(bf16x16(p, k < depth ? in : 0), bf16x16(p + lda, k + 1 < depth ? in : 0));
+        r[q] = pairs(p, k < depth ? in : 0, p + lda, k + 1 < depth ? in : 0);
       }
       transpose16(r);
       store_tile(tile, r);
@@ -148,8 +152,7 @@ SNGAN_PACK_TARGET void pack_b(uint16_t* dst, const float* b, int64_t ldb, bool t
         for (int64_t q = 0; q < kTile; ++q) {
           const int64_t k = kk + 2 * q;
           const float* p = b + (k0 + k) * ldb + j0 + jt;
-          _mm512_store_si512(tile + q * 2 * kTile,
-                             pairs(bf16x16(p, k < depth ? jn : 0), bf16x16(p + ldb, k + 1 < depth ? jn : 0)));
+          _mm512_store_si512(tile + q * 2 * kTile, pairs(p, k < depth ? jn : 0, p + ldb, k + 1 < depth ? jn : 0));
         }
         continue;
       }
@@ -158,9 +161,7 @@ SNGAN_PACK_TARGET void pack_b(uint16_t* dst, const float* b, int64_t ldb, bool t
       const int64_t kn = depth - kk;
       for (int64_t j = 0; j < kTile; ++j) {
         const float* p = b + (j0 + jt + j) * ldb + k0 + kk;
-        const bool inside = j < jn;
-        const __m256i lo = bf16x16(p, inside ? kn : 0), hi = bf16x16(p + 16, inside ? kn - 16 : 0);
-        r[j] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+        r[j] = bf16x32(p, j < jn ? kn : 0);
       }
       transpose16(r);
       store_tile(tile, r);
