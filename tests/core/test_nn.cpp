@@ -91,31 +91,38 @@ TEST(SpectralNorm, UPersistsAndEvalLeavesItUntouched) {
   EXPECT_EQ(sn->sigma(), sigma_eval);
 }
 
-TEST(SpectralNorm, GradientFlowsThroughSigma) {
-  // d/dW <W/sigma, R> with u, v fixed, against finite differences in float.
-  Rng rng(6);
-  Linear fc(3, 2, false, rng);
+// d/dW <W/sigma, R> with u, v fixed, against central differences in float, for each weight
+// layout (a linear and a conv store output-first, a transposed conv input-first).
+void expect_gradient_flows_through_sigma(WeightedLayer& layer, Rng& rng) {
   SpectralNormConfig cfg;
   cfg.power_iterations = 0;  // keep u, v fixed so the function is smooth in W
-  auto sn = SpectralNorm::attach(fc, cfg, rng);
-  Tensor R = Tensor::empty(Shape{2, 3});
+  auto sn = SpectralNorm::attach(layer, cfg, rng);
+  Tensor R = Tensor::empty(layer.weight().value().shape());
   rng.fill_normal(R);
-  auto loss = [&] {
-    return sum(mul(fc.effective_weight(), Var(R)));
-  };
-  fc.zero_grad();
+  auto loss = [&] { return sum(mul(layer.effective_weight(), Var(R))); };
+  layer.zero_grad();
   backward(loss());
-  Tensor analytic = fc.weight().grad().clone();
-  for (int64_t k = 0; k < 6; ++k) {
-    const Scalar keep = fc.weight().value()[k];
+  Tensor analytic = layer.weight().grad().clone();
+  for (int64_t k = 0; k < analytic.numel(); ++k) {
+    const Scalar keep = layer.weight().value()[k];
     const Scalar h = 1e-2f;
-    fc.weight().value()[k] = keep + h;
+    layer.weight().value()[k] = keep + h;
     double lp = loss().item();
-    fc.weight().value()[k] = keep - h;
+    layer.weight().value()[k] = keep - h;
     double lm = loss().item();
-    fc.weight().value()[k] = keep;
+    layer.weight().value()[k] = keep;
     EXPECT_NEAR(analytic[k], (lp - lm) / (2 * h), 2e-3) << k;
   }
+}
+
+TEST(SpectralNorm, GradientFlowsThroughSigma) {
+  Rng rng(6);
+  Linear fc(3, 2, false, rng);
+  expect_gradient_flows_through_sigma(fc, rng);
+  Conv2d conv(2, 3, 3, Conv2dOptions{/*stride=*/1, /*pad=*/1}, rng);
+  expect_gradient_flows_through_sigma(conv, rng);
+  ConvTranspose2d deconv(3, 2, 2, ConvTranspose2dOptions{/*stride=*/2, /*pad=*/0}, rng);
+  expect_gradient_flows_through_sigma(deconv, rng);
 }
 
 TEST(Module, NamesFollowTheTreeAndTrainModeRecurses) {
