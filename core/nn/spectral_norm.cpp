@@ -97,32 +97,14 @@ void SpectralNorm::power_step(const Tensor& weight) {
 
 Scalar SpectralNorm::current_sigma(const Tensor& weight) const {
   const MatrixView m = view_of(weight.shape(), layout_);
-  const Scalar* w = weight.data();
   double s = 0;
   for (int64_t r = 0; r < rows_; ++r) {
     double row = 0;
-    if (layout_ == WeightLayout::kOutFirst) {  // contiguous rows
-      const Scalar* wr = w + r * cols_;
-      for (int64_t c = 0; c < cols_; ++c) row += static_cast<double>(wr[c]) * v_[c];
-    } else {
-      for (int64_t c = 0; c < cols_; ++c) row += static_cast<double>(w[m.at(r, c)]) * v_[c];
-    }
+    for (int64_t c = 0; c < cols_; ++c) row += weight[m.at(r, c)] * v_[c];
     s += u_[r] * row;
   }
   return static_cast<Scalar>(s);
 }
-
-namespace {
-
-// u v^T laid out like the weight.
-Tensor outer_like(const MatrixView& m, const Shape& shape, const Tensor& u, const Tensor& v) {
-  Tensor uv = Tensor::empty(shape);
-  for (int64_t r = 0; r < m.rows; ++r)
-    for (int64_t c = 0; c < m.cols; ++c) uv[m.at(r, c)] = u[r] * v[c];
-  return uv;
-}
-
-}  // namespace
 
 Var SpectralNorm::apply(const Var& weight, bool training) {
   const MatrixView m = view_of(weight.shape(), layout_);
@@ -133,53 +115,16 @@ Var SpectralNorm::apply(const Var& weight, bool training) {
     NoGradGuard no_grad;
     for (int i = 0; i < config_.power_iterations; ++i) power_step(weight.value());
   }
-  // sigma = <W, u v^T> = u^T W v, and W / sigma: one fused op, differentiable in W only (u, v
-  // are constants; the op keeps copies, since a later forward's power step moves u_ and v_).
-  const Scalar sigma = current_sigma(weight.value());
-  sigma_ = sigma;
-  const Scalar* w = weight.value().data();
-  Tensor normalized = Tensor::empty(weight.shape());
-  Scalar* y = normalized.data();
-  const int64_t n = normalized.numel();
-#pragma omp parallel for schedule(static) if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) y[i] = w[i] / sigma;
-  Var out(normalized);
-  if (grad_enabled() && weight.requires_grad()) {
-    out = Var::make_op(std::move(normalized), "spectral_normalize", {weight},
-                       [weight, m, sigma, u = u_.clone(), v = v_.clone()](const Var& g) {
-      if (grad_enabled()) {
-        // Recorded (create_graph): the same gradient from differentiable ops, with sigma as a
-        // function of W, so it can be differentiated again.
-        const Var uv(outer_like(m, weight.shape(), u, v));
-        const Var sigma_w = sum(mul(weight, uv));
-        return std::vector<Var>{sub(div(g, sigma_w), mul(uv, div(sum(mul(g, weight)), square(sigma_w))))};
-      }
-      // d<W / sigma, G>/dW = G / sigma - <G, W> / sigma^2 * u v^T: a serial sum (the same bits
-      // on any thread count), then one pass.
-      const Scalar* gv = g.value().data();
-      const Scalar* wv = weight.value().data();
-      const int64_t count = weight.value().numel();
-      double gw = 0;
-      for (int64_t i = 0; i < count; ++i) gw += static_cast<double>(gv[i]) * wv[i];
-      const Scalar k = static_cast<Scalar>(gw / (static_cast<double>(sigma) * sigma));
-      Tensor dw = Tensor::empty(weight.shape());
-      Scalar* d = dw.data();
-      const Scalar* uu = u.data();
-      const Scalar* vv = v.data();
-#pragma omp parallel for schedule(static) if (count > 65536)
-      for (int64_t r = 0; r < m.rows; ++r) {
-        const Scalar ku = k * uu[r];
-        for (int64_t c = 0; c < m.cols; ++c) {
-          const int64_t i = m.at(r, c);
-          d[i] = gv[i] / sigma - ku * vv[c];
-        }
-      }
-      return std::vector<Var>{Var(dw)};
-    });
-  }
+  // sigma = <W, u v^T> (u v^T laid out like W), differentiable in W only.
+  Tensor uv = Tensor::empty(weight.shape());
+  for (int64_t r = 0; r < rows_; ++r)
+    for (int64_t c = 0; c < cols_; ++c) uv[m.at(r, c)] = u_[r] * v_[c];
+  Var sigma = sum(mul(weight, Var(uv)));
+  sigma_ = sigma.item();
+  Var normalized = div(weight, sigma);
   spectral_norm_seconds() +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return out;
+  return normalized;
 }
 
 std::vector<std::pair<std::string, Tensor>> SpectralNorm::state() const {
