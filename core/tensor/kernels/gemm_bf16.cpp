@@ -237,7 +237,7 @@ float nearest_bf16(float x) {
 }
 
 bool bf16_gemm_on_amx() {
-  static const bool on = cpu_info().amx_bf16;
+  static const bool on = cpu_info().amx_bf16 && cpu_info().avx512_bf16;  // packing uses vcvtne2ps2bf16
   return on;
 }
 
