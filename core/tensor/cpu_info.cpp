@@ -12,6 +12,8 @@
 #include <fstream>
 #include <vector>
 
+#include "core/tensor/amx_tiles.h"
+
 namespace sngan {
 
 namespace {
@@ -104,23 +106,10 @@ __attribute__((target("avx512f,avx512bf16"))) float bf16_loop(long iters) {
   return lane_sum(sum);
 }
 
-// The tile configuration of AMX's palette 1 (64 bytes).
-struct alignas(64) TileConfig {
-  uint8_t palette = 1, start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t bytes_per_row[16] = {};
-  uint8_t rows[16] = {};
-};
-
 // Four independent 16x16 fp32 accumulator tiles, each += a 16x32 bf16 tile times a 32x16 one
 // (16*16*32 multiply-adds per tdpbf16ps).
 __attribute__((target("amx-tile,amx-bf16"))) float amx_loop(long iters) {
-  TileConfig config;
-  for (int t = 0; t < 8; ++t) {
-    config.rows[t] = 16;
-    config.bytes_per_row[t] = 64;
-  }
-  _tile_loadconfig(&config);
+  configure_full_tiles();
   alignas(64) uint16_t a[16 * 32], b[16 * 32];
   for (int i = 0; i < 16 * 32; ++i) {
     a[i] = 0x3c00;  // bf16 2^-7

@@ -184,16 +184,21 @@ void expect_the_same_bits_on_1_2_and_3_threads(const TrainConfig& t, const Gener
   }
 }
 
-TEST(Trainer, StandardCnnResultsDoNotDependOnTheThreadCount) {
-  GeneratorConfig g;
-  DiscriminatorConfig d;
-  TrainConfig t;
+// A standard CNN small enough for tests, large enough that convolutions split over threads.
+void small_standard_cnn(GeneratorConfig& g, DiscriminatorConfig& d, TrainConfig& t) {
   g.z_dim = 32;
   g.base_channels = 64;
   d.conv_channels = {16, 16, 32, 32, 64, 64, 128};
   t.batch_size = t.g_batch_size = 16;
-  t.ema_decay = 0.9;
   t.seed = 5;
+}
+
+TEST(Trainer, StandardCnnResultsDoNotDependOnTheThreadCount) {
+  GeneratorConfig g;
+  DiscriminatorConfig d;
+  TrainConfig t;
+  small_standard_cnn(g, d, t);
+  t.ema_decay = 0.9;
   expect_the_same_bits_on_1_2_and_3_threads(t, g, d);
 }
 
@@ -218,11 +223,7 @@ TEST(Trainer, Bf16StepsStayCloseToFp32AndDoNotDependOnTheThreadCount) {
   GeneratorConfig g;
   DiscriminatorConfig d;
   TrainConfig t;
-  g.z_dim = 32;
-  g.base_channels = 64;
-  d.conv_channels = {16, 16, 32, 32, 64, 64, 128};
-  t.batch_size = t.g_batch_size = 16;
-  t.seed = 5;
+  small_standard_cnn(g, d, t);
   const RunResult fp32 = train_on_threads(t, g, d, 1, 2);
   t.precision = kernels::Precision::kBf16;
   const RunResult bf16 = train_on_threads(t, g, d, 1, 2);

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/tensor/amx_tiles.h"
 #include "core/tensor/cpu_info.h"
 
 namespace sngan::kernels {
@@ -169,24 +170,8 @@ SNGAN_PACK_TARGET void pack_b(uint16_t* dst, const float* b, int64_t ldb, bool t
   }
 }
 
-// The tile configuration of AMX's palette 1 (64 bytes): tiles 0-3 accumulate C (16 rows of 16
-// fp32), 4-5 hold A (16 rows of 32 bf16), 6-7 hold B (16 rows of 16 bf16 pairs).
-struct alignas(64) TileConfig {
-  uint8_t palette = 1, start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t bytes_per_row[16] = {};
-  uint8_t rows[16] = {};
-};
-
-__attribute__((target("amx-tile"))) void load_tile_config() {
-  TileConfig config;
-  for (int t = 0; t < 8; ++t) {
-    config.rows[t] = kTile;
-    config.bytes_per_row[t] = 64;
-  }
-  _tile_loadconfig(&config);
-}
-
+// Tiles 0-3 accumulate C (16 rows of 16 fp32), 4-5 hold A (16 rows of 32 bf16), 6-7 hold B (16
+// rows of 16 bf16 pairs): configure_full_tiles() (amx_tiles.h).
 __attribute__((target("amx-tile"))) void release_tiles() { _tile_release(); }
 
 // out (32x32, row stride ld floats) (=|+=) A rows (two row tiles a0, a1) times B columns (two
@@ -251,7 +236,7 @@ void gemm_bf16_amx(float* c, int64_t ldc, const float* a, int64_t lda, bool ta, 
   }
   thread_local Bf16Buffer a_buffer, b_buffer;
   alignas(64) float out[kMicro * kMicro];
-  load_tile_config();
+  configure_full_tiles();
   for (int64_t j0 = 0; j0 < N; j0 += kNc) {
     const int64_t cols = std::min(kNc, N - j0), npad = round_up(cols, kMicro);
     for (int64_t k0 = 0; k0 < K; k0 += kKc) {

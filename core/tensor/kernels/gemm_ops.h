@@ -33,7 +33,8 @@ class PrecisionScope {
  private:
   Precision saved_;
 };
-// Whether bf16 GEMMs run on AMX tiles here (else they are emulated, at fp32 speed).
+// Whether bf16 GEMMs run on AMX tiles here (else they are emulated: the fp32 GEMM on rounded
+// copies of the operands, slower than fp32).
 bool bf16_runs_on_amx();
 // Tests: emulate the bf16 GEMMs even where AMX tiles are available.
 void force_bf16_emulation(bool on);
