@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,6 +10,8 @@
 #include "app/mpi_group.h"
 #include "app/run_setup.h"
 #include "core/tensor/cpu_info.h"
+#include "core/tensor/kernels/gemm_ops.h"
+#include "core/tensor/rng.h"
 #include "core/nn/spectral_norm.h"
 
 namespace sngan {
@@ -29,19 +30,25 @@ double peak_rss_mb() {
   return static_cast<double>(ru.ru_maxrss) / 1024.0;
 }
 
-// Eigen SGEMM GFLOP/s at conv-like shapes (the machine's ceiling for GEMM-shaped work):
-// the best shape's median over 5 runs.
+// GFLOP/s of the fp32 GEMM engine the kernels run on (the AVX-512 micro-kernel or Eigen) at
+// conv-like shapes, on the benchmark's threads: the ceiling for GEMM-shaped work. The best
+// shape's median over 5 runs.
 double sgemm_probe() {
-  struct S { int m, k, n; };
+  struct S { int64_t m, k, n; };
+  kernels::PrecisionScope fp32(kernels::Precision::kFp32);
+  Rng rng(1);
   double best = 0;
   for (S s : {S{128, 1152, 4096}, S{256, 2304, 1024}, S{64, 576, 16384}}) {
-    Eigen::MatrixXf a = Eigen::MatrixXf::Random(s.m, s.k), b = Eigen::MatrixXf::Random(s.k, s.n);
-    Eigen::MatrixXf c(s.m, s.n);
-    c.noalias() = a * b;  // warm-up
+    Tensor a = Tensor::empty(Shape{s.m, s.k}), b = Tensor::empty(Shape{s.k, s.n});
+    Tensor c = Tensor::empty(Shape{s.m, s.n});
+    rng.fill_uniform(a, -1, 1);
+    rng.fill_uniform(b, -1, 1);
+    auto product = [&] { kernels::matmul(c.data(), a.data(), b.data(), s.m, s.k, s.n, false, false, false); };
+    product();  // warm-up
     std::vector<double> rates;
     for (int r = 0; r < 5; ++r) {
       auto t = std::chrono::steady_clock::now();
-      c.noalias() = a * b;
+      product();
       const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
       rates.push_back(2.0 * s.m * s.k * s.n / sec / 1e9);
     }
@@ -85,7 +92,8 @@ int run_bench(const BenchOptions& o) {
   auto source = [&] { return batches[next++ % batches.size()]; };
 
   std::printf("CPU: %s\n", describe_cpu(cpu).c_str());
-  const char* precision = !bf16 ? "fp32" : kernels::bf16_runs_on_amx() ? "bf16 (AMX tiles)" : "bf16 (emulated)";
+  const char* fp32 = kernels::fp32_runs_on_avx512() ? "fp32 (AVX-512 GEMM)" : "fp32 (Eigen GEMM)";
+  const char* precision = !bf16 ? fp32 : kernels::bf16_runs_on_amx() ? "bf16 (AMX tiles)" : "bf16 (emulated)";
   std::printf("model %s, batch %ld, G batch %ld, n_dis %ld, %d rank(s) x %d threads, %s; %.1f GFLOP per generator "
               "iteration\n", to_string(cfg.generator.architecture), static_cast<long>(cfg.train.batch_size),
               static_cast<long>(cfg.train.g_batch_size), static_cast<long>(cfg.train.n_dis), ranks, threads,
@@ -128,7 +136,8 @@ int run_bench(const BenchOptions& o) {
     std::printf("               communication %.1f ms (%.0f%% of the iteration): gradient sums %.1f ms, the rest "
                 "batch-norm statistics and waiting for the slowest rank (rank 0's view)\n",
                 comm_seconds / n, 100 * comm_seconds / n / med, p.communicate / n);
-  std::printf("Eigen SGEMM ceiling: %.1f GFLOP/s; the computed FLOPs run at %.0f%% of it\n", ceiling,
+  std::printf("SGEMM ceiling (%s): %.1f GFLOP/s; the computed FLOPs run at %.0f%% of it\n",
+              kernels::fp32_runs_on_avx512() ? "AVX-512 micro-kernel" : "Eigen", ceiling,
               100 * computed_gflops / ceiling);
   std::string bf16_text = bf16_peak > 0 ? detail::concat(", AVX512_BF16 dot products ", static_cast<int>(bf16_peak + 0.5),
                                                          " GFLOP/s")

@@ -224,8 +224,10 @@ struct MatmulCase {
 const MatmulCase kMatmulCases[] = {{1, 1, 1},    {3, 5, 7},     {17, 33, 9}, {1, 40, 6},
                                    {64, 48, 80}, {70, 129, 33}, {4, 0, 3},   {96, 200, 130},
                                    {150, 100, 90}};
-// And past the bf16 GEMM's blocks (64 rows, 1024 deep, 512 columns), with edges.
-const MatmulCase kBlockedMatmulCases[] = {{67, 1100, 40}, {20, 70, 530}, {130, 2100, 33}};
+// And past the packed GEMMs' blocks, with edges: bf16 on AMX (64 rows, 1024 deep, 512
+// columns), fp32 on AVX-512 (12-row by 32-column tiles, 256 deep, 512 columns).
+const MatmulCase kBlockedMatmulCases[] = {
+    {67, 1100, 40}, {20, 70, 530}, {130, 2100, 33}, {25, 257, 1090}, {13, 513, 31}};
 
 // matmul at `precision` against the reference on the operands the fast GEMM sees (see
 // check_conv_kernels).
@@ -267,8 +269,60 @@ void check_matmul(Precision precision, bool blocked_cases, uint64_t seed) {
   }
 }
 
+// fp32 on the CPU's own engine (the AVX-512 micro-kernel where it has AVX-512F), and on Eigen.
 TEST(GemmKernels, ConvFastMatchesReference) { check_conv_kernels(Precision::kFp32, 1234); }
-TEST(GemmKernels, MatmulFastMatchesReference) { check_matmul(Precision::kFp32, false, 99); }
+TEST(GemmKernels, MatmulFastMatchesReference) { check_matmul(Precision::kFp32, true, 99); }
+
+class EigenFp32 {
+ public:
+  EigenFp32() { force_eigen_fp32(true); }
+  ~EigenFp32() { force_eigen_fp32(false); }
+};
+
+TEST(GemmKernels, EigenFp32MatchesReference) {
+  EigenFp32 eigen;
+  check_matmul(Precision::kFp32, true, 98);
+  check_conv_kernels(Precision::kFp32, 1233);
+}
+
+// Each element of C goes through the same sums wherever the row blocks and threads split C:
+// one GEMM equals the same GEMM in two row blocks (split off a register tile's boundary) and
+// the same GEMM on two threads, bit for bit, on the engine this CPU runs.
+TEST(GemmKernels, Fp32GemmBitsDoNotDependOnTheSplit) {
+  ThreadCount one(1);
+  Rng rng(5);
+  const int64_t M = 41, K = 700, N = 300;
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      const Vec a = randn(rng, M * K), b = randn(rng, K * N), start = randn(rng, M * N);
+      for (bool acc : {false, true}) {
+        Vec whole = start, parts = start, threaded = start;
+        matmul(whole.data(), a.data(), b.data(), M, K, N, ta, tb, acc);
+        const int64_t m1 = 17;  // rows [0, m1) and [m1, M); a's rows are its columns if ta
+        if (ta) {
+          // op(a) rows are a's columns: split via a copy of each column block.
+          Vec a1(static_cast<size_t>(K * m1)), a2(static_cast<size_t>(K * (M - m1)));
+          for (int64_t k = 0; k < K; ++k)
+            for (int64_t i = 0; i < M; ++i)
+              (i < m1 ? a1[k * m1 + i] : a2[k * (M - m1) + i - m1]) = a[k * M + i];
+          matmul(parts.data(), a1.data(), b.data(), m1, K, N, true, tb, acc);
+          matmul(parts.data() + m1 * N, a2.data(), b.data(), M - m1, K, N, true, tb, acc);
+        } else {
+          matmul(parts.data(), a.data(), b.data(), m1, K, N, false, tb, acc);
+          matmul(parts.data() + m1 * N, a.data() + m1 * K, b.data(), M - m1, K, N, false, tb, acc);
+        }
+        {
+          ThreadCount two(2);
+          matmul(threaded.data(), a.data(), b.data(), M, K, N, ta, tb, acc);
+        }
+        const std::string what = "ta=" + std::to_string(ta) + " tb=" + std::to_string(tb) +
+                                 " accumulate=" + std::to_string(acc);
+        EXPECT_EQ(whole, parts) << what;
+        EXPECT_EQ(whole, threaded) << what;
+      }
+    }
+  }
+}
 
 // bf16 on the CPU's own engine (AMX tiles where it has them), and emulated.
 TEST(GemmKernels, Bf16ConvMatchesReferenceOnRoundedOperands) {

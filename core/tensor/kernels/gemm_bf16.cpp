@@ -18,11 +18,15 @@
 #include <vector>
 
 #include "core/tensor/amx_tiles.h"
+#include "core/tensor/kernels/avx512_block.h"
 #include "core/tensor/cpu_info.h"
 
 namespace sngan::kernels {
 
 namespace {
+
+using avx512::lanes;
+using avx512::transpose16;
 
 // bf16 bits of x, rounded to nearest even as the CPU's conversion (vcvtneps2bf16) does:
 // denormals flush to a signed zero, NaN stays a (quiet) NaN.
@@ -61,11 +65,6 @@ uint16_t* scratch(Bf16Buffer& b, int64_t n) {
 // registers.
 #define SNGAN_PACK_TARGET __attribute__((target("avx512f,avx512bw,avx512bf16")))
 
-// Lanes [0, n) of a 16-lane mask (n clamped to 0..16).
-inline __mmask16 lanes(int64_t n) {
-  return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
-}
-
 // 16 floats at p (lanes past n read as zero).
 SNGAN_PACK_TARGET inline __m512 load16(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(lanes(n), p); }
 
@@ -80,32 +79,6 @@ SNGAN_PACK_TARGET inline __m512i pairs(const float* lo, int64_t nlo, const float
   const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23,
                                               7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
   return _mm512_permutexvar_epi16(interleave, both);
-}
-
-// r[i][j] <-> r[j][i] for a 16x16 block of dwords.
-SNGAN_PACK_TARGET inline void transpose16(__m512i r[16]) {
-  __m512i a[16], b[16];
-  for (int k = 0; k < 16; k += 2) {
-    a[k] = _mm512_unpacklo_epi32(r[k], r[k + 1]);
-    a[k + 1] = _mm512_unpackhi_epi32(r[k], r[k + 1]);
-  }
-  // b[4k + e], 128-bit lane L: rows 4k..4k+3 at column 4L + e.
-  for (int k = 0; k < 16; k += 4) {
-    b[k] = _mm512_unpacklo_epi64(a[k], a[k + 2]);
-    b[k + 1] = _mm512_unpackhi_epi64(a[k], a[k + 2]);
-    b[k + 2] = _mm512_unpacklo_epi64(a[k + 1], a[k + 3]);
-    b[k + 3] = _mm512_unpackhi_epi64(a[k + 1], a[k + 3]);
-  }
-  for (int e = 0; e < 4; ++e) {
-    const __m512i c0 = _mm512_shuffle_i32x4(b[e], b[4 + e], 0x44);
-    const __m512i c1 = _mm512_shuffle_i32x4(b[e], b[4 + e], 0xee);
-    const __m512i c2 = _mm512_shuffle_i32x4(b[8 + e], b[12 + e], 0x44);
-    const __m512i c3 = _mm512_shuffle_i32x4(b[8 + e], b[12 + e], 0xee);
-    r[e] = _mm512_shuffle_i32x4(c0, c2, 0x88);
-    r[4 + e] = _mm512_shuffle_i32x4(c0, c2, 0xdd);
-    r[8 + e] = _mm512_shuffle_i32x4(c1, c3, 0x88);
-    r[12 + e] = _mm512_shuffle_i32x4(c1, c3, 0xdd);
-  }
 }
 
 SNGAN_PACK_TARGET inline void store_tile(uint16_t* tile, const __m512i r[16]) {

@@ -1,4 +1,5 @@
-// Fast kernels: im2col/col2im + Eigen's GEMM on the raw row-major buffers.
+// Fast kernels: im2col/col2im + a packed GEMM on the raw row-major buffers: the project's
+// AVX-512 micro-kernel (gemm_avx512.cpp) where the CPU has AVX-512F, else Eigen's GEMM.
 //
 // A conv call splits its batch into chunks of B samples whose im2col columns sit side by
 // side, so one GEMM covers B*Hout*Wout columns (small feature maps still give a wide GEMM).
@@ -17,6 +18,7 @@
 #include <atomic>
 #include <vector>
 
+#include "core/tensor/kernels/gemm_avx512.h"
 #include "core/tensor/kernels/gemm_bf16.h"
 
 namespace sngan::kernels {
@@ -44,6 +46,15 @@ Conv2dDims make_conv2d_dims(int64_t N, int64_t Cin, int64_t H, int64_t W, int64_
 namespace {
 std::atomic<Precision> g_precision{Precision::kFp32};
 std::atomic<bool> g_force_emulation{false};
+std::atomic<bool> g_force_eigen{false};
+// The fp32 GEMMs take the AVX-512 micro-kernel.
+bool avx512_path() {
+#ifdef SNGAN_SCALAR_DOUBLE
+  return false;  // the gradient-check build computes in double: Eigen's GEMM
+#else
+  return !g_force_eigen.load(std::memory_order_relaxed) && fp32_gemm_on_avx512();
+#endif
+}
 // The bf16 GEMMs take the AMX path.
 bool amx_path() {
 #ifdef SNGAN_SCALAR_DOUBLE
@@ -57,6 +68,8 @@ bool amx_path() {
 Precision precision() { return g_precision.load(std::memory_order_relaxed); }
 void set_precision(Precision p) { g_precision.store(p, std::memory_order_relaxed); }
 bool bf16_runs_on_amx() { return amx_path(); }
+bool fp32_runs_on_avx512() { return avx512_path(); }
+void force_eigen_fp32(bool on) { g_force_eigen.store(on, std::memory_order_relaxed); }
 void force_bf16_emulation(bool on) { g_force_emulation.store(on, std::memory_order_relaxed); }
 Scalar round_to_bf16(Scalar x) {
   return static_cast<Scalar>(nearest_bf16(static_cast<float>(x)));
@@ -411,6 +424,12 @@ void gemm(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N, in
 void gemm_fp32(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N, int64_t K,
                bool add) {
   if (M == 0 || N == 0) return;
+#ifndef SNGAN_SCALAR_DOUBLE
+  if (avx512_path()) {
+    gemm_fp32_avx512(c, ldc, a.p, a.ld, a.t, b.p, b.ld, b.t, M, N, K, add);
+    return;
+  }
+#endif
   if (!add)
     for (int64_t i = 0; i < M; ++i) zero(c + i * ldc, N);
   if (K == 0) return;
@@ -426,7 +445,8 @@ void gemm_fp32(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t 
 // The split points are multiples of Eigen's register block along the split (mr along N, which
 // Eigen sees as rows since it computes the row-major c transposed; nr along M). Each element
 // then goes through the same micro-kernel path with the same depth blocks (kc depends on K
-// alone) as without the split: the same bits whatever the thread count.
+// alone) as without the split: the same bits whatever the thread count. (The AVX-512 kernel
+// gives the same bits for any split; these points serve both engines.)
 void gemm_threaded(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N,
                    int64_t K, bool add) {
   using Traits = ei::gebp_traits<Scalar, Scalar>;

@@ -5,8 +5,9 @@
 //
 // Contracts (all buffers contiguous row-major, caller allocates every output):
 //  - `accumulate == false`: the kernel assigns its output; `true`: it adds into it.
-//  - fast versions use im2col/col2im + Eigen GEMM and OpenMP; the `ref` namespace holds plain
-//    loop versions with identical semantics that the tests compare against.
+//  - fast versions use im2col/col2im + a packed GEMM (the project's AVX-512 micro-kernel where
+//    the CPU has AVX-512F, else Eigen's) and OpenMP; the `ref` namespace holds plain loop
+//    versions with identical semantics that the tests compare against.
 //  - precision() selects the fast versions' GEMM operands: fp32, or bf16 (each operand rounded
 //    to bf16, products summed in fp32: on AMX tiles where the CPU has them, else emulated
 //    through the fp32 GEMM). The reference versions are always exact fp32 loops.
@@ -38,6 +39,11 @@ class PrecisionScope {
 bool bf16_runs_on_amx();
 // Tests: emulate the bf16 GEMMs even where AMX tiles are available.
 void force_bf16_emulation(bool on);
+// Whether fp32 GEMMs (and emulated bf16 ones) run on the AVX-512 micro-kernel here (else on
+// Eigen's GEMM).
+bool fp32_runs_on_avx512();
+// Tests and benchmarks: run the fp32 GEMMs on Eigen even where the AVX-512 kernel serves.
+void force_eigen_fp32(bool on);
 // x rounded to the nearest bf16 value as the bf16 GEMMs round their operands: ties to even,
 // denormals to a signed zero (as the CPU's bf16 conversion and AMX tiles treat them).
 Scalar round_to_bf16(Scalar x);

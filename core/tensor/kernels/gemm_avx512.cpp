@@ -1,0 +1,186 @@
+// The fp32 GEMM on AVX-512 (see gemm_avx512.h).
+//
+// BLIS's loop order: for each block of kNc columns and each depth block, op(b) is packed into
+// panels of 32 columns (each depth step's 32 values side by side); for each block of kMc rows,
+// op(a) into panels of 12 rows (each depth step's 12 values side by side); then every 12x32
+// tile of C takes one micro-kernel call: per depth step, two vector loads of B, twelve
+// broadcasts of A and 24 fused multiply-adds into 24 accumulators held in registers for the
+// whole depth block. Packed panels are zero-padded, so partial tiles run the same code; the
+// micro-kernel then reads and writes C's valid lanes only (masked), and a template on the
+// number of valid rows keeps the short tiles at the bottom of C from computing padding rows.
+// Sizes: a B panel (kKc x 32, 32 KiB) stays in L1 while the A panels of a row block stream
+// from L2 (kMc x kKc, 144 KiB); the B block (kKc x kNc, 1 MiB) stays in L2 or L3.
+#include "core/tensor/kernels/gemm_avx512.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "core/tensor/cpu_info.h"
+#include "core/tensor/kernels/avx512_block.h"
+
+namespace sngan::kernels {
+
+namespace {
+
+using avx512::lanes;
+using avx512::transpose16;
+
+#define SNGAN_AVX512 __attribute__((target("avx512f")))
+
+constexpr int64_t kMr = 12;   // rows of a micro-tile (broadcast A values)
+constexpr int64_t kNr = 32;   // columns of a micro-tile (two 16-lane vectors)
+constexpr int64_t kKc = 256;  // largest depth block
+constexpr int64_t kNc = 512;  // columns per packed B block (a multiple of kNr)
+
+int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+// A per-thread buffer of at least n floats, 64-byte aligned; grows, never shrinks.
+float* scratch(std::vector<float>& b, int64_t n) {
+  if (static_cast<int64_t>(b.size()) < n + 16) b.assign(static_cast<size_t>(n + 16), 0.0f);
+  const auto addr = reinterpret_cast<uintptr_t>(b.data());
+  return b.data() + ((64 - addr % 64) % 64) / sizeof(float);
+}
+
+// op(b) depth [k0, k0 + kc), columns [j0, j0 + cols) into panels of kNr columns:
+// dst[(p * kc + k) * kNr + j] = op(b)(k0 + k, j0 + p * kNr + j), zero past `cols`.
+SNGAN_AVX512 void pack_b(float* dst, const float* b, int64_t ldb, bool tb, int64_t k0,
+                         int64_t kc, int64_t j0, int64_t cols) {
+  for (int64_t jp = 0; jp < cols; jp += kNr) {
+    const int64_t n = std::min(kNr, cols - jp);
+    float* panel = dst + (jp / kNr) * kc * kNr;
+    if (!tb) {  // each depth step's columns are contiguous
+      const __mmask16 m0 = lanes(n), m1 = lanes(n - 16);
+      const float* src = b + k0 * ldb + j0 + jp;
+      for (int64_t k = 0; k < kc; ++k) {
+        _mm512_store_ps(panel + k * kNr, _mm512_maskz_loadu_ps(m0, src + k * ldb));
+        _mm512_store_ps(panel + k * kNr + 16, _mm512_maskz_loadu_ps(m1, src + k * ldb + 16));
+      }
+      continue;
+    }
+    // b stored (N, K): 16 columns of 16 consecutive depths each, transposed in registers.
+    for (int64_t h = 0; h < kNr; h += 16) {
+      for (int64_t kk = 0; kk < kc; kk += 16) {
+        const __mmask16 depth = lanes(kc - kk);
+        __m512i r[16];
+        for (int64_t j = 0; j < 16; ++j)
+          r[j] = _mm512_castps_si512(_mm512_maskz_loadu_ps(
+              h + j < n ? depth : __mmask16(0), b + (j0 + jp + h + j) * ldb + k0 + kk));
+        transpose16(r);
+        for (int64_t q = 0; q < std::min<int64_t>(16, kc - kk); ++q)
+          _mm512_store_ps(panel + (kk + q) * kNr + h, _mm512_castsi512_ps(r[q]));
+      }
+    }
+  }
+}
+
+// op(a) rows [i0, i0 + rows), depth [k0, k0 + kc) into panels of kMr rows:
+// dst[(p * kc + k) * kMr + r] = op(a)(i0 + p * kMr + r, k0 + k), zero past `rows`.
+SNGAN_AVX512 void pack_a(float* dst, const float* a, int64_t lda, bool ta, int64_t i0,
+                         int64_t rows, int64_t k0, int64_t kc) {
+  constexpr __mmask16 kPanel = (1u << kMr) - 1;
+  for (int64_t ip = 0; ip < rows; ip += kMr) {
+    const int64_t m = std::min(kMr, rows - ip);
+    float* panel = dst + (ip / kMr) * kc * kMr;
+    if (ta) {  // a stored (K, M): each depth step's rows are contiguous
+      const __mmask16 valid = lanes(m);
+      const float* src = a + k0 * lda + i0 + ip;
+      for (int64_t k = 0; k < kc; ++k)
+        _mm512_mask_storeu_ps(panel + k * kMr, kPanel, _mm512_maskz_loadu_ps(valid, src + k * lda));
+      continue;
+    }
+    // Rows of 16 consecutive depths, transposed in registers; 12 of the 16 lanes kept.
+    for (int64_t kk = 0; kk < kc; kk += 16) {
+      const __mmask16 depth = lanes(kc - kk);
+      __m512i r[16];
+      for (int64_t i = 0; i < 16; ++i)
+        r[i] = _mm512_castps_si512(_mm512_maskz_loadu_ps(
+            i < m ? depth : __mmask16(0), a + (i0 + ip + std::min(i, m - 1)) * lda + k0 + kk));
+      transpose16(r);
+      for (int64_t q = 0; q < std::min<int64_t>(16, kc - kk); ++q)
+        _mm512_mask_storeu_ps(panel + (kk + q) * kMr, kPanel, _mm512_castsi512_ps(r[q]));
+    }
+  }
+}
+
+// C's R x 32 tile (row stride ldc; lanes outside masks m0 | m1 << 16 untouched) (=|+=) the
+// packed A panel (kc x kMr, first R rows used) times the packed B panel (kc x kNr).
+constexpr int64_t kPrefetch = 16 * kNr;
+template <int R>
+SNGAN_AVX512 void micro_kernel(int64_t kc, const float* __restrict pa, const float* __restrict pb,
+                               float* c, int64_t ldc, __mmask16 m0, __mmask16 m1, bool add) {
+  __m512 c0[R], c1[R];
+#pragma GCC unroll 12
+  for (int r = 0; r < R; ++r) {
+    c0[r] = add ? _mm512_maskz_loadu_ps(m0, c + r * ldc) : _mm512_setzero_ps();
+    c1[r] = add ? _mm512_maskz_loadu_ps(m1, c + r * ldc + 16) : _mm512_setzero_ps();
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    _mm_prefetch(reinterpret_cast<const char*>(pb + kPrefetch), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(pb + kPrefetch + 16), _MM_HINT_T0);
+    const __m512 b0 = _mm512_load_ps(pb), b1 = _mm512_load_ps(pb + 16);
+#pragma GCC unroll 12
+    for (int r = 0; r < R; ++r) {
+      const __m512 av = _mm512_set1_ps(pa[r]);
+      c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
+      c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
+    }
+    pa += kMr;
+    pb += kNr;
+  }
+#pragma GCC unroll 12
+  for (int r = 0; r < R; ++r) {
+    _mm512_mask_storeu_ps(c + r * ldc, m0, c0[r]);
+    _mm512_mask_storeu_ps(c + r * ldc + 16, m1, c1[r]);
+  }
+}
+
+using MicroKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, __mmask16,
+                             __mmask16, bool);
+constexpr MicroKernel kMicroKernels[kMr + 1] = {
+    nullptr,          micro_kernel<1>,  micro_kernel<2>, micro_kernel<3>, micro_kernel<4>,
+    micro_kernel<5>,  micro_kernel<6>,  micro_kernel<7>, micro_kernel<8>, micro_kernel<9>,
+    micro_kernel<10>, micro_kernel<11>, micro_kernel<12>};
+
+}  // namespace
+
+bool fp32_gemm_on_avx512() {
+  static const bool on = cpu_info().avx512f;
+  return on;
+}
+
+void gemm_fp32_avx512(float* c, int64_t ldc, const float* a, int64_t lda, bool ta,
+                      const float* b, int64_t ldb, bool tb, int64_t M, int64_t N, int64_t K,
+                      bool add) {
+  if (M == 0 || N == 0) return;
+  if (K == 0) {
+    if (!add)
+      for (int64_t i = 0; i < M; ++i) std::fill(c + i * ldc, c + i * ldc + N, 0.0f);
+    return;
+  }
+  thread_local std::vector<float> a_buffer, b_buffer;
+  // Depth blocks of equal size (K alone decides them), none deeper than kKc.
+  const int64_t kblocks = (K + kKc - 1) / kKc, kstep = (K + kblocks - 1) / kblocks;
+  for (int64_t k0 = 0; k0 < K; k0 += kstep) {
+    const int64_t kc = std::min(kstep, K - k0);
+    const bool accumulate = add || k0 > 0;
+    float* pa = scratch(a_buffer, round_up(M, kMr) * kc);
+    pack_a(pa, a, lda, ta, 0, M, k0, kc);
+    for (int64_t j0 = 0; j0 < N; j0 += kNc) {
+      const int64_t cols = std::min(kNc, N - j0);
+      float* pb = scratch(b_buffer, round_up(cols, kNr) * kc);
+      pack_b(pb, b, ldb, tb, k0, kc, j0, cols);
+      for (int64_t ii = 0; ii < M; ii += kMr) {  // one A panel stays in L1 ...
+        const MicroKernel micro = kMicroKernels[std::min(kMr, M - ii)];
+        const float* panel_a = pa + ii * kc;
+        for (int64_t jj = 0; jj < cols; jj += kNr)  // ... while the B panels stream from L2
+          micro(kc, panel_a, pb + jj * kc, c + ii * ldc + j0 + jj, ldc, lanes(cols - jj),
+                lanes(cols - jj - 16), accumulate);
+      }
+    }
+  }
+}
+
+}  // namespace sngan::kernels

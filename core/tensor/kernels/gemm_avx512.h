@@ -1,0 +1,23 @@
+// The fp32 GEMM under the fast kernels on CPUs with AVX-512: a packed, BLIS-style driver
+// around a 12x32 register-blocked micro-kernel (24 zmm accumulators). Eigen's AVX-512 GEMM
+// (a 48x4 micro-kernel, 12 accumulators) serves the CPUs without AVX-512 and the tests'
+// comparison. Internal to the kernels; gemm_ops.h holds the switch.
+#pragma once
+
+#include <cstdint>
+
+namespace sngan::kernels {
+
+// Whether this process's fp32 GEMMs can run on the AVX-512 micro-kernel (the CPU has AVX-512F).
+bool fp32_gemm_on_avx512();
+
+// c (M, N; row stride ldc) (=|+=) op(a) (M, K) * op(b) (K, N) on the calling thread;
+// op(a)(i, k) = ta ? a[k*lda + i] : a[i*lda + k], op(b)(k, j) = tb ? b[j*ldb + k] :
+// b[k*ldb + j]. Only when fp32_gemm_on_avx512(). Every element of C goes through the same
+// chain of fused multiply-adds, k in order within depth blocks that depend on K alone, so
+// splitting M or N across calls (or threads) at any point does not change any bit.
+void gemm_fp32_avx512(float* c, int64_t ldc, const float* a, int64_t lda, bool ta,
+                      const float* b, int64_t ldb, bool tb, int64_t M, int64_t N, int64_t K,
+                      bool add);
+
+}  // namespace sngan::kernels
