@@ -106,11 +106,14 @@ SNGAN_AVX512 void pack_a(float* dst, const float* a, int64_t lda, bool ta, int64
 }
 
 // C's R x 32 tile (row stride ldc; lanes outside masks m0 | m1 << 16 untouched) (=|+=) the
-// packed A panel (kc x kMr, first R rows used) times the packed B panel (kc x kNr).
-constexpr int64_t kPrefetch = 16 * kNr;
+// packed A panel (kc x kMr, first R rows used) times a B panel of kc rows of 32 columns, ldpb
+// floats apart: the packed panel (ldpb == kNr) or op(b) itself. B's loads take the masks too,
+// so an unpacked B is never read past its valid columns.
+constexpr int64_t kPrefetch = 16;  // depth steps ahead that B's rows are prefetched
 template <int R>
 SNGAN_AVX512 void micro_kernel(int64_t kc, const float* __restrict pa, const float* __restrict pb,
-                               float* c, int64_t ldc, __mmask16 m0, __mmask16 m1, bool add) {
+                               int64_t ldpb, float* c, int64_t ldc, __mmask16 m0, __mmask16 m1,
+                               bool add) {
   __m512 c0[R], c1[R];
 #pragma GCC unroll 12
   for (int r = 0; r < R; ++r) {
@@ -118,9 +121,9 @@ SNGAN_AVX512 void micro_kernel(int64_t kc, const float* __restrict pa, const flo
     c1[r] = add ? _mm512_maskz_loadu_ps(m1, c + r * ldc + 16) : _mm512_setzero_ps();
   }
   for (int64_t k = 0; k < kc; ++k) {
-    _mm_prefetch(reinterpret_cast<const char*>(pb + kPrefetch), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(pb + kPrefetch + 16), _MM_HINT_T0);
-    const __m512 b0 = _mm512_load_ps(pb), b1 = _mm512_load_ps(pb + 16);
+    _mm_prefetch(reinterpret_cast<const char*>(pb + kPrefetch * ldpb), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(pb + kPrefetch * ldpb + 16), _MM_HINT_T0);
+    const __m512 b0 = _mm512_maskz_loadu_ps(m0, pb), b1 = _mm512_maskz_loadu_ps(m1, pb + 16);
 #pragma GCC unroll 12
     for (int r = 0; r < R; ++r) {
       const __m512 av = _mm512_set1_ps(pa[r]);
@@ -128,7 +131,7 @@ SNGAN_AVX512 void micro_kernel(int64_t kc, const float* __restrict pa, const flo
       c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
     }
     pa += kMr;
-    pb += kNr;
+    pb += ldpb;
   }
 #pragma GCC unroll 12
   for (int r = 0; r < R; ++r) {
@@ -137,8 +140,8 @@ SNGAN_AVX512 void micro_kernel(int64_t kc, const float* __restrict pa, const flo
   }
 }
 
-using MicroKernel = void (*)(int64_t, const float*, const float*, float*, int64_t, __mmask16,
-                             __mmask16, bool);
+using MicroKernel = void (*)(int64_t, const float*, const float*, int64_t, float*, int64_t,
+                             __mmask16, __mmask16, bool);
 constexpr MicroKernel kMicroKernels[kMr + 1] = {
     nullptr,          micro_kernel<1>,  micro_kernel<2>, micro_kernel<3>, micro_kernel<4>,
     micro_kernel<5>,  micro_kernel<6>,  micro_kernel<7>, micro_kernel<8>, micro_kernel<9>,
@@ -168,6 +171,12 @@ void gemm_fp32_avx512(float* c, int64_t ldc, const float* a, int64_t lda, bool t
     const bool accumulate = add || k0 > 0;
     float* pa = scratch(a_buffer, round_up(M, kMr) * kc);
     pack_a(pa, a, lda, ta, 0, M, k0, kc);
+    if (M <= kMr && !tb) {  // one row panel: each element of B is used once, unpacked
+      for (int64_t jj = 0; jj < N; jj += kNr)
+        kMicroKernels[M](kc, pa, b + k0 * ldb + jj, ldb, c + jj, ldc, lanes(N - jj),
+                         lanes(N - jj - 16), accumulate);
+      continue;
+    }
     for (int64_t j0 = 0; j0 < N; j0 += kNc) {
       const int64_t cols = std::min(kNc, N - j0);
       float* pb = scratch(b_buffer, round_up(cols, kNr) * kc);
@@ -176,7 +185,7 @@ void gemm_fp32_avx512(float* c, int64_t ldc, const float* a, int64_t lda, bool t
         const MicroKernel micro = kMicroKernels[std::min(kMr, M - ii)];
         const float* panel_a = pa + ii * kc;
         for (int64_t jj = 0; jj < cols; jj += kNr)  // ... while the B panels stream from L2
-          micro(kc, panel_a, pb + jj * kc, c + ii * ldc + j0 + jj, ldc, lanes(cols - jj),
+          micro(kc, panel_a, pb + jj * kc, kNr, c + ii * ldc + j0 + jj, ldc, lanes(cols - jj),
                 lanes(cols - jj - 16), accumulate);
       }
     }
