@@ -116,6 +116,9 @@ const ConvCase kConvCases[] = {
     // Enough work for threads: one sample (GEMMs split over threads), several (chunks).
     {1, 32, 16, 16, 32, 3, 3, 1, 1},
     {6, 24, 4, 4, 40, 3, 3, 1, 1},
+    // Weights packed once for several chunks in channel blocks; on 3 threads (more than the
+    // chunks) backward_input's GEMM splits its rows over the threads.
+    {2, 64, 16, 16, 64, 3, 3, 1, 1},
     // Rectangular kernels with rectangular "same" padding (Inception-v3's factorised convs:
     // 1x7 pad (0, 3), 7x1 pad (3, 0), 1x3 pad (0, 1), 3x1 pad (1, 0)), on square and odd maps.
     {2, 6, 17, 17, 5, 1, 7, 1, 0, 3},
@@ -162,7 +165,7 @@ void check_conv_kernels(Precision precision, uint64_t seed) {
   const bool bf16 = precision == Precision::kBf16;
   auto seen = [&](const Vec& v) { return bf16 ? rounded_to_bf16(v) : v; };
   Rng rng(seed);
-  for (int threads : {1, 2}) {
+  for (int threads : {1, 2, 3}) {  // 3: more threads than chunks, GEMMs split over them
     ThreadCount guard(threads);
     for (const ConvCase& c : kConvCases) {
       const Conv2dDims d = dims_of(c);

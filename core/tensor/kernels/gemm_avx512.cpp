@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/tensor/check.h"
 #include "core/tensor/cpu_info.h"
 #include "core/tensor/kernels/avx512_block.h"
 
@@ -149,28 +150,25 @@ constexpr MicroKernel kMicroKernels[kMr + 1] = {
 
 }  // namespace
 
-bool fp32_gemm_on_avx512() {
-  static const bool on = cpu_info().avx512f;
-  return on;
+namespace {
+
+// Depth blocks of equal size, none deeper than kKc: K alone decides them.
+int64_t depth_step(int64_t K) {
+  const int64_t blocks = (K + kKc - 1) / kKc;
+  return (K + blocks - 1) / blocks;
 }
 
-void gemm_fp32_avx512(float* c, int64_t ldc, const float* a, int64_t lda, bool ta,
-                      const float* b, int64_t ldb, bool tb, int64_t M, int64_t N, int64_t K,
-                      bool add) {
-  if (M == 0 || N == 0) return;
-  if (K == 0) {
-    if (!add)
-      for (int64_t i = 0; i < M; ++i) std::fill(c + i * ldc, c + i * ldc + N, 0.0f);
-    return;
-  }
-  thread_local std::vector<float> a_buffer, b_buffer;
-  // Depth blocks of equal size (K alone decides them), none deeper than kKc.
-  const int64_t kblocks = (K + kKc - 1) / kKc, kstep = (K + kblocks - 1) / kblocks;
+// C (M, N) (=|+=) A times op(b) over K, with `packed_a(k0, kc)` giving A's packed row panels of
+// depth block [k0, k0 + kc) (panel p at + p * kc * kMr).
+template <typename PackedBlock>
+SNGAN_AVX512 void run_gemm(float* c, int64_t ldc, PackedBlock packed_a, const float* b, int64_t ldb,
+                           bool tb, int64_t M, int64_t N, int64_t K, bool add) {
+  thread_local std::vector<float> b_buffer;
+  const int64_t kstep = depth_step(K);
   for (int64_t k0 = 0; k0 < K; k0 += kstep) {
     const int64_t kc = std::min(kstep, K - k0);
     const bool accumulate = add || k0 > 0;
-    float* pa = scratch(a_buffer, round_up(M, kMr) * kc);
-    pack_a(pa, a, lda, ta, 0, M, k0, kc);
+    const float* pa = packed_a(k0, kc);
     if (M <= kMr && !tb) {  // one row panel: each element of B is used once, unpacked
       for (int64_t jj = 0; jj < N; jj += kNr)
         kMicroKernels[M](kc, pa, b + k0 * ldb + jj, ldb, c + jj, ldc, lanes(N - jj),
@@ -190,6 +188,55 @@ void gemm_fp32_avx512(float* c, int64_t ldc, const float* a, int64_t lda, bool t
       }
     }
   }
+}
+
+bool empty_product(float* c, int64_t ldc, int64_t M, int64_t N, int64_t K, bool add) {
+  if (M > 0 && N > 0 && K > 0) return false;
+  if (K == 0 && !add)
+    for (int64_t i = 0; i < M; ++i) std::fill(c + i * ldc, c + i * ldc + N, 0.0f);
+  return true;
+}
+
+}  // namespace
+
+bool fp32_gemm_on_avx512() {
+  static const bool on = cpu_info().avx512f;
+  return on;
+}
+
+void gemm_fp32_avx512(float* c, int64_t ldc, const float* a, int64_t lda, bool ta,
+                      const float* b, int64_t ldb, bool tb, int64_t M, int64_t N, int64_t K,
+                      bool add) {
+  if (empty_product(c, ldc, M, N, K, add)) return;
+  thread_local std::vector<float> a_buffer;
+  auto pack = [&](int64_t k0, int64_t kc) {
+    float* pa = scratch(a_buffer, round_up(M, kMr) * kc);
+    pack_a(pa, a, lda, ta, 0, M, k0, kc);
+    return static_cast<const float*>(pa);
+  };
+  run_gemm(c, ldc, pack, b, ldb, tb, M, N, K, add);
+}
+
+int64_t packed_a_floats(int64_t M, int64_t K) { return round_up(M, kMr) * K; }
+
+PackedA pack_a_operand(float* dst, const float* a, int64_t lda, bool ta, int64_t M, int64_t K) {
+  const int64_t mpad = round_up(M, kMr), kstep = depth_step(std::max<int64_t>(K, 1));
+  for (int64_t k0 = 0; k0 < K; k0 += kstep)
+    pack_a(dst + mpad * k0, a, lda, ta, 0, M, k0, std::min(kstep, K - k0));
+  return {dst, M, K};
+}
+
+void gemm_fp32_avx512_packed(float* c, int64_t ldc, const PackedA& a, int64_t row0,
+                             const float* b, int64_t ldb, bool tb, int64_t M, int64_t N,
+                             bool add) {
+  SNGAN_CHECK(row0 % kPackedRowAlign == 0 && row0 + M <= a.rows,
+              "packed GEMM: rows [", row0, ", ", row0 + M, ") of a packed operand of ", a.rows,
+              " rows (the first a multiple of ", kPackedRowAlign, ")");
+  const int64_t K = a.depth;
+  if (empty_product(c, ldc, M, N, K, add)) return;
+  const int64_t mpad = round_up(a.rows, kMr);
+  auto block = [&](int64_t k0, int64_t kc) { return a.data + mpad * k0 + row0 * kc; };
+  run_gemm(c, ldc, block, b, ldb, tb, M, N, K, add);
 }
 
 }  // namespace sngan::kernels

@@ -20,4 +20,23 @@ void gemm_fp32_avx512(float* c, int64_t ldc, const float* a, int64_t lda, bool t
                       const float* b, int64_t ldb, bool tb, int64_t M, int64_t N, int64_t K,
                       bool add);
 
+// op(a) (M, K) packed once for several GEMMs that share it (a conv's weights across its batch
+// chunks), in memory the caller owns.
+struct PackedA {
+  const float* data = nullptr;
+  int64_t rows = 0, depth = 0;
+};
+// Floats that a packed op(a) of M rows and depth K takes.
+int64_t packed_a_floats(int64_t M, int64_t K);
+// Packs op(a) (see gemm_fp32_avx512) into dst (packed_a_floats(M, K) floats).
+PackedA pack_a_operand(float* dst, const float* a, int64_t lda, bool ta, int64_t M, int64_t K);
+// Packed row ranges start at multiples of this.
+constexpr int64_t kPackedRowAlign = 12;
+
+// gemm_fp32_avx512 with op(a) = rows [row0, row0 + M) of a packed operand (row0 a multiple of
+// kPackedRowAlign), K its depth: the same bits as gemm_fp32_avx512 on the unpacked rows.
+void gemm_fp32_avx512_packed(float* c, int64_t ldc, const PackedA& a, int64_t row0,
+                             const float* b, int64_t ldb, bool tb, int64_t M, int64_t N,
+                             bool add);
+
 }  // namespace sngan::kernels

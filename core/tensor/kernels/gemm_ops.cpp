@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <numeric>
 #include <vector>
 
 #include "core/tensor/kernels/gemm_avx512.h"
@@ -78,7 +79,7 @@ Scalar round_to_bf16(Scalar x) {
 namespace {
 
 using Buffer = std::vector<Scalar, Eigen::aligned_allocator<Scalar>>;
-enum Slot { kCol, kMat, kPart, kPhase, kPackA, kPackB, kRoundA, kRoundB, kSlots };
+enum Slot { kCol, kMat, kPart, kPhase, kPackA, kPackB, kRoundA, kRoundB, kPackedW, kSlots };
 
 // A per-thread scratch buffer of at least n elements; grows, never shrinks.
 Scalar* workspace(Slot slot, int64_t n) {
@@ -353,10 +354,14 @@ void col2im(Scalar* col, int64_t ld, Scalar* dx, const Conv2dDims& d, int64_t ch
 // 25% of a conv's time). Calling the driver also makes assign-vs-accumulate explicit.
 
 // One GEMM operand: row-major data with row stride ld, used transposed if t.
+// `packed`, when set, holds op(a) already packed for the AVX-512 GEMM (rows from `row0`),
+// used by fp32 GEMMs on that engine; the other engines read p.
 struct Operand {
   const Scalar* p;
   int64_t ld;
   bool t;
+  const PackedA* packed = nullptr;
+  int64_t row0 = 0;
 };
 
 namespace ei = Eigen::internal;
@@ -426,7 +431,13 @@ void gemm_fp32(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t 
   if (M == 0 || N == 0) return;
 #ifndef SNGAN_SCALAR_DOUBLE
   if (avx512_path()) {
-    gemm_fp32_avx512(c, ldc, a.p, a.ld, a.t, b.p, b.ld, b.t, M, N, K, add);
+    if (a.packed != nullptr) {
+      SNGAN_CHECK(a.packed->depth == K, "packed GEMM operand of depth ", a.packed->depth,
+                  " used at depth ", K);
+      gemm_fp32_avx512_packed(c, ldc, *a.packed, a.row0, b.p, b.ld, b.t, M, N, add);
+    } else {
+      gemm_fp32_avx512(c, ldc, a.p, a.ld, a.t, b.p, b.ld, b.t, M, N, K, add);
+    }
     return;
   }
 #endif
@@ -446,7 +457,8 @@ void gemm_fp32(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t 
 // Eigen sees as rows since it computes the row-major c transposed; nr along M). Each element
 // then goes through the same micro-kernel path with the same depth blocks (kc depends on K
 // alone) as without the split: the same bits whatever the thread count. (The AVX-512 kernel
-// gives the same bits for any split; these points serve both engines.)
+// gives the same bits for any split; these points serve both engines, and along M they are
+// also multiples of kPackedRowAlign so that a packed op(a) splits on its panels.)
 void gemm_threaded(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N,
                    int64_t K, bool add) {
   using Traits = ei::gebp_traits<Scalar, Scalar>;
@@ -454,7 +466,8 @@ void gemm_threaded(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int6
   const bool split_n = N >= M;
   const int64_t along = split_n ? N : M;
   // At least 32 wide, as a multiple of the register block.
-  const int64_t block = split_n ? Traits::mr : Traits::nr, unit = (32 + block - 1) / block * block;
+  const int64_t block = split_n ? Traits::mr : std::lcm<int64_t>(Traits::nr, kPackedRowAlign);
+  const int64_t unit = (32 + block - 1) / block * block;
   const int64_t units = along / unit;
   int T = omp_get_level() > 0 ? 1 : omp_get_max_threads();
   T = static_cast<int>(std::min<int64_t>({T, units, static_cast<int64_t>(work / 5e5)}));
@@ -469,7 +482,7 @@ void gemm_threaded(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int6
       const Operand bt{b.t ? b.p + lo * b.ld : b.p + lo, b.ld, b.t};
       gemm(c + lo, ldc, a, bt, M, hi - lo, K, add);
     } else {  // rows [lo, hi) of c and op(a)
-      const Operand at{a.t ? a.p + lo : a.p + lo * a.ld, a.ld, a.t};
+      const Operand at{a.t ? a.p + lo : a.p + lo * a.ld, a.ld, a.t, a.packed, a.row0 + lo};
       gemm(c + lo * ldc, ldc, at, b, hi - lo, N, K, add);
     }
   }
@@ -506,6 +519,18 @@ int64_t channel_block(const Conv2dDims& d, int64_t ld) {
   return std::clamp<int64_t>(cb, 1, d.Cin);
 }
 
+// The weights' GEMM operand packed once per conv call for the AVX-512 fp32 GEMM, one PackedA
+// per block of `cb` input channels, instead of once per batch chunk: with chunks a few hundred
+// columns wide, packing the weights again for each cost about 5% of a training step. A chunk
+// whose channel blocks differ (a shorter last chunk) packs its own, as do the other engines.
+struct WeightPacks {
+  const PackedA* blocks = nullptr;
+  int64_t cb = 0;
+  const PackedA* for_block(int64_t c0, int64_t chunk_cb) const {
+    return blocks != nullptr && chunk_cb == cb ? blocks + c0 / cb : nullptr;
+  }
+};
+
 // im2col of channels [c0, c1) of B samples x (B, Cin, H, W) into col (rows, B*P).
 void chunk_im2col(Scalar* col, const Scalar* x, const Conv2dDims& d, int64_t B, int64_t c0,
                   int64_t c1) {
@@ -522,7 +547,7 @@ void chunk_im2col(Scalar* col, const Scalar* x, const Conv2dDims& d, int64_t B, 
 
 // y (B, Cout, P) of the chunk's B samples (=|+=) conv(x) + b.
 void forward_chunk(Scalar* y, const Scalar* x, const Scalar* w, const Scalar* b,
-                   const Conv2dDims& d, int64_t B, bool accumulate) {
+                   const Conv2dDims& d, int64_t B, bool accumulate, const WeightPacks& packs) {
   const int64_t K = d.col_rows(), KK = d.KH * d.KW, P = d.out_pixels(), ld = B * P;
   // One sample is computed in place, after the bias; several go through out (Cout, B*P).
   Scalar* out = B == 1 ? y : workspace(kMat, d.Cout * ld);
@@ -542,8 +567,8 @@ void forward_chunk(Scalar* y, const Scalar* x, const Scalar* w, const Scalar* b,
       const int64_t c1 = std::min(c0 + cb, d.Cin), rows = (c1 - c0) * KK;
       Scalar* col = workspace(kCol, rows * ld);  // (rows, B*P)
       chunk_im2col(col, x, d, B, c0, c1);
-      gemm_threaded(out, ld, {w + c0 * KK, K, false}, {col, ld, false}, d.Cout, ld, rows,
-                    add || c0 > 0);
+      gemm_threaded(out, ld, {w + c0 * KK, K, false, packs.for_block(c0, cb)}, {col, ld, false},
+                    d.Cout, ld, rows, add || c0 > 0);
     }
   }
   if (B == 1) return;
@@ -572,7 +597,7 @@ const Scalar* chunk_dy(const Scalar* dy, const Conv2dDims& d, int64_t B) {
 
 // dx (B, Cin, H, W) of the chunk (=|+=) col2im(W^T dy).
 void backward_input_chunk(Scalar* dx, const Scalar* dy, const Scalar* w, const Conv2dDims& d,
-                          int64_t B, bool accumulate) {
+                          int64_t B, bool accumulate, const WeightPacks& packs) {
   const int64_t K = d.col_rows(), KK = d.KH * d.KW, P = d.out_pixels(), ld = B * P;
   const Scalar* dym = chunk_dy(dy, d, B);  // (Cout, B*P)
   if (is_pointwise(d) && B == 1) {
@@ -583,7 +608,8 @@ void backward_input_chunk(Scalar* dx, const Scalar* dy, const Scalar* w, const C
   for (int64_t c0 = 0; c0 < d.Cin; c0 += cb) {
     const int64_t c1 = std::min(c0 + cb, d.Cin), rows = (c1 - c0) * KK;
     Scalar* dcol = workspace(kCol, rows * ld);  // (rows, B*P)
-    gemm_threaded(dcol, ld, {w + c0 * KK, K, true}, {dym, ld, false}, rows, ld, d.Cout, false);
+    gemm_threaded(dcol, ld, {w + c0 * KK, K, true, packs.for_block(c0, cb)}, {dym, ld, false},
+                  rows, ld, d.Cout, false);
     for (int64_t i = 0; i < B; ++i)
       col2im(dcol + i * P, ld, dx + i * xs + c0 * d.H * d.W, d, c1 - c0, accumulate);
   }
@@ -643,6 +669,39 @@ Plan make_plan(const Conv2dDims& d) {
   return plan;
 }
 
+// W's blocks (the forward operand) or W^T's (backward_input's, `transposed`) packed for the
+// plan's chunks, when the fp32 GEMMs run on AVX-512 and more than one chunk shares them.
+WeightPacks pack_weights(const Scalar* w, const Conv2dDims& d, const Plan& plan, bool transposed) {
+  WeightPacks packs;
+#ifndef SNGAN_SCALAR_DOUBLE
+  if (precision() != Precision::kFp32 || !avx512_path() || plan.chunks < 2 ||
+      (is_pointwise(d) && plan.B == 1))
+    return packs;
+  // The calling thread's; the chunks' threads only read it.
+  thread_local std::vector<PackedA> store;
+  const int64_t K = d.col_rows(), KK = d.KH * d.KW;
+  packs.cb = channel_block(d, plan.B * d.out_pixels());
+  const int64_t blocks = (d.Cin + packs.cb - 1) / packs.cb;
+  auto rows_of = [&](int64_t i) { return (std::min((i + 1) * packs.cb, d.Cin) - i * packs.cb) * KK; };
+  int64_t floats = 0;  // about the weights' size
+  for (int64_t i = 0; i < blocks; ++i)
+    floats += transposed ? packed_a_floats(rows_of(i), d.Cout) : packed_a_floats(d.Cout, rows_of(i));
+  Scalar* dst = workspace(kPackedW, floats);
+  store.resize(static_cast<size_t>(blocks));
+  for (int64_t i = 0; i < blocks; ++i) {
+    const Scalar* wb = w + i * packs.cb * KK;
+    const int64_t rows = rows_of(i);
+    store[static_cast<size_t>(i)] = transposed ? pack_a_operand(dst, wb, K, true, rows, d.Cout)
+                                               : pack_a_operand(dst, wb, K, false, d.Cout, rows);
+    dst += transposed ? packed_a_floats(rows, d.Cout) : packed_a_floats(d.Cout, rows);
+  }
+  packs.blocks = store.data();
+#else
+  (void)w, (void)d, (void)plan, (void)transposed;
+#endif
+  return packs;
+}
+
 // f(n0, B) for every chunk. No parallel region at all for one thread: GEMMs inside even an
 // inactive region would start a nested team (fresh threads, fresh workspaces) on every call.
 template <typename F>
@@ -666,16 +725,20 @@ void matmul(Scalar* y, const Scalar* a, const Scalar* b, int64_t M, int64_t K, i
 void conv2d_forward(Scalar* y, const Scalar* x, const Scalar* w, const Scalar* b,
                     const Conv2dDims& d, bool accumulate) {
   const int64_t xs = d.Cin * d.H * d.W, ys = d.Cout * d.out_pixels();
-  for_each_chunk(make_plan(d), d.N, [&](int64_t n0, int64_t B) {
-    forward_chunk(y + n0 * ys, x + n0 * xs, w, b, d, B, accumulate);
+  const Plan plan = make_plan(d);
+  const WeightPacks packs = pack_weights(w, d, plan, false);
+  for_each_chunk(plan, d.N, [&](int64_t n0, int64_t B) {
+    forward_chunk(y + n0 * ys, x + n0 * xs, w, b, d, B, accumulate, packs);
   });
 }
 
 void conv2d_backward_input(Scalar* dx, const Scalar* dy, const Scalar* w, const Conv2dDims& d,
                            bool accumulate) {
   const int64_t xs = d.Cin * d.H * d.W, ys = d.Cout * d.out_pixels();
-  for_each_chunk(make_plan(d), d.N, [&](int64_t n0, int64_t B) {
-    backward_input_chunk(dx + n0 * xs, dy + n0 * ys, w, d, B, accumulate);
+  const Plan plan = make_plan(d);
+  const WeightPacks packs = pack_weights(w, d, plan, true);
+  for_each_chunk(plan, d.N, [&](int64_t n0, int64_t B) {
+    backward_input_chunk(dx + n0 * xs, dy + n0 * ys, w, d, B, accumulate, packs);
   });
 }
 
