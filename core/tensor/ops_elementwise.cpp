@@ -66,6 +66,55 @@ Tensor broadcast_binary(const Tensor& a, const Tensor& b, F f) {
   return out;
 }
 
+// x (broadcastable to `shape`) stretched to `shape`.
+Tensor broadcast_value(const Tensor& x, const Shape& shape) {
+  Tensor out = Tensor::empty(shape);
+  Scalar* __restrict o = out.data();
+  const Scalar* __restrict px = x.data();
+  const int64_t n = out.numel();
+  if (x.numel() == 1) {
+    const Scalar v = px[0];
+#pragma omp parallel for schedule(static) if (n > 32768)
+    for (int64_t i = 0; i < n; ++i) o[i] = v;
+    return out;
+  }
+  const int r = shape.ndim();
+  int64_t sx[Shape::kMaxDims];
+  broadcast_strides(x.shape(), shape, sx);
+  const int64_t inner = shape[r - 1], rows = n / std::max<int64_t>(inner, 1);
+#pragma omp parallel for schedule(static) if (n > 32768)
+  for (int64_t row = 0; row < rows; ++row) {
+    int64_t rem = row, ox = 0;
+    for (int d = r - 2; d >= 0; --d) {
+      ox += (rem % shape[d]) * sx[d];
+      rem /= shape[d];
+    }
+    Scalar* orow = o + row * inner;
+    if (sx[r - 1] == 0) {
+      const Scalar v = px[ox];
+      for (int64_t j = 0; j < inner; ++j) orow[j] = v;
+    } else {
+      for (int64_t j = 0; j < inner; ++j) orow[j] = px[ox + j];
+    }
+  }
+  return out;
+}
+
+// The sum of p[0, n) in a fixed order: 32 interleaved partial sums (which vectorise), added
+// pairwise, then the tail. The same bits wherever p lies and whatever the thread count.
+Scalar row_sum(const Scalar* __restrict p, int64_t n) {
+  constexpr int kLanes = 32;
+  Scalar acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) acc[j] += p[i + j];
+  for (int w = kLanes / 2; w >= 1; w /= 2)
+    for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
+  Scalar s = acc[0];
+  for (; i < n; ++i) s += p[i];
+  return s;
+}
+
 template <typename F>
 Tensor map_unary(const Tensor& x, F f) {
   Tensor out = Tensor::empty(x.shape());
@@ -231,8 +280,7 @@ Var pow(const Var& x, Scalar p) {
 Var broadcast_to(const Var& x, const Shape& shape) {
   SNGAN_CHECK(broadcast_shape(x.shape(), shape) == shape, "cannot broadcast ", x.shape().str(),
               " to ", shape.str());
-  Tensor v = broadcast_binary(x.value(), Tensor::zeros(shape),
-                              [](Scalar a, Scalar) { return a; });
+  Tensor v = broadcast_value(x.value(), shape);
   const Shape sx = x.shape();
   return Var::make_op(std::move(v), "broadcast_to", {x},
                       [sx](const Var& g) { return std::vector<Var>{sum_to(g, sx)}; });
@@ -276,9 +324,7 @@ Var sum_to(const Var& x, const Shape& shape) {
       }
       const Scalar* xrow = px + row * inner;
       if (so[r - 1] == 0) {
-        Scalar acc = 0;
-        for (int64_t j = 0; j < inner; ++j) acc += xrow[j];
-        o[oo] += acc;
+        o[oo] += row_sum(xrow, inner);
       } else {
         for (int64_t j = 0; j < inner; ++j) o[oo + j] += xrow[j];
       }
