@@ -100,18 +100,19 @@ Tensor broadcast_value(const Tensor& x, const Shape& shape) {
   return out;
 }
 
-// The sum of p[0, n) in a fixed order: 32 interleaved partial sums (which vectorise), added
-// pairwise, then the tail. The same bits wherever p lies and whatever the thread count.
-Scalar row_sum(const Scalar* __restrict p, int64_t n) {
+// The sum of p[0, n) in double, in a fixed order: 32 interleaved partial sums (which
+// vectorise), added pairwise, then the tail. The same bits wherever p lies and whatever the
+// thread count; a whole tensor's sum and a row's sum agree when they cover the same elements.
+double row_sum(const Scalar* __restrict p, int64_t n) {
   constexpr int kLanes = 32;
-  Scalar acc[kLanes] = {};
+  double acc[kLanes] = {};
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) acc[j] += p[i + j];
+    for (int j = 0; j < kLanes; ++j) acc[j] += static_cast<double>(p[i + j]);
   for (int w = kLanes / 2; w >= 1; w /= 2)
     for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
-  Scalar s = acc[0];
-  for (; i < n; ++i) s += p[i];
+  double s = acc[0];
+  for (; i < n; ++i) s += static_cast<double>(p[i]);
   return s;
 }
 
@@ -303,28 +304,30 @@ Var sum_to(const Var& x, const Shape& shape) {
     const int64_t blocks = (n + kBlock - 1) / kBlock;
     std::vector<double> partial(static_cast<size_t>(blocks));
 #pragma omp parallel for schedule(static) if (blocks > 2)
-    for (int64_t b = 0; b < blocks; ++b) {
-      double s = 0;
-      for (int64_t i = b * kBlock, end = std::min(n, i + kBlock); i < end; ++i) s += px[i];
-      partial[static_cast<size_t>(b)] = s;
-    }
+    for (int64_t b = 0; b < blocks; ++b)
+      partial[static_cast<size_t>(b)] = row_sum(px + b * kBlock, std::min(kBlock, n - b * kBlock));
     double total = 0;
     for (double s : partial) total += s;
     o[0] = static_cast<Scalar>(total);
   } else {
     int64_t so[Shape::kMaxDims];
     broadcast_strides(shape, xs, so);
-    const int64_t inner = xs[r - 1];
+    // Rows: the trailing dimensions that are all summed (a conv bias's H, W), or all kept and
+    // contiguous in the output, taken as one.
+    const bool summed_tail = so[r - 1] == 0;
+    int k = r - 1;
+    int64_t inner = xs[r - 1];
+    while (k > 0 && (summed_tail ? so[k - 1] == 0 : so[k - 1] == so[k] * xs[k])) inner *= xs[--k];
     const int64_t rows = n / std::max<int64_t>(inner, 1);
     for (int64_t row = 0; row < rows; ++row) {
       int64_t rem = row, oo = 0;
-      for (int d = r - 2; d >= 0; --d) {
+      for (int d = k - 1; d >= 0; --d) {
         oo += (rem % xs[d]) * so[d];
         rem /= xs[d];
       }
       const Scalar* xrow = px + row * inner;
-      if (so[r - 1] == 0) {
-        o[oo] += row_sum(xrow, inner);
+      if (summed_tail) {
+        o[oo] += static_cast<Scalar>(row_sum(xrow, inner));
       } else {
         for (int64_t j = 0; j < inner; ++j) o[oo + j] += xrow[j];
       }
