@@ -12,22 +12,38 @@ namespace sngan::kernels {
 
 namespace {
 
-double channel_sum(const Scalar* x, const BatchNormDims& d, int64_t c) {
-  double s = 0;
+// Sums over a channel's values in double, in a fixed order that vectorises: value k of each
+// row goes to partial sum k % kLanes, the partials are added pairwise at the end, and values
+// past the last whole group of kLanes in each row go to one more partial. A serial sum would
+// wait on each addition's latency (about 4x slower at G's shapes).
+constexpr int kLanes = 16;
+
+double add_lanes(double* acc) {
+  for (int w = kLanes / 2; w >= 1; w /= 2)
+    for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
+  return acc[0];
+}
+
+// Sum over channel c of f(i, x[i]) for every element index i of the channel.
+template <typename F>
+double channel_reduce(const BatchNormDims& d, int64_t c, F f) {
+  double acc[kLanes] = {}, tail = 0;
+  const int64_t whole = d.inner / kLanes * kLanes;
   for (int64_t n = 0; n < d.N; ++n) {
-    const Scalar* row = x + (n * d.C + c) * d.inner;
-    for (int64_t i = 0; i < d.inner; ++i) s += row[i];
+    const int64_t base = (n * d.C + c) * d.inner;
+    for (int64_t i = 0; i < whole; i += kLanes)
+      for (int j = 0; j < kLanes; ++j) acc[j] += f(base + i + j);
+    for (int64_t i = whole; i < d.inner; ++i) tail += f(base + i);
   }
-  return s;
+  return add_lanes(acc) + tail;
+}
+
+double channel_sum(const Scalar* x, const BatchNormDims& d, int64_t c) {
+  return channel_reduce(d, c, [x](int64_t i) { return static_cast<double>(x[i]); });
 }
 
 double channel_squared_deviation(const Scalar* x, const BatchNormDims& d, int64_t c, double mu) {
-  double ss = 0;
-  for (int64_t n = 0; n < d.N; ++n) {
-    const Scalar* row = x + (n * d.C + c) * d.inner;
-    for (int64_t i = 0; i < d.inner; ++i) ss += (row[i] - mu) * (row[i] - mu);
-  }
-  return ss;
+  return channel_reduce(d, c, [x, mu](int64_t i) { return (x[i] - mu) * (x[i] - mu); });
 }
 
 // Channel c of y = max(gamma * (x - mu) * is + beta, floor), then the running statistics
@@ -71,16 +87,11 @@ const Scalar* masked_gradient(const Scalar* dy, const Scalar* relu_y, const Batc
 // Channel c's sums of g and g * x-hat.
 void channel_gradient_sums(const Scalar* g, const Scalar* x, const BatchNormDims& d, int64_t c,
                            double mu, double is, double& sg, double& sgh) {
-  sg = 0;
-  sgh = 0;
-  for (int64_t n = 0; n < d.N; ++n) {
-    const int64_t base = (n * d.C + c) * d.inner;
-    for (int64_t i = base; i < base + d.inner; ++i) {
-      const Scalar xhat = static_cast<Scalar>((x[i] - mu) * is);
-      sg += g[i];
-      sgh += g[i] * xhat;
-    }
-  }
+  sg = channel_reduce(d, c, [g](int64_t i) { return static_cast<double>(g[i]); });
+  sgh = channel_reduce(d, c, [g, x, mu, is](int64_t i) {
+    const Scalar xhat = static_cast<Scalar>((x[i] - mu) * is);
+    return static_cast<double>(g[i] * xhat);
+  });
 }
 
 // dx = gamma * invstd / M * (M g - sum g - xhat * sum g xhat) for channel c.
