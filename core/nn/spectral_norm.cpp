@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <vector>
 
 namespace sngan {
 
@@ -18,6 +19,30 @@ struct MatrixView {
     return (i * rows + r) * kk + k;
   }
 };
+
+// <a, b> over n elements in double: fixed blocks of interleaved partial sums (vectorised),
+// added in block order, so the thread count does not change the bits.
+double dot_in_blocks(const Scalar* a, const Scalar* b, int64_t n) {
+  constexpr int64_t kBlock = 16384;
+  constexpr int kLanes = 16;
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  std::vector<double> part(static_cast<size_t>(blocks));
+#pragma omp parallel for schedule(static) if (blocks > 2)
+  for (int64_t k = 0; k < blocks; ++k) {
+    const int64_t lo = k * kBlock, hi = std::min(n, lo + kBlock);
+    double acc[kLanes] = {};
+    int64_t i = lo;
+    for (; i + kLanes <= hi; i += kLanes)
+      for (int j = 0; j < kLanes; ++j) acc[j] += static_cast<double>(a[i + j]) * b[i + j];
+    for (int w = kLanes / 2; w >= 1; w /= 2)
+      for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
+    for (; i < hi; ++i) acc[0] += static_cast<double>(a[i]) * b[i];
+    part[static_cast<size_t>(k)] = acc[0];
+  }
+  double s = 0;
+  for (double p : part) s += p;
+  return s;
+}
 
 MatrixView view_of(const Shape& s, WeightLayout layout) {
   SNGAN_CHECK(s.ndim() >= 2, "spectral norm: expected a weight with at least 2 dimensions, got ",
@@ -98,6 +123,13 @@ void SpectralNorm::power_step(const Tensor& weight) {
 Scalar SpectralNorm::current_sigma(const Tensor& weight) const {
   const MatrixView m = view_of(weight.shape(), layout_);
   double s = 0;
+  if (layout_ == WeightLayout::kOutFirst) {  // u^T (W v), W v as one matrix-vector product
+    const Eigen::Matrix<Scalar, Eigen::Dynamic, 1> wv =
+        ConstMatrixMap(weight.data(), rows_, cols_) *
+        Eigen::Map<const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>>(v_.data(), cols_);
+    for (int64_t r = 0; r < rows_; ++r) s += static_cast<double>(u_[r]) * wv[r];
+    return static_cast<Scalar>(s);
+  }
   for (int64_t r = 0; r < rows_; ++r) {
     double row = 0;
     for (int64_t c = 0; c < cols_; ++c) row += weight[m.at(r, c)] * v_[c];
@@ -115,16 +147,62 @@ Var SpectralNorm::apply(const Var& weight, bool training) {
     NoGradGuard no_grad;
     for (int i = 0; i < config_.power_iterations; ++i) power_step(weight.value());
   }
-  // sigma = <W, u v^T> (u v^T laid out like W), differentiable in W only.
-  Tensor uv = Tensor::empty(weight.shape());
-  for (int64_t r = 0; r < rows_; ++r)
-    for (int64_t c = 0; c < cols_; ++c) uv[m.at(r, c)] = u_[r] * v_[c];
-  Var sigma = sum(mul(weight, Var(uv)));
-  sigma_ = sigma.item();
-  Var normalized = div(weight, sigma);
+  sigma_ = current_sigma(weight.value());
+  Var normalized = divided_by_sigma(weight, sigma_);
   spectral_norm_seconds() +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return normalized;
+}
+
+// W / sigma with sigma = <W, u v^T> (u, v constants), differentiable in W. The backward,
+//   dW = g / sigma - (<g, W> / sigma^2) u v^T,
+// runs as two passes over the weight; when the backward is itself recorded (a gradient
+// penalty's double backward) it runs as the same expression in differentiable ops.
+Var SpectralNorm::divided_by_sigma(const Var& weight, Scalar sigma) const {
+  const Tensor& w = weight.value();
+  const int64_t n = w.numel();
+  Tensor out = Tensor::empty(w.shape());
+  const Scalar* pw = w.data();
+  Scalar* po = out.data();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) po[i] = pw[i] / sigma;
+  const Tensor u = u_.clone(), v = v_.clone();
+  const MatrixView m = view_of(w.shape(), layout_);
+  auto backward = [weight, sigma, u, v, m](const Var& g) {
+    if (grad_enabled()) {  // recorded: the composite expression, differentiable in W and g
+      Tensor uv = Tensor::empty(weight.shape());
+      for (int64_t r = 0; r < m.rows; ++r)
+        for (int64_t c = 0; c < m.cols; ++c) uv[m.at(r, c)] = u[r] * v[c];
+      const Var uvv(uv);
+      const Var s = sum(mul(weight, uvv));
+      const Var gs = neg(div(sum(mul(g, weight)), square(s)));
+      return std::vector<Var>{add(div(g, s), mul(gs, uvv))};
+    }
+    const Tensor& gt = g.value();
+    const Tensor& wt = weight.value();
+    const int64_t count = wt.numel();
+    const double gw = dot_in_blocks(gt.data(), wt.data(), count);
+    const Scalar coef = static_cast<Scalar>(gw / (static_cast<double>(sigma) * sigma));
+    Tensor dw = Tensor::empty(wt.shape());
+    const Scalar* pg = gt.data();
+    Scalar* pd = dw.data();
+#pragma omp parallel for schedule(static) if (count > 65536)
+    for (int64_t r = 0; r < m.rows; ++r) {
+      const Scalar ur = coef * u[r];
+      if (m.layout == WeightLayout::kOutFirst) {  // row r is contiguous: a loop that vectorises
+        const Scalar* gr = pg + r * m.cols;
+        Scalar* dr = pd + r * m.cols;
+        for (int64_t c = 0; c < m.cols; ++c) dr[c] = gr[c] / sigma - ur * v[c];
+        continue;
+      }
+      for (int64_t c = 0; c < m.cols; ++c) {
+        const int64_t i = m.at(r, c);
+        pd[i] = pg[i] / sigma - ur * v[c];
+      }
+    }
+    return std::vector<Var>{Var(std::move(dw))};
+  };
+  return Var::make_op(std::move(out), "spectral_normalize", {weight}, std::move(backward));
 }
 
 std::vector<std::pair<std::string, Tensor>> SpectralNorm::state() const {

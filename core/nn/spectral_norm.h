@@ -63,7 +63,8 @@ class SpectralNorm : public WeightTransform {
 
  private:
   void power_step(const Tensor& w);  // one v, u update on the stored vectors
-  Scalar current_sigma(const Tensor& w) const;
+  Scalar current_sigma(const Tensor& w) const;  // u^T W v
+  Var divided_by_sigma(const Var& weight, Scalar sigma) const;
   void normalize(Tensor& x) const;
 
   WeightLayout layout_;
