@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/tensor/amx_tiles.h"
+#include "core/tensor/check.h"
 #include "core/tensor/kernels/avx512_block.h"
 #include "core/tensor/cpu_info.h"
 
@@ -199,15 +200,14 @@ bool bf16_gemm_on_amx() {
   return on;
 }
 
-void gemm_bf16_amx(float* c, int64_t ldc, const float* a, int64_t lda, bool ta, const float* b,
-                   int64_t ldb, bool tb, int64_t M, int64_t N, int64_t K, bool add) {
-  if (M == 0 || N == 0) return;
-  if (K == 0) {
-    if (!add)
-      for (int64_t i = 0; i < M; ++i) std::fill(c + i * ldc, c + i * ldc + N, 0.0f);
-    return;
-  }
-  thread_local Bf16Buffer a_buffer, b_buffer;
+namespace {
+
+// C (M, N) (=|+=) A times op(b) over K, with `packed_a(i0, rows, mpad, k0, depth, ks)` giving
+// A's row tiles for rows [i0, i0 + rows) (mpad of them) and depth block [k0, k0 + depth).
+template <typename PackedBlock>
+void run_gemm(float* c, int64_t ldc, PackedBlock packed_a, const float* b, int64_t ldb, bool tb,
+              int64_t M, int64_t N, int64_t K, bool add) {
+  thread_local Bf16Buffer b_buffer;
   alignas(64) float out[kMicro * kMicro];
   configure_full_tiles();
   for (int64_t j0 = 0; j0 < N; j0 += kNc) {
@@ -219,8 +219,7 @@ void gemm_bf16_amx(float* c, int64_t ldc, const float* a, int64_t lda, bool ta, 
       const bool assign = k0 == 0 && !add;
       for (int64_t i0 = 0; i0 < M; i0 += kMc) {
         const int64_t rows = std::min(kMc, M - i0), mpad = round_up(rows, kMicro);
-        uint16_t* pa = scratch(a_buffer, mpad * ks * kDepth);
-        pack_a(pa, a, lda, ta, i0, rows, mpad, k0, depth, ks);
+        const uint16_t* pa = packed_a(i0, rows, mpad, k0, depth, ks);
         for (int64_t jj = 0; jj < npad; jj += kMicro) {
           const uint16_t* b0 = pb + (jj / kTile) * ks * kTileElems;
           for (int64_t ii = 0; ii < mpad; ii += kMicro) {
@@ -243,6 +242,69 @@ void gemm_bf16_amx(float* c, int64_t ldc, const float* a, int64_t lda, bool ta, 
     }
   }
   release_tiles();
+}
+
+bool empty_product(float* c, int64_t ldc, int64_t M, int64_t N, int64_t K, bool add) {
+  if (M > 0 && N > 0 && K > 0) return false;
+  if (K == 0 && !add)
+    for (int64_t i = 0; i < M; ++i) std::fill(c + i * ldc, c + i * ldc + N, 0.0f);
+  return true;
+}
+
+// Elements of one depth block of a whole packed operand of `mpad` rows.
+int64_t block_elems(int64_t mpad, int64_t depth) { return mpad * round_up(depth, kDepth); }
+
+}  // namespace
+
+void gemm_bf16_amx(float* c, int64_t ldc, const float* a, int64_t lda, bool ta, const float* b,
+                   int64_t ldb, bool tb, int64_t M, int64_t N, int64_t K, bool add) {
+  if (empty_product(c, ldc, M, N, K, add)) return;
+  thread_local Bf16Buffer a_buffer;
+  auto pack = [&](int64_t i0, int64_t rows, int64_t mpad, int64_t k0, int64_t depth, int64_t ks) {
+    uint16_t* pa = scratch(a_buffer, mpad * ks * kDepth);
+    pack_a(pa, a, lda, ta, i0, rows, mpad, k0, depth, ks);
+    return static_cast<const uint16_t*>(pa);
+  };
+  run_gemm(c, ldc, pack, b, ldb, tb, M, N, K, add);
+}
+
+// A whole packed operand: depth blocks of kKc in order, each holding the row tiles of all
+// round_up(M, kMicro) rows, so that a block of rows from i0 (a multiple of kTile) starts at
+// tile row i0 / kTile of its depth block.
+int64_t packed_bf16_a_elems(int64_t M, int64_t K) {
+  int64_t n = 0;
+  for (int64_t k0 = 0; k0 < K; k0 += kKc) n += block_elems(round_up(M, kMicro), std::min(kKc, K - k0));
+  return n + 32;  // room to align the start to 64 bytes
+}
+
+PackedBf16A pack_bf16_a_operand(uint16_t* dst, const float* a, int64_t lda, bool ta, int64_t M,
+                                int64_t K) {
+  const auto addr = reinterpret_cast<uintptr_t>(dst);
+  uint16_t* base = dst + ((64 - addr % 64) % 64) / sizeof(uint16_t);
+  const int64_t mpad = round_up(M, kMicro);
+  uint16_t* p = base;
+  for (int64_t k0 = 0; k0 < K; k0 += kKc) {
+    const int64_t depth = std::min(kKc, K - k0), ks = round_up(depth, kDepth) / kDepth;
+    pack_a(p, a, lda, ta, 0, M, mpad, k0, depth, ks);
+    p += block_elems(mpad, depth);
+  }
+  return {base, M, K};
+}
+
+void gemm_bf16_amx_packed(float* c, int64_t ldc, const PackedBf16A& a, int64_t row0,
+                          const float* b, int64_t ldb, bool tb, int64_t M, int64_t N, bool add) {
+  SNGAN_CHECK(row0 % kBf16PackedRowAlign == 0 && row0 + M <= a.rows,
+              "packed bf16 GEMM: rows [", row0, ", ", row0 + M, ") of a packed operand of ",
+              a.rows, " rows (the first a multiple of ", kBf16PackedRowAlign, ")");
+  const int64_t K = a.depth;
+  if (empty_product(c, ldc, M, N, K, add)) return;
+  const int64_t mpad_all = round_up(a.rows, kMicro);
+  auto block = [&](int64_t i0, int64_t, int64_t, int64_t k0, int64_t, int64_t ks) {
+    // Depth blocks before k0 are all kKc deep.
+    const uint16_t* depth_block = a.data + (k0 / kKc) * block_elems(mpad_all, kKc);
+    return depth_block + ((row0 + i0) / kTile) * ks * kTileElems;
+  };
+  run_gemm(c, ldc, block, b, ldb, tb, M, N, K, add);
 }
 
 }  // namespace sngan::kernels

@@ -24,4 +24,22 @@ bool bf16_gemm_on_amx();
 void gemm_bf16_amx(float* c, int64_t ldc, const float* a, int64_t lda, bool ta, const float* b,
                    int64_t ldb, bool tb, int64_t M, int64_t N, int64_t K, bool add);
 
+// op(a) (M, K) packed once into row tiles for several bf16 GEMMs that share it (a conv's
+// weights across its batch chunks), in memory the caller owns.
+struct PackedBf16A {
+  const uint16_t* data = nullptr;
+  int64_t rows = 0, depth = 0;
+};
+// uint16 elements that a packed op(a) of M rows and depth K takes (with room for alignment).
+int64_t packed_bf16_a_elems(int64_t M, int64_t K);
+// Packs op(a) (see gemm_bf16_amx) into dst (packed_bf16_a_elems(M, K) elements), rounded to bf16.
+PackedBf16A pack_bf16_a_operand(uint16_t* dst, const float* a, int64_t lda, bool ta, int64_t M,
+                                int64_t K);
+// Packed row ranges start at multiples of this (the micro-kernel's rows).
+constexpr int64_t kBf16PackedRowAlign = 32;
+// gemm_bf16_amx with op(a) = rows [row0, row0 + M) of a packed operand, K its depth: the same
+// bits as gemm_bf16_amx on the unpacked rows. Only when bf16_gemm_on_amx().
+void gemm_bf16_amx_packed(float* c, int64_t ldc, const PackedBf16A& a, int64_t row0,
+                          const float* b, int64_t ldb, bool tb, int64_t M, int64_t N, bool add);
+
 }  // namespace sngan::kernels

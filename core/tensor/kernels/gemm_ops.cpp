@@ -79,7 +79,7 @@ Scalar round_to_bf16(Scalar x) {
 namespace {
 
 using Buffer = std::vector<Scalar, Eigen::aligned_allocator<Scalar>>;
-enum Slot { kCol, kMat, kPart, kPhase, kPackA, kPackB, kRoundA, kRoundB, kPackedW, kSlots };
+enum Slot { kCol, kMat, kPart, kPhase, kPackA, kPackB, kRoundA, kRoundB, kSlots };
 
 // A per-thread scratch buffer of at least n elements; grows, never shrinks.
 Scalar* workspace(Slot slot, int64_t n) {
@@ -354,13 +354,14 @@ void col2im(Scalar* col, int64_t ld, Scalar* dx, const Conv2dDims& d, int64_t ch
 // 25% of a conv's time). Calling the driver also makes assign-vs-accumulate explicit.
 
 // One GEMM operand: row-major data with row stride ld, used transposed if t.
-// `packed`, when set, holds op(a) already packed for the AVX-512 GEMM (rows from `row0`),
-// used by fp32 GEMMs on that engine; the other engines read p.
+// `packed` (`packed_bf16`), when set, holds op(a) already packed for the AVX-512 fp32 GEMM
+// (the AMX bf16 GEMM), rows from `row0`, used by GEMMs on that engine; the others read p.
 struct Operand {
   const Scalar* p;
   int64_t ld;
   bool t;
   const PackedA* packed = nullptr;
+  const PackedBf16A* packed_bf16 = nullptr;
   int64_t row0 = 0;
 };
 
@@ -415,7 +416,13 @@ void gemm(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N, in
   if (precision() == Precision::kBf16) {
 #ifndef SNGAN_SCALAR_DOUBLE
     if (amx_path()) {
-      gemm_bf16_amx(c, ldc, a.p, a.ld, a.t, b.p, b.ld, b.t, M, N, K, add);
+      if (a.packed_bf16 != nullptr) {
+        SNGAN_CHECK(a.packed_bf16->depth == K, "packed bf16 GEMM operand of depth ",
+                    a.packed_bf16->depth, " used at depth ", K);
+        gemm_bf16_amx_packed(c, ldc, *a.packed_bf16, a.row0, b.p, b.ld, b.t, M, N, add);
+      } else {
+        gemm_bf16_amx(c, ldc, a.p, a.ld, a.t, b.p, b.ld, b.t, M, N, K, add);
+      }
       return;
     }
 #endif
@@ -458,7 +465,8 @@ void gemm_fp32(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t 
 // then goes through the same micro-kernel path with the same depth blocks (kc depends on K
 // alone) as without the split: the same bits whatever the thread count. (The AVX-512 kernel
 // gives the same bits for any split; these points serve both engines, and along M they are
-// also multiples of kPackedRowAlign so that a packed op(a) splits on its panels.)
+// also multiples of kPackedRowAlign and kBf16PackedRowAlign so that a packed op(a) splits on
+// its panels.)
 void gemm_threaded(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N,
                    int64_t K, bool add) {
   using Traits = ei::gebp_traits<Scalar, Scalar>;
@@ -466,7 +474,9 @@ void gemm_threaded(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int6
   const bool split_n = N >= M;
   const int64_t along = split_n ? N : M;
   // At least 32 wide, as a multiple of the register block.
-  const int64_t block = split_n ? Traits::mr : std::lcm<int64_t>(Traits::nr, kPackedRowAlign);
+  const int64_t block =
+      split_n ? Traits::mr
+              : std::lcm(std::lcm<int64_t>(Traits::nr, kPackedRowAlign), kBf16PackedRowAlign);
   const int64_t unit = (32 + block - 1) / block * block;
   const int64_t units = along / unit;
   int T = omp_get_level() > 0 ? 1 : omp_get_max_threads();
@@ -482,7 +492,7 @@ void gemm_threaded(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int6
       const Operand bt{b.t ? b.p + lo * b.ld : b.p + lo, b.ld, b.t};
       gemm(c + lo, ldc, a, bt, M, hi - lo, K, add);
     } else {  // rows [lo, hi) of c and op(a)
-      const Operand at{a.t ? a.p + lo : a.p + lo * a.ld, a.ld, a.t, a.packed, a.row0 + lo};
+      const Operand at{a.t ? a.p + lo : a.p + lo * a.ld, a.ld, a.t, a.packed, a.packed_bf16, a.row0 + lo};
       gemm(c + lo * ldc, ldc, at, b, hi - lo, N, K, add);
     }
   }
@@ -519,15 +529,21 @@ int64_t channel_block(const Conv2dDims& d, int64_t ld) {
   return std::clamp<int64_t>(cb, 1, d.Cin);
 }
 
-// The weights' GEMM operand packed once per conv call for the AVX-512 fp32 GEMM, one PackedA
-// per block of `cb` input channels, instead of once per batch chunk: with chunks a few hundred
-// columns wide, packing the weights again for each cost about 5% of a training step. A chunk
-// whose channel blocks differ (a shorter last chunk) packs its own, as do the other engines.
+// The weights' GEMM operand packed once per conv call, one packed operand per block of `cb`
+// input channels, instead of once per batch chunk: for the AVX-512 fp32 GEMM (with chunks a
+// few hundred columns wide, packing the weights again for each cost about 5% of a training
+// step) and for the bf16 GEMM on AMX tiles (whose packing costs more next to its faster
+// products). A chunk whose channel blocks differ (a shorter last chunk) packs its own.
 struct WeightPacks {
-  const PackedA* blocks = nullptr;
+  const PackedA* fp32 = nullptr;
+  const PackedBf16A* bf16 = nullptr;
   int64_t cb = 0;
-  const PackedA* for_block(int64_t c0, int64_t chunk_cb) const {
-    return blocks != nullptr && chunk_cb == cb ? blocks + c0 / cb : nullptr;
+  // The GEMM operand of channel block c0 (for a chunk whose blocks hold chunk_cb channels).
+  Operand operand(const Scalar* p, int64_t ld, bool t, int64_t c0, int64_t chunk_cb) const {
+    Operand o{p, ld, t};
+    if (chunk_cb == cb && fp32 != nullptr) o.packed = fp32 + c0 / cb;
+    if (chunk_cb == cb && bf16 != nullptr) o.packed_bf16 = bf16 + c0 / cb;
+    return o;
   }
 };
 
@@ -567,7 +583,7 @@ void forward_chunk(Scalar* y, const Scalar* x, const Scalar* w, const Scalar* b,
       const int64_t c1 = std::min(c0 + cb, d.Cin), rows = (c1 - c0) * KK;
       Scalar* col = workspace(kCol, rows * ld);  // (rows, B*P)
       chunk_im2col(col, x, d, B, c0, c1);
-      gemm_threaded(out, ld, {w + c0 * KK, K, false, packs.for_block(c0, cb)}, {col, ld, false},
+      gemm_threaded(out, ld, packs.operand(w + c0 * KK, K, false, c0, cb), {col, ld, false},
                     d.Cout, ld, rows, add || c0 > 0);
     }
   }
@@ -608,7 +624,7 @@ void backward_input_chunk(Scalar* dx, const Scalar* dy, const Scalar* w, const C
   for (int64_t c0 = 0; c0 < d.Cin; c0 += cb) {
     const int64_t c1 = std::min(c0 + cb, d.Cin), rows = (c1 - c0) * KK;
     Scalar* dcol = workspace(kCol, rows * ld);  // (rows, B*P)
-    gemm_threaded(dcol, ld, {w + c0 * KK, K, true, packs.for_block(c0, cb)}, {dym, ld, false},
+    gemm_threaded(dcol, ld, packs.operand(w + c0 * KK, K, true, c0, cb), {dym, ld, false},
                   rows, ld, d.Cout, false);
     for (int64_t i = 0; i < B; ++i)
       col2im(dcol + i * P, ld, dx + i * xs + c0 * d.H * d.W, d, c1 - c0, accumulate);
@@ -674,28 +690,39 @@ Plan make_plan(const Conv2dDims& d) {
 WeightPacks pack_weights(const Scalar* w, const Conv2dDims& d, const Plan& plan, bool transposed) {
   WeightPacks packs;
 #ifndef SNGAN_SCALAR_DOUBLE
-  if (precision() != Precision::kFp32 || !avx512_path() || plan.chunks < 2 ||
-      (is_pointwise(d) && plan.B == 1))
-    return packs;
-  // The calling thread's; the chunks' threads only read it.
-  thread_local std::vector<PackedA> store;
+  const bool fp32 = precision() == Precision::kFp32 && avx512_path();
+  const bool bf16 = precision() == Precision::kBf16 && amx_path();
+  if ((!fp32 && !bf16) || plan.chunks < 2 || (is_pointwise(d) && plan.B == 1)) return packs;
   const int64_t K = d.col_rows(), KK = d.KH * d.KW;
   packs.cb = channel_block(d, plan.B * d.out_pixels());
   const int64_t blocks = (d.Cin + packs.cb - 1) / packs.cb;
+  // Block i's operand: W's rows of its channels (M = Cout, depth = rows), or W^T's.
   auto rows_of = [&](int64_t i) { return (std::min((i + 1) * packs.cb, d.Cin) - i * packs.cb) * KK; };
-  int64_t floats = 0;  // about the weights' size
-  for (int64_t i = 0; i < blocks; ++i)
-    floats += transposed ? packed_a_floats(rows_of(i), d.Cout) : packed_a_floats(d.Cout, rows_of(i));
-  Scalar* dst = workspace(kPackedW, floats);
-  store.resize(static_cast<size_t>(blocks));
-  for (int64_t i = 0; i < blocks; ++i) {
-    const Scalar* wb = w + i * packs.cb * KK;
-    const int64_t rows = rows_of(i);
-    store[static_cast<size_t>(i)] = transposed ? pack_a_operand(dst, wb, K, true, rows, d.Cout)
-                                               : pack_a_operand(dst, wb, K, false, d.Cout, rows);
-    dst += transposed ? packed_a_floats(rows, d.Cout) : packed_a_floats(d.Cout, rows);
+  auto m_of = [&](int64_t i) { return transposed ? rows_of(i) : d.Cout; };
+  auto k_of = [&](int64_t i) { return transposed ? d.Cout : rows_of(i); };
+  // Block i packed into `store` (the calling thread's; the chunks' threads only read it) from
+  // `buffer`, `size(m, k)` elements per block, by `pack(dst, a, lda, ta, m, k)`.
+  auto pack_blocks = [&](auto& store, auto& buffer, auto size, auto pack) {
+    int64_t total = 0;
+    for (int64_t i = 0; i < blocks; ++i) total += size(m_of(i), k_of(i));
+    if (static_cast<int64_t>(buffer.size()) < total) buffer.resize(static_cast<size_t>(total));
+    auto* dst = buffer.data();
+    store.resize(static_cast<size_t>(blocks));
+    for (int64_t i = 0; i < blocks; ++i) {
+      store[static_cast<size_t>(i)] = pack(dst, w + i * packs.cb * KK, K, transposed, m_of(i), k_of(i));
+      dst += size(m_of(i), k_of(i));
+    }
+    return store.data();
+  };
+  if (fp32) {
+    thread_local std::vector<PackedA> store;
+    thread_local std::vector<float> buffer;  // about the weights' size
+    packs.fp32 = pack_blocks(store, buffer, packed_a_floats, pack_a_operand);
+  } else {
+    thread_local std::vector<PackedBf16A> store;
+    thread_local std::vector<uint16_t> buffer;  // about half the weights' size
+    packs.bf16 = pack_blocks(store, buffer, packed_bf16_a_elems, pack_bf16_a_operand);
   }
-  packs.blocks = store.data();
 #else
   (void)w, (void)d, (void)plan, (void)transposed;
 #endif
