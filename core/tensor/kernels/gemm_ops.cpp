@@ -492,7 +492,9 @@ void gemm_threaded(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int6
       const Operand bt{b.t ? b.p + lo * b.ld : b.p + lo, b.ld, b.t};
       gemm(c + lo, ldc, a, bt, M, hi - lo, K, add);
     } else {  // rows [lo, hi) of c and op(a)
-      const Operand at{a.t ? a.p + lo : a.p + lo * a.ld, a.ld, a.t, a.packed, a.packed_bf16, a.row0 + lo};
+      Operand at = a;
+      at.p = a.t ? a.p + lo : a.p + lo * a.ld;
+      at.row0 = a.row0 + lo;
       gemm(c + lo * ldc, ldc, at, b, hi - lo, N, K, add);
     }
   }
@@ -686,7 +688,8 @@ Plan make_plan(const Conv2dDims& d) {
 }
 
 // W's blocks (the forward operand) or W^T's (backward_input's, `transposed`) packed for the
-// plan's chunks, when the fp32 GEMMs run on AVX-512 and more than one chunk shares them.
+// plan's chunks, when the GEMMs run on the AVX-512 fp32 kernel or on AMX tiles and more than
+// one chunk shares them.
 WeightPacks pack_weights(const Scalar* w, const Conv2dDims& d, const Plan& plan, bool transposed) {
   WeightPacks packs;
 #ifndef SNGAN_SCALAR_DOUBLE
