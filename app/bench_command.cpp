@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <random>
 #include <cstdio>
+#include <random>
 
 #include "app/mpi_group.h"
 #include "app/run_setup.h"
@@ -46,7 +46,9 @@ double sgemm_probe() {
     std::uniform_real_distribution<Scalar> uniform(-1, 1);
     for (Scalar& v : a) v = uniform(rng);
     for (Scalar& v : b) v = uniform(rng);
-    auto product = [&] { kernels::matmul(c.data(), a.data(), b.data(), s.m, s.k, s.n, false, false, false); };
+    auto product = [&] {
+      kernels::matmul(c.data(), a.data(), b.data(), s.m, s.k, s.n, false, false, false);
+    };
     product();  // warm-up
     std::vector<double> rates;
     for (int r = 0; r < 5; ++r) {

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <vector>
+
+#include "core/tensor/ordered_sum.h"
 
 namespace sngan {
 
@@ -19,30 +20,6 @@ struct MatrixView {
     return (i * rows + r) * kk + k;
   }
 };
-
-// <a, b> over n elements in double: fixed blocks of interleaved partial sums (vectorised),
-// added in block order, so the thread count does not change the bits.
-double dot_in_blocks(const Scalar* a, const Scalar* b, int64_t n) {
-  constexpr int64_t kBlock = 16384;
-  constexpr int kLanes = 16;
-  const int64_t blocks = (n + kBlock - 1) / kBlock;
-  std::vector<double> part(static_cast<size_t>(blocks));
-#pragma omp parallel for schedule(static) if (blocks > 2)
-  for (int64_t k = 0; k < blocks; ++k) {
-    const int64_t lo = k * kBlock, hi = std::min(n, lo + kBlock);
-    double acc[kLanes] = {};
-    int64_t i = lo;
-    for (; i + kLanes <= hi; i += kLanes)
-      for (int j = 0; j < kLanes; ++j) acc[j] += static_cast<double>(a[i + j]) * b[i + j];
-    for (int w = kLanes / 2; w >= 1; w /= 2)
-      for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
-    for (; i < hi; ++i) acc[0] += static_cast<double>(a[i]) * b[i];
-    part[static_cast<size_t>(k)] = acc[0];
-  }
-  double s = 0;
-  for (double p : part) s += p;
-  return s;
-}
 
 MatrixView view_of(const Shape& s, WeightLayout layout) {
   SNGAN_CHECK(s.ndim() >= 2, "spectral norm: expected a weight with at least 2 dimensions, got ",
@@ -181,10 +158,12 @@ Var SpectralNorm::divided_by_sigma(const Var& weight, Scalar sigma) const {
     const Tensor& gt = g.value();
     const Tensor& wt = weight.value();
     const int64_t count = wt.numel();
-    const double gw = dot_in_blocks(gt.data(), wt.data(), count);
+    const Scalar* pg = gt.data();
+    const Scalar* pw = wt.data();
+    const double gw =
+        blocked_sum(count, [pg, pw](int64_t i) { return static_cast<double>(pg[i]) * pw[i]; });
     const Scalar coef = static_cast<Scalar>(gw / (static_cast<double>(sigma) * sigma));
     Tensor dw = Tensor::empty(wt.shape());
-    const Scalar* pg = gt.data();
     Scalar* pd = dw.data();
 #pragma omp parallel for schedule(static) if (count > 65536)
     for (int64_t r = 0; r < m.rows; ++r) {

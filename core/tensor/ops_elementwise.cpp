@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/tensor/ops.h"
+#include "core/tensor/ordered_sum.h"
 
 namespace sngan {
 
@@ -98,22 +99,6 @@ Tensor broadcast_value(const Tensor& x, const Shape& shape) {
     }
   }
   return out;
-}
-
-// The sum of p[0, n) in double, in a fixed order: 32 interleaved partial sums (which
-// vectorise), added pairwise, then the tail. The same bits wherever p lies and whatever the
-// thread count; a whole tensor's sum and a row's sum agree when they cover the same elements.
-double row_sum(const Scalar* __restrict p, int64_t n) {
-  constexpr int kLanes = 32;
-  double acc[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) acc[j] += static_cast<double>(p[i + j]);
-  for (int w = kLanes / 2; w >= 1; w /= 2)
-    for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
-  double s = acc[0];
-  for (; i < n; ++i) s += static_cast<double>(p[i]);
-  return s;
 }
 
 template <typename F>
@@ -298,16 +283,7 @@ Var sum_to(const Var& x, const Shape& shape) {
   const int r = xs.ndim();
   const int64_t n = x.numel();
   if (shape.numel() == 1) {
-    // Fixed blocks added in order: the same bits whatever the thread count (an OpenMP
-    // reduction combines its partial sums in arrival order).
-    constexpr int64_t kBlock = 16384;
-    const int64_t blocks = (n + kBlock - 1) / kBlock;
-    std::vector<double> partial(static_cast<size_t>(blocks));
-#pragma omp parallel for schedule(static) if (blocks > 2)
-    for (int64_t b = 0; b < blocks; ++b)
-      partial[static_cast<size_t>(b)] = row_sum(px + b * kBlock, std::min(kBlock, n - b * kBlock));
-    double total = 0;
-    for (double s : partial) total += s;
+    const double total = blocked_sum(n, [px](int64_t i) { return static_cast<double>(px[i]); });
     o[0] = static_cast<Scalar>(total);
   } else {
     int64_t so[Shape::kMaxDims];
@@ -327,7 +303,8 @@ Var sum_to(const Var& x, const Shape& shape) {
       }
       const Scalar* xrow = px + row * inner;
       if (summed_tail) {
-        o[oo] += static_cast<Scalar>(row_sum(xrow, inner));
+        o[oo] += static_cast<Scalar>(
+            ordered_sum(0, inner, [xrow](int64_t j) { return static_cast<double>(xrow[j]); }));
       } else {
         for (int64_t j = 0; j < inner; ++j) o[oo + j] += xrow[j];
       }

@@ -8,34 +8,27 @@
 #include <limits>
 #include <vector>
 
+#include "core/tensor/ordered_sum.h"
+
 namespace sngan::kernels {
 
 namespace {
 
-// Sums over a channel's values in double, in a fixed order that vectorises: value k of each
-// row goes to partial sum k % kLanes, the partials are added pairwise at the end, and values
-// past the last whole group of kLanes in each row go to one more partial. A serial sum would
-// wait on each addition's latency (about 4x slower at G's shapes).
-constexpr int kLanes = 16;
-
-double add_lanes(double* acc) {
-  for (int w = kLanes / 2; w >= 1; w /= 2)
-    for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
-  return acc[0];
-}
-
+// A channel's sums in double, in a fixed order that vectorises (ordered_sum.h): the lanes run
+// on across the channel's rows, values past each row's last whole group of lanes go to one
+// more partial.
 // Sum over channel c of f(i, x[i]) for every element index i of the channel.
 template <typename F>
 double channel_reduce(const BatchNormDims& d, int64_t c, F f) {
-  double acc[kLanes] = {}, tail = 0;
-  const int64_t whole = d.inner / kLanes * kLanes;
+  double acc[kSumLanes] = {}, tail = 0;
+  const int64_t whole = d.inner / kSumLanes * kSumLanes;
   for (int64_t n = 0; n < d.N; ++n) {
     const int64_t base = (n * d.C + c) * d.inner;
-    for (int64_t i = 0; i < whole; i += kLanes)
-      for (int j = 0; j < kLanes; ++j) acc[j] += f(base + i + j);
+    for (int64_t i = 0; i < whole; i += kSumLanes)
+      for (int j = 0; j < kSumLanes; ++j) acc[j] += f(base + i + j);
     for (int64_t i = whole; i < d.inner; ++i) tail += f(base + i);
   }
-  return add_lanes(acc) + tail;
+  return fold_lanes(acc) + tail;
 }
 
 double channel_sum(const Scalar* x, const BatchNormDims& d, int64_t c) {
