@@ -289,7 +289,7 @@ TEST(GemmKernels, EigenFp32MatchesReference) {
 }
 
 // Each element of C goes through the same sums wherever the row blocks and threads split C:
-// one GEMM equals the same GEMM in two row blocks (split off a register tile's boundary) and
+// one GEMM equals the same GEMM in two row blocks (split at row 17, not a 12-row tile's edge) and
 // the same GEMM on two threads, bit for bit, on the engine this CPU runs.
 TEST(GemmKernels, Fp32GemmBitsDoNotDependOnTheSplit) {
   ThreadCount one(1);

@@ -1,15 +1,16 @@
 // The fp32 GEMM on AVX-512 (see gemm_avx512.h).
 //
-// BLIS's loop order: for each block of kNc columns and each depth block, op(b) is packed into
-// panels of 32 columns (each depth step's 32 values side by side); for each block of kMc rows,
-// op(a) into panels of 12 rows (each depth step's 12 values side by side); then every 12x32
-// tile of C takes one micro-kernel call: per depth step, two vector loads of B, twelve
-// broadcasts of A and 24 fused multiply-adds into 24 accumulators held in registers for the
-// whole depth block. Packed panels are zero-padded, so partial tiles run the same code; the
-// micro-kernel then reads and writes C's valid lanes only (masked), and a template on the
-// number of valid rows keeps the short tiles at the bottom of C from computing padding rows.
-// Sizes: a B panel (kKc x 32, 32 KiB) stays in L1 while the A panels of a row block stream
-// from L2 (kMc x kKc, 144 KiB); the B block (kKc x kNc, 1 MiB) stays in L2 or L3.
+// For each depth block (of equal sizes up to kKc, fixed by K), op(a) is packed into panels of
+// 12 rows (each depth step's 12 values side by side), or comes packed already (PackedA: a
+// conv's weights, packed once for all its batch chunks); then for each block of kNc columns
+// op(b) is packed into panels of 32 columns, and every 12x32 tile of C takes one micro-kernel
+// call: per depth step, two vector loads of B, twelve broadcasts of A and 24 fused
+// multiply-adds into 24 accumulators held in registers for the whole depth block. One A panel
+// (12 x kKc, 12 KiB) stays in L1 while the B panels (kKc x 32 each, the block 512 KiB) stream
+// from L2. Packed panels are zero-padded, so partial tiles run the same code; the micro-kernel
+// reads and writes C's valid lanes only (masked), and a template on the number of valid rows
+// keeps the short tiles at the bottom of C from computing padding rows. A product of at most
+// 12 rows reads op(b) unpacked, since each of its elements is used once.
 #include "core/tensor/kernels/gemm_avx512.h"
 
 #include <immintrin.h>

@@ -1,7 +1,7 @@
 // The fp32 GEMM under the fast kernels on CPUs with AVX-512: a packed, BLIS-style driver
-// around a 12x32 register-blocked micro-kernel (24 zmm accumulators). Eigen's AVX-512 GEMM
-// (a 48x4 micro-kernel, 12 accumulators) serves the CPUs without AVX-512 and the tests'
-// comparison. Internal to the kernels; gemm_ops.h holds the switch.
+// around a 12x32 register-blocked micro-kernel (24 zmm accumulators). Eigen's GEMM serves the
+// CPUs without AVX-512F and the tests' comparison (on AVX-512 its micro-kernel is 48x4 with 12
+// accumulators, which this replaces). Internal to the kernels; gemm_ops.h holds the switch.
 #pragma once
 
 #include <cstdint>
