@@ -133,6 +133,18 @@ const ConvCase kConvCases[] = {
     // Inception's stride-2 valid convs on odd sizes (299 -> 149, 35 -> 17, 17 -> 8).
     {1, 3, 35, 35, 4, 3, 3, 2, 0},
     {2, 8, 17, 17, 6, 3, 3, 2, 0},
+    // Shapes whose im2col matrix the bf16 GEMMs on AMX tiles read in place (output as wide as
+    // the (phase) plane, pixels a multiple of 16; several above qualify too): stride 2 on even
+    // sizes, one sample per chunk (its GEMMs split over the threads, in the view's columns
+    // or rows), more than one 1024-deep block in either GEMM, 16-pixel groups that span rows,
+    // and "same" padding on one side only.
+    {3, 8, 8, 8, 6, 4, 4, 2, 1},
+    {2, 5, 16, 16, 7, 4, 4, 2, 1},
+    {1, 40, 16, 16, 40, 4, 4, 2, 1},
+    {2, 3, 32, 48, 4, 3, 3, 1, 1},
+    {2, 120, 8, 8, 16, 3, 3, 1, 1},
+    {3, 6, 4, 12, 5, 3, 3, 1, 1},
+    {2, 4, 8, 16, 3, 1, 3, 1, 0, 1},
 };
 
 Vec rounded_to_bf16(const Vec& v) {

@@ -75,11 +75,14 @@ SNGAN_PACK_TARGET inline __m512i bf16x32(const float* p, int64_t n) {
 }
 
 // The pairs (lo[j], hi[j]) of 16 floats each, rounded to bf16, as 16 dwords.
-SNGAN_PACK_TARGET inline __m512i pairs(const float* lo, int64_t nlo, const float* hi, int64_t nhi) {
-  const __m512i both = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(load16(hi, nhi), load16(lo, nlo)));
+SNGAN_PACK_TARGET inline __m512i pairs(__m512 lo, __m512 hi) {
+  const __m512i both = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
   const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23,
                                               7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
   return _mm512_permutexvar_epi16(interleave, both);
+}
+SNGAN_PACK_TARGET inline __m512i pairs(const float* lo, int64_t nlo, const float* hi, int64_t nhi) {
+  return pairs(load16(lo, nlo), load16(hi, nhi));
 }
 
 SNGAN_PACK_TARGET inline void store_tile(uint16_t* tile, const __m512i r[16]) {
@@ -137,6 +140,41 @@ SNGAN_PACK_TARGET void pack_b(uint16_t* dst, const float* b, int64_t ldb, bool t
       for (int64_t j = 0; j < kTile; ++j) {
         const float* p = b + (j0 + jt + j) * ldb + k0 + kk;
         r[j] = bf16x32(p, j < jn ? kn : 0);
+      }
+      transpose16(r);
+      store_tile(tile, r);
+    }
+  }
+}
+
+// pack_b with op(b) read from an im2col view: op(b) = col, or col^T with tb. The same tiles as
+// pack_b on the im2col copy. Depth k0 and columns j0 are multiples of 32.
+SNGAN_PACK_TARGET void pack_b(uint16_t* dst, const Im2colView& v, bool tb, int64_t k0, int64_t depth,
+                              int64_t ks, int64_t j0, int64_t cols, int64_t npad) {
+  for (int64_t jt = 0; jt < npad; jt += kTile) {
+    const int64_t jn = cols - jt;
+    for (int64_t s = 0; s < ks; ++s) {
+      uint16_t* tile = dst + ((jt / kTile) * ks + s) * kTileElems;
+      const int64_t kk = s * kDepth;
+      if (!tb) {  // col rows k, k + 1 at the tile's 16 columns, paired
+        const int64_t g = (j0 + jt) / kTile;
+        const __mmask16 keep = lanes(jn);
+        for (int64_t q = 0; q < kTile; ++q) {
+          const int64_t k = kk + 2 * q;
+          const __m512 lo = load16(v, k0 + k, g, k < depth ? keep : 0);
+          const __m512 hi = load16(v, k0 + k + 1, g, k + 1 < depth ? keep : 0);
+          _mm512_store_si512(tile + q * 2 * kTile, pairs(lo, hi));
+        }
+        continue;
+      }
+      // col row j0 + jt + j: 32 consecutive columns (depths) = 16 pairs; transposed to pair rows.
+      __m512i r[16];
+      const int64_t kn = depth - kk, g = (k0 + kk) / kTile;
+      for (int64_t j = 0; j < kTile; ++j) {
+        const int64_t row = j0 + jt + j;
+        const __m512 lo = load16(v, row, g, j < jn ? lanes(kn) : 0);
+        const __m512 hi = load16(v, row, g + 1, j < jn ? lanes(kn - 16) : 0);
+        r[j] = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
       }
       transpose16(r);
       store_tile(tile, r);
@@ -202,11 +240,13 @@ bool bf16_gemm_on_amx() {
 
 namespace {
 
-// C (M, N) (=|+=) A times op(b) over K, with `packed_a(i0, rows, mpad, k0, depth, ks)` giving
-// A's row tiles for rows [i0, i0 + rows) (mpad of them) and depth block [k0, k0 + depth).
-template <typename PackedBlock>
-void run_gemm(float* c, int64_t ldc, PackedBlock packed_a, const float* b, int64_t ldb, bool tb,
-              int64_t M, int64_t N, int64_t K, bool add) {
+// C (M, N) (=|+=) A times B over K, with `packed_a(i0, rows, mpad, k0, depth, ks)` giving
+// A's row tiles for rows [i0, i0 + rows) (mpad of them) and depth block [k0, k0 + depth), and
+// `packed_b(dst, k0, depth, ks, j0, cols, npad)` packing B's pair tiles of that depth block
+// and columns [j0, j0 + cols) (npad of them) into dst.
+template <typename PackedBlock, typename PackB>
+void run_gemm(float* c, int64_t ldc, PackedBlock packed_a, PackB packed_b, int64_t M, int64_t N,
+              int64_t K, bool add) {
   thread_local Bf16Buffer b_buffer;
   alignas(64) float out[kMicro * kMicro];
   configure_full_tiles();
@@ -215,7 +255,7 @@ void run_gemm(float* c, int64_t ldc, PackedBlock packed_a, const float* b, int64
     for (int64_t k0 = 0; k0 < K; k0 += kKc) {
       const int64_t depth = std::min(kKc, K - k0), ks = round_up(depth, kDepth) / kDepth;
       uint16_t* pb = scratch(b_buffer, npad * ks * kDepth);
-      pack_b(pb, b, ldb, tb, k0, depth, ks, j0, cols, npad);
+      packed_b(pb, k0, depth, ks, j0, cols, npad);
       const bool assign = k0 == 0 && !add;
       for (int64_t i0 = 0; i0 < M; i0 += kMc) {
         const int64_t rows = std::min(kMc, M - i0), mpad = round_up(rows, kMicro);
@@ -254,10 +294,18 @@ bool empty_product(float* c, int64_t ldc, int64_t M, int64_t N, int64_t K, bool 
 // Elements of one depth block of a whole packed operand of `mpad` rows.
 int64_t block_elems(int64_t mpad, int64_t depth) { return mpad * round_up(depth, kDepth); }
 
+// packed_b for run_gemm: op(b)'s pair tiles from its data or from its im2col view.
+auto b_packer(const BOperand& b) {
+  return [&b](uint16_t* dst, int64_t k0, int64_t depth, int64_t ks, int64_t j0, int64_t cols, int64_t npad) {
+    if (b.view != nullptr) pack_b(dst, *b.view, b.t, k0, depth, ks, j0, cols, npad);
+    else pack_b(dst, b.p, b.ld, b.t, k0, depth, ks, j0, cols, npad);
+  };
+}
+
 }  // namespace
 
-void gemm_bf16_amx(float* c, int64_t ldc, const float* a, int64_t lda, bool ta, const float* b,
-                   int64_t ldb, bool tb, int64_t M, int64_t N, int64_t K, bool add) {
+void gemm_bf16_amx(float* c, int64_t ldc, const float* a, int64_t lda, bool ta, const BOperand& b,
+                   int64_t M, int64_t N, int64_t K, bool add) {
   if (empty_product(c, ldc, M, N, K, add)) return;
   thread_local Bf16Buffer a_buffer;
   auto pack = [&](int64_t i0, int64_t rows, int64_t mpad, int64_t k0, int64_t depth, int64_t ks) {
@@ -265,7 +313,7 @@ void gemm_bf16_amx(float* c, int64_t ldc, const float* a, int64_t lda, bool ta, 
     pack_a(pa, a, lda, ta, i0, rows, mpad, k0, depth, ks);
     return static_cast<const uint16_t*>(pa);
   };
-  run_gemm(c, ldc, pack, b, ldb, tb, M, N, K, add);
+  run_gemm(c, ldc, pack, b_packer(b), M, N, K, add);
 }
 
 // A whole packed operand: depth blocks of kKc in order, each holding the row tiles of all
@@ -292,7 +340,7 @@ PackedBf16A pack_bf16_a_operand(uint16_t* dst, const float* a, int64_t lda, bool
 }
 
 void gemm_bf16_amx_packed(float* c, int64_t ldc, const PackedBf16A& a, int64_t row0,
-                          const float* b, int64_t ldb, bool tb, int64_t M, int64_t N, bool add) {
+                          const BOperand& b, int64_t M, int64_t N, bool add) {
   SNGAN_CHECK(row0 % kBf16PackedRowAlign == 0 && row0 + M <= a.rows,
               "packed bf16 GEMM: rows [", row0, ", ", row0 + M, ") of a packed operand of ",
               a.rows, " rows (the first a multiple of ", kBf16PackedRowAlign, ")");
@@ -304,7 +352,7 @@ void gemm_bf16_amx_packed(float* c, int64_t ldc, const PackedBf16A& a, int64_t r
     const uint16_t* depth_block = a.data + (k0 / kKc) * block_elems(mpad_all, kKc);
     return depth_block + ((row0 + i0) / kTile) * ks * kTileElems;
   };
-  run_gemm(c, ldc, block, b, ldb, tb, M, N, K, add);
+  run_gemm(c, ldc, block, b_packer(b), M, N, K, add);
 }
 
 }  // namespace sngan::kernels

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "core/tensor/kernels/im2col_view.h"
 #include "core/tensor/tensor.h"
 
 namespace sngan::kernels {
@@ -18,11 +19,12 @@ float nearest_bf16(float x);
 bool bf16_gemm_on_amx();
 
 // c (M, N; row stride ldc) (=|+=) op(a) (M, K) * op(b) (K, N) on AMX tiles, on the calling
-// thread; op(a)(i, k) = ta ? a[k*lda + i] : a[i*lda + k], op(b)(k, j) = tb ? b[j*ldb + k] :
-// b[k*ldb + j]. Only when bf16_gemm_on_amx(). Each element's sum runs over depth blocks that
-// depend on K alone, so splitting M or N across calls does not change any bit.
-void gemm_bf16_amx(float* c, int64_t ldc, const float* a, int64_t lda, bool ta, const float* b,
-                   int64_t ldb, bool tb, int64_t M, int64_t N, int64_t K, bool add);
+// thread; op(a)(i, k) = ta ? a[k*lda + i] : a[i*lda + k], op(b) as BOperand says (a view
+// starting at a 16-column group). Only when bf16_gemm_on_amx(). Each element's sum runs over
+// depth blocks that depend on K alone, so splitting M or N across calls does not change any
+// bit, and a view gives the same bits as its im2col copy.
+void gemm_bf16_amx(float* c, int64_t ldc, const float* a, int64_t lda, bool ta, const BOperand& b,
+                   int64_t M, int64_t N, int64_t K, bool add);
 
 // op(a) (M, K) packed once into row tiles for several bf16 GEMMs that share it (a conv's
 // weights across its batch chunks), in memory the caller owns.
@@ -40,6 +42,6 @@ constexpr int64_t kBf16PackedRowAlign = 32;
 // gemm_bf16_amx with op(a) = rows [row0, row0 + M) of a packed operand, K its depth: the same
 // bits as gemm_bf16_amx on the unpacked rows. Only when bf16_gemm_on_amx().
 void gemm_bf16_amx_packed(float* c, int64_t ldc, const PackedBf16A& a, int64_t row0,
-                          const float* b, int64_t ldb, bool tb, int64_t M, int64_t N, bool add);
+                          const BOperand& b, int64_t M, int64_t N, bool add);
 
 }  // namespace sngan::kernels

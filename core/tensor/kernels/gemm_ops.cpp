@@ -7,7 +7,9 @@
 // in L2 between im2col and the GEMM. With at least as many chunks as threads, chunks run in
 // an OpenMP loop with single-threaded GEMMs; otherwise (a batch too small to split) chunks
 // run in order and each GEMM is split over the threads. 1x1 stride-1 unpadded convs of one
-// sample skip im2col. Workspaces, including the GEMM's packing buffers, are thread_local and
+// sample skip im2col. In bf16 on AMX tiles, the GEMMs of convs whose taps read contiguous
+// pixel runs take the im2col matrix as a view of the input instead (implicit im2col, one GEMM
+// over all input channels). Workspaces, including the GEMM's packing buffers, are thread_local and
 // only grow: steady-state calls do not allocate. The work split depends only on the shapes
 // and the thread count, so results are reproducible for a fixed thread count.
 #include "core/tensor/kernels/gemm_ops.h"
@@ -16,6 +18,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <numeric>
 #include <vector>
 
@@ -48,6 +51,7 @@ namespace {
 std::atomic<Precision> g_precision{Precision::kFp32};
 std::atomic<bool> g_force_emulation{false};
 std::atomic<bool> g_force_eigen{false};
+std::atomic<bool> g_force_explicit_im2col{false};
 // The fp32 GEMMs take the AVX-512 micro-kernel.
 bool avx512_path() {
 #ifdef SNGAN_SCALAR_DOUBLE
@@ -72,6 +76,7 @@ bool bf16_runs_on_amx() { return amx_path(); }
 bool fp32_runs_on_avx512() { return avx512_path(); }
 void force_eigen_fp32(bool on) { g_force_eigen.store(on, std::memory_order_relaxed); }
 void force_bf16_emulation(bool on) { g_force_emulation.store(on, std::memory_order_relaxed); }
+void force_explicit_im2col(bool on) { g_force_explicit_im2col.store(on, std::memory_order_relaxed); }
 Scalar round_to_bf16(Scalar x) {
   return static_cast<Scalar>(nearest_bf16(static_cast<float>(x)));
 }
@@ -347,6 +352,95 @@ void col2im(Scalar* col, int64_t ld, Scalar* dx, const Conv2dDims& d, int64_t ch
 #pragma GCC pop_options
 #endif
 
+// ---- implicit im2col ----
+// The bf16 GEMMs on AMX tiles read the forward's and the weight gradient's im2col matrix in
+// place (im2col_view.h) when a view can describe it. (The adjoint, col2im, still goes through
+// a copy: backward_input's GEMM writes whole columns that overlap in dx.)
+// (Not in the gradient-check build, which computes in double: views hold floats.)
+#ifndef SNGAN_SCALAR_DOUBLE
+bool implicit_im2col(const Conv2dDims& d) {
+  return !g_force_explicit_im2col.load(std::memory_order_relaxed) &&
+         precision() == Precision::kBf16 && amx_path() && phase_cols(d) == d.Wout &&
+         d.out_pixels() % 16 == 0;
+}
+
+// The tables of a view over B samples (`sample` floats apart) of `channels` channels, each of
+// `phases` planes of `plane` floats and `width` columns, read by `T` taps per channel for an
+// output (Q pixels) exactly `width` wide: row r = (channel, tap) reads from its plane at
+// (i + dh, j + dw) for the output pixels (i, j) in [i0, i1) x [j0, j1). Built once per shape
+// and thread (a handful of shapes per model), then reused.
+struct ViewTables {
+  std::vector<int64_t> row_offset, group_offset;
+  std::vector<int32_t> row_mask, group_mask;
+  std::vector<uint16_t> masks;
+};
+
+const ViewTables& view_tables(int64_t B, int64_t sample, int64_t channels, int64_t phases,
+                              int64_t plane, int64_t width, int64_t Q, const Tap* taps, int64_t T) {
+  std::vector<int64_t> key = {B, sample, channels, phases, plane, width, Q};
+  for (int64_t t = 0; t < T; ++t)
+    key.insert(key.end(), {taps[t].plane, taps[t].dh, taps[t].dw, taps[t].i0, taps[t].i1, taps[t].j0, taps[t].j1});
+  thread_local std::map<std::vector<int64_t>, ViewTables> cache;
+  auto found = cache.find(key);
+  if (found != cache.end()) return found->second;
+  ViewTables& v = cache[key];
+  const int64_t G = Q / 16;
+  v.masks.assign(static_cast<size_t>(T * G), 0);
+  for (int64_t t = 0; t < T; ++t) {
+    for (int64_t f = 0, i = 0, j = 0; f < Q; ++f) {  // (i, j): pixel f's row and column
+      if (i >= taps[t].i0 && i < taps[t].i1 && j >= taps[t].j0 && j < taps[t].j1)
+        v.masks[static_cast<size_t>(t * G + f / 16)] |= uint16_t(1u << (f % 16));
+      if (++j == width) j = 0, ++i;
+    }
+  }
+  for (int64_t c = 0; c < channels; ++c) {
+    for (int64_t t = 0; t < T; ++t) {
+      v.row_offset.push_back((c * phases + taps[t].plane) * plane + taps[t].dh * width + taps[t].dw);
+      v.row_mask.push_back(static_cast<int32_t>(t * G));
+    }
+  }
+  for (int64_t i = 0; i < B; ++i) {
+    for (int64_t g = 0; g < G; ++g) {
+      v.group_offset.push_back(i * sample + 16 * g);
+      v.group_mask.push_back(static_cast<int32_t>(g));
+    }
+  }
+  return v;
+}
+
+Im2colView make_view(const Scalar* base, const ViewTables& t, int64_t rows, int64_t cols) {
+  Im2colView v;
+  v.base = base, v.row_offset = t.row_offset.data(), v.row_mask = t.row_mask.data();
+  v.group_offset = t.group_offset.data(), v.group_mask = t.group_mask.data(), v.masks = t.masks.data();
+  v.rows = rows, v.cols = cols;
+  return v;
+}
+
+// The im2col view of B samples x (B, Cin, H, W): all Cin*KH*KW rows, B*P columns. For stride
+// > 1 the samples' phase planes are split out into this thread's workspace first.
+Im2colView im2col_view(const Scalar* x, const Conv2dDims& d, int64_t B) {
+  const int64_t s = d.stride, Hs = phase_rows(d), Ws = phase_cols(d), plane = Hs * Ws;
+  const int64_t xs = d.Cin * d.H * d.W;
+  const Scalar* base = x;
+  int64_t sample = xs;  // floats from one sample's planes to the next's
+  if (s > 1) {
+    sample = d.Cin * s * s * plane;
+    Scalar* ph = workspace(kPhase, B * sample);
+    for (int64_t i = 0; i < B; ++i) {
+      if (s == 2) split_phases<2>(x + i * xs, ph + i * sample, d, d.Cin);
+      else split_phases<0>(x + i * xs, ph + i * sample, d, d.Cin);
+    }
+    base = ph;
+  }
+  const int64_t KK = d.KH * d.KW;
+  const ViewTables& t =
+      view_tables(B, sample, d.Cin, s * s, plane, Ws, d.out_pixels(), make_taps(d, Hs, Ws), KK);
+  return make_view(base, t, d.Cin * KK, B * d.out_pixels());
+}
+#else
+bool implicit_im2col(const Conv2dDims&) { return false; }
+#endif
+
 // ---- GEMM ----
 // Eigen's GEMM driver called directly with packing buffers that persist per thread: through
 // the expression API every product mallocs and frees its packing blocks, and glibc then
@@ -356,6 +450,7 @@ void col2im(Scalar* col, int64_t ld, Scalar* dx, const Conv2dDims& d, int64_t ch
 // One GEMM operand: row-major data with row stride ld, used transposed if t.
 // `packed` (`packed_bf16`), when set, holds op(a) already packed for the AVX-512 fp32 GEMM
 // (the AMX bf16 GEMM), rows from `row0`, used by GEMMs on that engine; the others read p.
+// `view`, when set, replaces p as B: an im2col view read in place (bf16 on AMX tiles only).
 struct Operand {
   const Scalar* p;
   int64_t ld;
@@ -363,6 +458,7 @@ struct Operand {
   const PackedA* packed = nullptr;
   const PackedBf16A* packed_bf16 = nullptr;
   int64_t row0 = 0;
+  const Im2colView* view = nullptr;
 };
 
 namespace ei = Eigen::internal;
@@ -416,16 +512,18 @@ void gemm(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N, in
   if (precision() == Precision::kBf16) {
 #ifndef SNGAN_SCALAR_DOUBLE
     if (amx_path()) {
+      const BOperand bb{b.p, b.ld, b.t, b.view};
       if (a.packed_bf16 != nullptr) {
         SNGAN_CHECK(a.packed_bf16->depth == K, "packed bf16 GEMM operand of depth ",
                     a.packed_bf16->depth, " used at depth ", K);
-        gemm_bf16_amx_packed(c, ldc, *a.packed_bf16, a.row0, b.p, b.ld, b.t, M, N, add);
+        gemm_bf16_amx_packed(c, ldc, *a.packed_bf16, a.row0, bb, M, N, add);
       } else {
-        gemm_bf16_amx(c, ldc, a.p, a.ld, a.t, b.p, b.ld, b.t, M, N, K, add);
+        gemm_bf16_amx(c, ldc, a.p, a.ld, a.t, bb, M, N, K, add);
       }
       return;
     }
 #endif
+    SNGAN_CHECK(b.view == nullptr, "an im2col view reached a GEMM without AMX tiles");
     if (M == 0 || N == 0) return;
     gemm_fp32(c, ldc, rounded(kRoundA, a, M, K), rounded(kRoundB, b, K, N), M, N, K, add);
     return;
@@ -435,6 +533,7 @@ void gemm(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N, in
 
 void gemm_fp32(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N, int64_t K,
                bool add) {
+  SNGAN_CHECK(b.view == nullptr, "an im2col view reached the fp32 GEMM");
   if (M == 0 || N == 0) return;
 #ifndef SNGAN_SCALAR_DOUBLE
   if (avx512_path()) {
@@ -461,7 +560,8 @@ void gemm_fp32(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t 
 // The same, split over the OpenMP threads along the longer of M and N when that pays; on the
 // calling thread alone inside any parallel region (active or not), so callers may nest.
 // The split points are multiples of Eigen's register block along the split (mr along N, which
-// Eigen sees as rows since it computes the row-major c transposed; nr along M). Each element
+// Eigen sees as rows since it computes the row-major c transposed; nr along M), and along N of
+// 32 too, where an im2col view's column groups start. Each element
 // then goes through the same micro-kernel path with the same depth blocks (kc depends on K
 // alone) as without the split: the same bits whatever the thread count. (The AVX-512 kernel
 // gives the same bits for any split; these points serve both engines, and along M they are
@@ -475,7 +575,7 @@ void gemm_threaded(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int6
   const int64_t along = split_n ? N : M;
   // At least 32 wide, as a multiple of the register block.
   const int64_t block =
-      split_n ? Traits::mr
+      split_n ? std::lcm<int64_t>(Traits::mr, 32)
               : std::lcm(std::lcm<int64_t>(Traits::nr, kPackedRowAlign), kBf16PackedRowAlign);
   const int64_t unit = (32 + block - 1) / block * block;
   const int64_t units = along / unit;
@@ -489,7 +589,14 @@ void gemm_threaded(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int6
   for (int t = 0; t < T; ++t) {
     const int64_t lo = units * t / T * unit, hi = t + 1 == T ? along : units * (t + 1) / T * unit;
     if (split_n) {  // columns [lo, hi) of c and op(b)
-      const Operand bt{b.t ? b.p + lo * b.ld : b.p + lo, b.ld, b.t};
+      Operand bt = b;
+      Im2colView sub;
+      if (b.view != nullptr) {
+        sub = b.t ? b.view->rows_from(lo) : b.view->cols_from(lo);
+        bt.view = &sub;
+      } else {
+        bt.p = b.t ? b.p + lo * b.ld : b.p + lo;
+      }
       gemm(c + lo, ldc, a, bt, M, hi - lo, K, add);
     } else {  // rows [lo, hi) of c and op(a)
       Operand at = a;
@@ -524,7 +631,8 @@ constexpr int64_t kColBlock = 64 * 1024;
 constexpr int64_t kMinDepth = 256;
 
 // Input channels per im2col block for GEMMs `ld` columns wide: at most kColBlock elements,
-// unless that would make the GEMM shallower than kMinDepth rows.
+// unless that would make the GEMM shallower than kMinDepth rows. (A GEMM on an im2col view
+// takes all channels at once.)
 int64_t channel_block(const Conv2dDims& d, int64_t ld) {
   const int64_t KK = d.KH * d.KW;
   const int64_t cb = std::max(kColBlock / (KK * ld), (kMinDepth + KK - 1) / KK);
@@ -579,6 +687,13 @@ void forward_chunk(Scalar* y, const Scalar* x, const Scalar* w, const Scalar* b,
   }
   if (is_pointwise(d) && B == 1) {
     gemm_threaded(out, ld, {w, K, false}, {x, P, false}, d.Cout, P, K, add);
+#ifndef SNGAN_SCALAR_DOUBLE
+  } else if (implicit_im2col(d)) {
+    const Im2colView view = im2col_view(x, d, B);
+    Operand col{nullptr, ld, false};
+    col.view = &view;
+    gemm_threaded(out, ld, packs.operand(w, K, false, 0, d.Cin), col, d.Cout, ld, K, add);
+#endif
   } else {
     const int64_t cb = channel_block(d, ld);
     for (int64_t c0 = 0; c0 < d.Cin; c0 += cb) {
@@ -642,6 +757,15 @@ void backward_weight_chunk(Scalar* part, const Scalar* dy, const Scalar* x, cons
     gemm_threaded(part, K, {dym, ld, false}, {x, P, true}, d.Cout, K, P, accumulate);
     return;
   }
+#ifndef SNGAN_SCALAR_DOUBLE
+  if (implicit_im2col(d)) {
+    const Im2colView view = im2col_view(x, d, B);
+    Operand col{nullptr, ld, true};
+    col.view = &view;
+    gemm_threaded(part, K, {dym, ld, false}, col, d.Cout, K, ld, accumulate);
+    return;
+  }
+#endif
   const int64_t cb = channel_block(d, ld);
   for (int64_t c0 = 0; c0 < d.Cin; c0 += cb) {
     const int64_t c1 = std::min(c0 + cb, d.Cin), rows = (c1 - c0) * KK;
@@ -697,7 +821,7 @@ WeightPacks pack_weights(const Scalar* w, const Conv2dDims& d, const Plan& plan,
   const bool bf16 = precision() == Precision::kBf16 && amx_path();
   if ((!fp32 && !bf16) || plan.chunks < 2 || (is_pointwise(d) && plan.B == 1)) return packs;
   const int64_t K = d.col_rows(), KK = d.KH * d.KW;
-  packs.cb = channel_block(d, plan.B * d.out_pixels());
+  packs.cb = !transposed && implicit_im2col(d) ? d.Cin : channel_block(d, plan.B * d.out_pixels());
   const int64_t blocks = (d.Cin + packs.cb - 1) / packs.cb;
   // Block i's operand: W's rows of its channels (M = Cout, depth = rows), or W^T's.
   auto rows_of = [&](int64_t i) { return (std::min((i + 1) * packs.cb, d.Cin) - i * packs.cb) * KK; };

@@ -44,6 +44,9 @@ void force_bf16_emulation(bool on);
 bool fp32_runs_on_avx512();
 // Tests and benchmarks: run the fp32 GEMMs on Eigen even where the AVX-512 kernel serves.
 void force_eigen_fp32(bool on);
+// Tests and benchmarks: give the bf16 GEMMs on AMX tiles im2col copies even where they would
+// read the conv's input in place (implicit im2col).
+void force_explicit_im2col(bool on);
 // x rounded to the nearest bf16 value as the bf16 GEMMs round their operands: ties to even,
 // denormals to a signed zero (as the CPU's bf16 conversion and AMX tiles treat them).
 Scalar round_to_bf16(Scalar x);

@@ -1,0 +1,62 @@
+// A conv's im2col matrix read in place ("implicit im2col"): the packed GEMMs build their B
+// panels straight from the conv's input instead of from an im2col copy, which saves writing
+// and reading that copy (in bf16 on AMX tiles the copy took about a fifth of a training step).
+//
+// col(r, j), for im2col row r = (input channel, kernel tap) and column j = (sample, output
+// pixel), is the input pixel that tap reads for that output pixel, or zero in the padding. A
+// view exists for convs whose taps each read a contiguous run of a (phase) plane for
+// consecutive output pixels: those whose plane is exactly as wide as the output (every "same"
+// conv: 3x3 pad 1, 4x4 stride 2 pad 1 on even sizes, 1x1), with a multiple of 16 pixels per
+// sample. Then 16 columns from a multiple of 16 are one masked 16-lane load:
+//   col(r, 16g + l) = bit l of masks[row_mask[r] + group_mask[g]]
+//                     ? base[row_offset[r] + group_offset[g] + l] : 0.
+// Internal to the kernels (gemm_ops.cpp builds views; gemm_bf16.cpp reads them).
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace sngan::kernels {
+
+struct Im2colView {
+  const float* base = nullptr;          // the input's (phase) planes
+  const int64_t* row_offset = nullptr;  // per row: where its channel's tap window starts
+  const int32_t* row_mask = nullptr;    // per row: its tap's first entry in `masks`
+  const int64_t* group_offset = nullptr;  // per 16-column group: its sample and first pixel
+  const int32_t* group_mask = nullptr;    // per group: its pixel group's index within a tap
+  const uint16_t* masks = nullptr;        // valid lanes of each (tap, pixel group)
+  int64_t rows = 0, cols = 0;
+
+  // The view of rows [r0, rows) and columns [j0, cols) (j0 a multiple of 16).
+  Im2colView rows_from(int64_t r0) const {
+    Im2colView v = *this;
+    v.row_offset += r0, v.row_mask += r0, v.rows -= r0;
+    return v;
+  }
+  Im2colView cols_from(int64_t j0) const {
+    Im2colView v = *this;
+    v.group_offset += j0 / 16, v.group_mask += j0 / 16, v.cols -= j0;
+    return v;
+  }
+};
+
+// op(b) of the packed GEMMs: row-major data p with row stride ld, or, when `view` is set, an
+// im2col view read in place; transposed if t: op(b)(k, j) = t ? b(j, k) : b(k, j).
+struct BOperand {
+  const float* p = nullptr;
+  int64_t ld = 0;
+  bool t = false;
+  const Im2colView* view = nullptr;
+};
+
+// col(r, 16g .. 16g + 15) with only the lanes in `keep` (the caller's bounds) loaded, the
+// others zero. Row r and group g must lie inside the view unless keep is 0.
+__attribute__((target("avx512f"))) inline __m512 load16(const Im2colView& v, int64_t r, int64_t g,
+                                                        __mmask16 keep) {
+  if (keep == 0) return _mm512_setzero_ps();
+  const __mmask16 m = keep & v.masks[v.row_mask[r] + v.group_mask[g]];
+  return _mm512_maskz_loadu_ps(m, v.base + v.row_offset[r] + v.group_offset[g]);
+}
+
+}  // namespace sngan::kernels
