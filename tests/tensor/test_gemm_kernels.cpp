@@ -145,6 +145,8 @@ const ConvCase kConvCases[] = {
     {2, 120, 8, 8, 16, 3, 3, 1, 1},
     {3, 6, 4, 12, 5, 3, 3, 1, 1},
     {2, 4, 8, 16, 3, 1, 3, 1, 0, 1},
+    // Weights large enough to be packed (and rearranged into phases) by all threads.
+    {2, 64, 16, 16, 64, 4, 4, 2, 1},
 };
 
 Vec rounded_to_bf16(const Vec& v) {

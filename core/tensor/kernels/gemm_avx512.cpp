@@ -14,6 +14,7 @@
 #include "core/tensor/kernels/gemm_avx512.h"
 
 #include <immintrin.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -222,8 +223,15 @@ int64_t packed_a_floats(int64_t M, int64_t K) { return round_up(M, kMr) * K; }
 
 PackedA pack_a_operand(float* dst, const float* a, int64_t lda, bool ta, int64_t M, int64_t K) {
   const int64_t mpad = round_up(M, kMr), kstep = depth_step(std::max<int64_t>(K, 1));
-  for (int64_t k0 = 0; k0 < K; k0 += kstep)
-    pack_a(dst + mpad * k0, a, lda, ta, 0, M, k0, std::min(kstep, K - k0));
+  // Panels over the threads when called outside a parallel region (a conv packs its weights
+  // before its chunks start) and there is enough to share.
+  const bool par = omp_get_level() == 0 && M * K >= (int64_t(1) << 16);
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t p = 0; p < mpad / kMr; ++p)
+    for (int64_t k0 = 0; k0 < K; k0 += kstep) {
+      const int64_t kc = std::min(kstep, K - k0);
+      pack_a(dst + mpad * k0 + p * kc * kMr, a, lda, ta, p * kMr, std::min(kMr, M - p * kMr), k0, kc);
+    }
   return {dst, M, K};
 }
 

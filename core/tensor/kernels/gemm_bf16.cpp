@@ -12,6 +12,7 @@
 #include "core/tensor/kernels/gemm_bf16.h"
 
 #include <immintrin.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cstring>
@@ -148,32 +149,54 @@ SNGAN_PACK_TARGET void pack_b(uint16_t* dst, const float* b, int64_t ldb, bool t
 }
 
 // pack_b with op(b) read from an im2col view: op(b) = col, or col^T with tb. The same tiles as
-// pack_b on the im2col copy. Depth k0 and columns j0 are multiples of 32.
+// pack_b on the im2col copy. Depth k0 and columns j0 are multiples of 32. (The view's tables are
+// read through locals: the tile stores may alias anything, so members would be read again.)
 SNGAN_PACK_TARGET void pack_b(uint16_t* dst, const Im2colView& v, bool tb, int64_t k0, int64_t depth,
                               int64_t ks, int64_t j0, int64_t cols, int64_t npad) {
+  const float* const base = v.base;
+  const int64_t* const row_offset = v.row_offset;
+  const int32_t* const row_mask = v.row_mask;
+  const int64_t* const group_offset = v.group_offset;
+  const int32_t* const group_mask = v.group_mask;
+  const uint16_t* const masks = v.masks;
+  // 16 values of col row r at group (gbase, gmasks) within `keep`, zero if r >= k_end.
+  auto load = [&](int64_t r, int64_t k_end, const float* gbase, const uint16_t* gmasks, __mmask16 keep) {
+    if (r >= k_end || keep == 0) return _mm512_setzero_ps();
+    return _mm512_maskz_loadu_ps(keep & gmasks[row_mask[r]], gbase + row_offset[r]);
+  };
   for (int64_t jt = 0; jt < npad; jt += kTile) {
     const int64_t jn = cols - jt;
-    for (int64_t s = 0; s < ks; ++s) {
-      uint16_t* tile = dst + ((jt / kTile) * ks + s) * kTileElems;
-      const int64_t kk = s * kDepth;
-      if (!tb) {  // col rows k, k + 1 at the tile's 16 columns, paired
-        const int64_t g = (j0 + jt) / kTile;
-        const __mmask16 keep = lanes(jn);
+    if (!tb) {  // col rows k, k + 1 at the tile's 16 columns, paired
+      const int64_t g = (j0 + jt) / kTile;
+      const __mmask16 keep = lanes(jn);
+      const float* gbase = jn > 0 ? base + group_offset[g] : base;
+      const uint16_t* gmasks = jn > 0 ? masks + group_mask[g] : masks;
+      for (int64_t s = 0; s < ks; ++s) {
+        uint16_t* tile = dst + ((jt / kTile) * ks + s) * kTileElems;
+        const int64_t k = k0 + s * kDepth, k_end = k0 + depth;
         for (int64_t q = 0; q < kTile; ++q) {
-          const int64_t k = kk + 2 * q;
-          const __m512 lo = load16(v, k0 + k, g, k < depth ? keep : 0);
-          const __m512 hi = load16(v, k0 + k + 1, g, k + 1 < depth ? keep : 0);
+          const __m512 lo = load(k + 2 * q, k_end, gbase, gmasks, keep);
+          const __m512 hi = load(k + 2 * q + 1, k_end, gbase, gmasks, keep);
           _mm512_store_si512(tile + q * 2 * kTile, pairs(lo, hi));
         }
-        continue;
       }
-      // col row j0 + jt + j: 32 consecutive columns (depths) = 16 pairs; transposed to pair rows.
+      continue;
+    }
+    // col row j0 + jt + j: 32 consecutive columns (depths) = 16 pairs; transposed to pair rows.
+    for (int64_t s = 0; s < ks; ++s) {
+      uint16_t* tile = dst + ((jt / kTile) * ks + s) * kTileElems;
+      const int64_t kk = s * kDepth, kn = depth - kk, g = (k0 + kk) / kTile;
+      const __mmask16 keep0 = lanes(kn), keep1 = lanes(kn - 16);
+      const float* gbase0 = base + group_offset[g];
+      const uint16_t* gmasks0 = masks + group_mask[g];
+      const float* gbase1 = keep1 != 0 ? base + group_offset[g + 1] : base;
+      const uint16_t* gmasks1 = keep1 != 0 ? masks + group_mask[g + 1] : masks;
+      const int64_t row_end = j0 + cols;
       __m512i r[16];
-      const int64_t kn = depth - kk, g = (k0 + kk) / kTile;
       for (int64_t j = 0; j < kTile; ++j) {
         const int64_t row = j0 + jt + j;
-        const __m512 lo = load16(v, row, g, j < jn ? lanes(kn) : 0);
-        const __m512 hi = load16(v, row, g + 1, j < jn ? lanes(kn - 16) : 0);
+        const __m512 lo = load(row, row_end, gbase0, gmasks0, keep0);
+        const __m512 hi = load(row, row_end, gbase1, gmasks1, keep1);
         r[j] = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
       }
       transpose16(r);
@@ -329,12 +352,19 @@ PackedBf16A pack_bf16_a_operand(uint16_t* dst, const float* a, int64_t lda, bool
                                 int64_t K) {
   const auto addr = reinterpret_cast<uintptr_t>(dst);
   uint16_t* base = dst + ((64 - addr % 64) % 64) / sizeof(uint16_t);
-  const int64_t mpad = round_up(M, kMicro);
-  uint16_t* p = base;
-  for (int64_t k0 = 0; k0 < K; k0 += kKc) {
-    const int64_t depth = std::min(kKc, K - k0), ks = round_up(depth, kDepth) / kDepth;
-    pack_a(p, a, lda, ta, 0, M, mpad, k0, depth, ks);
-    p += block_elems(mpad, depth);
+  const int64_t mpad = round_up(M, kMicro), panels = mpad / kMicro;
+  // Panels of kMicro rows over the threads when called outside a parallel region (a conv packs
+  // its weights before its chunks start) and there is enough to share.
+  const bool par = omp_get_level() == 0 && M * K >= (int64_t(1) << 16);
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t i = 0; i < panels; ++i) {
+    uint16_t* p = base;
+    for (int64_t k0 = 0; k0 < K; k0 += kKc) {
+      const int64_t depth = std::min(kKc, K - k0), ks = round_up(depth, kDepth) / kDepth;
+      pack_a(p + (i * kMicro / kTile) * ks * kTileElems, a, lda, ta, i * kMicro,
+             std::min(kMicro, M - i * kMicro), kMicro, k0, depth, ks);
+      p += block_elems(mpad, depth);
+    }
   }
   return {base, M, K};
 }

@@ -868,6 +868,141 @@ void for_each_chunk(const Plan& plan, int64_t N, F&& f) {
   for (int64_t i = 0; i < plan.chunks; ++i) f(i * plan.B, std::min(plan.B, N - i * plan.B));
 }
 
+// ---- backward_input without col2im ----
+// dx's phase plane (a, b), its pixels (s*i + a, s*j + b) (dx itself when s == 1), is a stride-1
+// correlation of dy with the taps (kh, kw) = (a + pad_h, b + pad_w) mod s:
+//   dx(ci, s*i + a, s*j + b) = sum over co and those taps of w(co, ci, kh, kw) * dy(co, i + dh, j + dw),
+// dh = (a + pad_h - kh) / s, dw = (b + pad_w - kw) / s. In bf16 on AMX tiles, where dy's width
+// equals the phase planes' (every "same" conv and 4x4 stride-2 pad-1 on even sizes), each
+// phase is one GEMM of its weights (Cin, Cout*taps), packed once per call, with a view of dy,
+// writing (Cin, B*Hs*Ws): dx's size in all, where the col2im path writes a column matrix
+// KH*KW times that and adds it back.
+#ifndef SNGAN_SCALAR_DOUBLE
+bool implicit_col2im(const Conv2dDims& d) {
+  return !g_force_explicit_im2col.load(std::memory_order_relaxed) &&
+         precision() == Precision::kBf16 && amx_path() && d.stride <= d.KH && d.stride <= d.KW &&
+         phase_cols(d) == d.Wout && phase_rows(d) * phase_cols(d) % 16 == 0;
+}
+
+// Phase (a, b)'s taps, as views take them (plane 0: dy's channel; output pixels (i, j) of the
+// Hs x Ws phase plane that read inside dy), and their kernel positions kh*KW + kw.
+void phase_taps(const Conv2dDims& d, int64_t a, int64_t b, std::vector<Tap>& taps,
+                std::vector<int64_t>& kpos) {
+  const int64_t s = d.stride, Hs = phase_rows(d), Ws = phase_cols(d);
+  taps.clear(), kpos.clear();
+  for (int64_t kh = 0; kh < d.KH; ++kh) {
+    if ((a + d.pad_h - kh) % s != 0) continue;
+    for (int64_t kw = 0; kw < d.KW; ++kw) {
+      if ((b + d.pad_w - kw) % s != 0) continue;
+      Tap t;
+      t.plane = 0, t.dh = (a + d.pad_h - kh) / s, t.dw = (b + d.pad_w - kw) / s;
+      t.i0 = std::clamp<int64_t>(-t.dh, 0, Hs);
+      t.i1 = std::clamp<int64_t>(d.Hout - t.dh, t.i0, Hs);
+      t.j0 = std::clamp<int64_t>(-t.dw, 0, Ws);
+      t.j1 = std::clamp<int64_t>(d.Wout - t.dw, t.j0, Ws);
+      if (t.j0 == t.j1) t.i1 = t.i0;
+      taps.push_back(t);
+      kpos.push_back(kh * d.KW + kw);
+    }
+  }
+}
+
+// dx (B, Cin, H, W) (=|+=) the phase planes out (s*s, Cin, B*Hs*Ws) put back in place.
+void merge_phase_planes(const Scalar* out, Scalar* dx, const Conv2dDims& d, int64_t B,
+                        bool accumulate) {
+  const int64_t s = d.stride, Hs = phase_rows(d), Ws = phase_cols(d), Q = Hs * Ws, ld = B * Q;
+  const int64_t phase = d.Cin * ld;  // floats per phase
+  for (int64_t i = 0; i < B; ++i) {
+    for (int64_t c = 0; c < d.Cin; ++c) {
+      for (int64_t r = 0; r < d.H; ++r) {
+        Scalar* __restrict dst = dx + ((i * d.Cin + c) * d.H + r) * d.W;
+        const Scalar* row = out + (r % s) * s * phase + c * ld + i * Q + (r / s) * Ws;
+        if (s == 1) {
+          if (accumulate) VecMap(dst, d.W) += ConstVecMap(row, d.W);
+          else copy(dst, row, d.W);
+        } else if (s == 2) {  // columns 2j and 2j + 1 from phases (a, 0) and (a, 1)
+          const Scalar* __restrict p0 = row;
+          const Scalar* __restrict p1 = row + phase;
+          const int64_t pairs = d.W / 2;
+          if (accumulate) {
+            for (int64_t j = 0; j < pairs; ++j) dst[2 * j] += p0[j], dst[2 * j + 1] += p1[j];
+          } else {
+            for (int64_t j = 0; j < pairs; ++j) dst[2 * j] = p0[j], dst[2 * j + 1] = p1[j];
+          }
+          if (d.W % 2 != 0) dst[d.W - 1] = (accumulate ? dst[d.W - 1] : Scalar(0)) + p0[pairs];
+        } else {
+          for (int64_t col = 0; col < d.W; ++col) {
+            const Scalar v = row[(col % s) * phase + col / s];
+            dst[col] = accumulate ? dst[col] + v : v;
+          }
+        }
+      }
+    }
+  }
+}
+
+void backward_input_phases(Scalar* dx, const Scalar* dy, const Scalar* w, const Conv2dDims& d,
+                           bool accumulate) {
+  const int64_t s = d.stride, P = d.out_pixels(), Q = phase_rows(d) * phase_cols(d);
+  const int64_t xs = d.Cin * d.H * d.W, ys = d.Cout * P;
+  struct Phase {
+    std::vector<Tap> taps;
+    std::vector<int64_t> kpos;
+    int64_t weights = 0, packed = 0;  // where its (Cin, Cout*taps) weights and their packing start
+    PackedBf16A a;
+  };
+  std::vector<Phase> phases(static_cast<size_t>(s * s));
+  thread_local std::vector<float> weights;    // all phases' rearranged weights
+  thread_local std::vector<uint16_t> packed;  // and packed
+  int64_t nw = 0, np = 0;
+  for (size_t p = 0; p < phases.size(); ++p) {
+    Phase& ph = phases[p];
+    phase_taps(d, static_cast<int64_t>(p) / s, static_cast<int64_t>(p) % s, ph.taps, ph.kpos);
+    const int64_t depth = d.Cout * static_cast<int64_t>(ph.kpos.size());
+    ph.weights = nw, ph.packed = np;
+    nw += d.Cin * depth, np += packed_bf16_a_elems(d.Cin, depth);
+  }
+  if (static_cast<int64_t>(weights.size()) < nw) weights.resize(static_cast<size_t>(nw));
+  if (static_cast<int64_t>(packed.size()) < np) packed.resize(static_cast<size_t>(np));
+  // One pass over w: each (co, ci) kernel's taps go to every phase's row ci, in order.
+  // (The buffers are this thread's: the other threads take their addresses from it.)
+  float* const rearranged = weights.data();
+  const bool par = omp_get_level() == 0 && nw >= (int64_t(1) << 16);
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t ci = 0; ci < d.Cin; ++ci) {
+    for (int64_t co = 0; co < d.Cout; ++co) {
+      const Scalar* kernel = w + (co * d.Cin + ci) * d.KH * d.KW;
+      for (const Phase& ph : phases) {
+        const int64_t T = static_cast<int64_t>(ph.kpos.size());
+        float* dst = rearranged + ph.weights + (ci * d.Cout + co) * T;
+        for (int64_t t = 0; t < T; ++t) dst[t] = kernel[ph.kpos[static_cast<size_t>(t)]];
+      }
+    }
+  }
+  for (Phase& ph : phases) {
+    const int64_t depth = d.Cout * static_cast<int64_t>(ph.kpos.size());
+    ph.a = pack_bf16_a_operand(packed.data() + ph.packed, weights.data() + ph.weights, depth, false,
+                               d.Cin, depth);
+  }
+  const Plan plan = make_plan(d);
+  for_each_chunk(plan, d.N, [&](int64_t n0, int64_t B) {
+    const int64_t ld = B * Q;
+    Scalar* out = workspace(kMat, s * s * d.Cin * ld);  // (s*s, Cin, B*Q)
+    for (size_t p = 0; p < phases.size(); ++p) {
+      const int64_t T = static_cast<int64_t>(phases[p].taps.size());
+      const ViewTables& t = view_tables(B, ys, d.Cout, 1, P, d.Wout, Q, phases[p].taps.data(), T);
+      const Im2colView view = make_view(dy + n0 * ys, t, d.Cout * T, ld);
+      Operand a{nullptr, 0, false};
+      a.packed_bf16 = &phases[p].a;
+      Operand col{nullptr, ld, false};
+      col.view = &view;
+      gemm_threaded(out + static_cast<int64_t>(p) * d.Cin * ld, ld, a, col, d.Cin, ld, d.Cout * T, false);
+    }
+    merge_phase_planes(out, dx + n0 * xs, d, B, accumulate);
+  });
+}
+#endif
+
 }  // namespace
 
 void matmul(Scalar* y, const Scalar* a, const Scalar* b, int64_t M, int64_t K, int64_t N,
@@ -888,6 +1023,12 @@ void conv2d_forward(Scalar* y, const Scalar* x, const Scalar* w, const Scalar* b
 
 void conv2d_backward_input(Scalar* dx, const Scalar* dy, const Scalar* w, const Conv2dDims& d,
                            bool accumulate) {
+#ifndef SNGAN_SCALAR_DOUBLE
+  if (implicit_col2im(d)) {
+    backward_input_phases(dx, dy, w, d, accumulate);
+    return;
+  }
+#endif
   const int64_t xs = d.Cin * d.H * d.W, ys = d.Cout * d.out_pixels();
   const Plan plan = make_plan(d);
   const WeightPacks packs = pack_weights(w, d, plan, true);

@@ -13,8 +13,6 @@
 // Internal to the kernels (gemm_ops.cpp builds views; gemm_bf16.cpp reads them).
 #pragma once
 
-#include <immintrin.h>
-
 #include <cstdint>
 
 namespace sngan::kernels {
@@ -49,14 +47,5 @@ struct BOperand {
   bool t = false;
   const Im2colView* view = nullptr;
 };
-
-// col(r, 16g .. 16g + 15) with only the lanes in `keep` (the caller's bounds) loaded, the
-// others zero. Row r and group g must lie inside the view unless keep is 0.
-__attribute__((target("avx512f"))) inline __m512 load16(const Im2colView& v, int64_t r, int64_t g,
-                                                        __mmask16 keep) {
-  if (keep == 0) return _mm512_setzero_ps();
-  const __mmask16 m = keep & v.masks[v.row_mask[r] + v.group_mask[g]];
-  return _mm512_maskz_loadu_ps(m, v.base + v.row_offset[r] + v.group_offset[g]);
-}
 
 }  // namespace sngan::kernels
