@@ -79,6 +79,40 @@ SNGAN_AVX512 void pack_b(float* dst, const float* b, int64_t ldb, bool tb, int64
   }
 }
 
+// pack_b with op(b) read from an im2col view: op(b) = col, or col^T with tb. The same panels
+// as pack_b on the im2col copy. Columns j0 (and with tb depth k0) are multiples of 16.
+SNGAN_AVX512 void pack_b(float* dst, const Im2colView& v, bool tb, int64_t k0, int64_t kc,
+                         int64_t j0, int64_t cols) {
+  const ViewReader col(v);
+  for (int64_t jp = 0; jp < cols; jp += kNr) {
+    const int64_t n = std::min(kNr, cols - jp);
+    float* panel = dst + (jp / kNr) * kc * kNr;
+    if (!tb) {  // col row k0 + k at the panel's 32 columns
+      const __mmask16 m0 = lanes(n), m1 = lanes(n - 16);
+      const int64_t g = (j0 + jp) / 16;
+      const ViewReader::Group g0 = col.group(g), g1 = m1 != 0 ? col.group(g + 1) : g0;
+      for (int64_t k = 0; k < kc; ++k) {
+        _mm512_store_ps(panel + k * kNr, col.load(k0 + k, g0, m0));
+        _mm512_store_ps(panel + k * kNr + 16, col.load(k0 + k, g1, m1));
+      }
+      continue;
+    }
+    // col rows j0 + jp + h + j: 16 consecutive columns (depths) each, transposed in registers.
+    for (int64_t h = 0; h < kNr; h += 16) {
+      for (int64_t kk = 0; kk < kc; kk += 16) {
+        const __mmask16 depth = lanes(kc - kk);
+        const ViewReader::Group g = col.group((k0 + kk) / 16);
+        __m512i r[16];
+        for (int64_t j = 0; j < 16; ++j)
+          r[j] = _mm512_castps_si512(col.load(j0 + jp + h + j, g, h + j < n ? depth : __mmask16(0)));
+        transpose16(r);
+        for (int64_t q = 0; q < std::min<int64_t>(16, kc - kk); ++q)
+          _mm512_store_ps(panel + (kk + q) * kNr + h, _mm512_castsi512_ps(r[q]));
+      }
+    }
+  }
+}
+
 // op(a) rows [i0, i0 + rows), depth [k0, k0 + kc) into panels of kMr rows:
 // dst[(p * kc + k) * kMr + r] = op(a)(i0 + p * kMr + r, k0 + k), zero past `rows`.
 SNGAN_AVX512 void pack_a(float* dst, const float* a, int64_t lda, bool ta, int64_t i0,
@@ -154,33 +188,35 @@ constexpr MicroKernel kMicroKernels[kMr + 1] = {
 
 namespace {
 
-// Depth blocks of equal size, none deeper than kKc: K alone decides them.
+// Depth blocks of (nearly) equal size, a multiple of 16 (where an im2col view's column groups
+// start), none deeper than kKc: K alone decides them.
 int64_t depth_step(int64_t K) {
   const int64_t blocks = (K + kKc - 1) / kKc;
-  return (K + blocks - 1) / blocks;
+  return round_up((K + blocks - 1) / blocks, 16);
 }
 
 // C (M, N) (=|+=) A times op(b) over K, with `packed_a(k0, kc)` giving A's packed row panels of
 // depth block [k0, k0 + kc) (panel p at + p * kc * kMr).
 template <typename PackedBlock>
-SNGAN_AVX512 void run_gemm(float* c, int64_t ldc, PackedBlock packed_a, const float* b, int64_t ldb,
-                           bool tb, int64_t M, int64_t N, int64_t K, bool add) {
+SNGAN_AVX512 void run_gemm(float* c, int64_t ldc, PackedBlock packed_a, const BOperand& b, int64_t M,
+                           int64_t N, int64_t K, bool add) {
   thread_local std::vector<float> b_buffer;
   const int64_t kstep = depth_step(K);
   for (int64_t k0 = 0; k0 < K; k0 += kstep) {
     const int64_t kc = std::min(kstep, K - k0);
     const bool accumulate = add || k0 > 0;
     const float* pa = packed_a(k0, kc);
-    if (M <= kMr && !tb) {  // one row panel: each element of B is used once, unpacked
+    if (M <= kMr && !b.t && b.view == nullptr) {  // one row panel: each element of B is used once, unpacked
       for (int64_t jj = 0; jj < N; jj += kNr)
-        kMicroKernels[M](kc, pa, b + k0 * ldb + jj, ldb, c + jj, ldc, lanes(N - jj),
+        kMicroKernels[M](kc, pa, b.p + k0 * b.ld + jj, b.ld, c + jj, ldc, lanes(N - jj),
                          lanes(N - jj - 16), accumulate);
       continue;
     }
     for (int64_t j0 = 0; j0 < N; j0 += kNc) {
       const int64_t cols = std::min(kNc, N - j0);
       float* pb = scratch(b_buffer, round_up(cols, kNr) * kc);
-      pack_b(pb, b, ldb, tb, k0, kc, j0, cols);
+      if (b.view != nullptr) pack_b(pb, *b.view, b.t, k0, kc, j0, cols);
+      else pack_b(pb, b.p, b.ld, b.t, k0, kc, j0, cols);
       for (int64_t ii = 0; ii < M; ii += kMr) {  // one A panel stays in L1 ...
         const MicroKernel micro = kMicroKernels[std::min(kMr, M - ii)];
         const float* panel_a = pa + ii * kc;
@@ -207,8 +243,7 @@ bool fp32_gemm_on_avx512() {
 }
 
 void gemm_fp32_avx512(float* c, int64_t ldc, const float* a, int64_t lda, bool ta,
-                      const float* b, int64_t ldb, bool tb, int64_t M, int64_t N, int64_t K,
-                      bool add) {
+                      const BOperand& b, int64_t M, int64_t N, int64_t K, bool add) {
   if (empty_product(c, ldc, M, N, K, add)) return;
   thread_local std::vector<float> a_buffer;
   auto pack = [&](int64_t k0, int64_t kc) {
@@ -216,7 +251,7 @@ void gemm_fp32_avx512(float* c, int64_t ldc, const float* a, int64_t lda, bool t
     pack_a(pa, a, lda, ta, 0, M, k0, kc);
     return static_cast<const float*>(pa);
   };
-  run_gemm(c, ldc, pack, b, ldb, tb, M, N, K, add);
+  run_gemm(c, ldc, pack, b, M, N, K, add);
 }
 
 int64_t packed_a_floats(int64_t M, int64_t K) { return round_up(M, kMr) * K; }
@@ -236,8 +271,7 @@ PackedA pack_a_operand(float* dst, const float* a, int64_t lda, bool ta, int64_t
 }
 
 void gemm_fp32_avx512_packed(float* c, int64_t ldc, const PackedA& a, int64_t row0,
-                             const float* b, int64_t ldb, bool tb, int64_t M, int64_t N,
-                             bool add) {
+                             const BOperand& b, int64_t M, int64_t N, bool add) {
   SNGAN_CHECK(row0 % kPackedRowAlign == 0 && row0 + M <= a.rows,
               "packed GEMM: rows [", row0, ", ", row0 + M, ") of a packed operand of ", a.rows,
               " rows (the first a multiple of ", kPackedRowAlign, ")");
@@ -245,7 +279,7 @@ void gemm_fp32_avx512_packed(float* c, int64_t ldc, const PackedA& a, int64_t ro
   if (empty_product(c, ldc, M, N, K, add)) return;
   const int64_t mpad = round_up(a.rows, kMr);
   auto block = [&](int64_t k0, int64_t kc) { return a.data + mpad * k0 + row0 * kc; };
-  run_gemm(c, ldc, block, b, ldb, tb, M, N, K, add);
+  run_gemm(c, ldc, block, b, M, N, K, add);
 }
 
 }  // namespace sngan::kernels

@@ -6,19 +6,21 @@
 
 #include <cstdint>
 
+#include "core/tensor/kernels/im2col_view.h"
+
 namespace sngan::kernels {
 
 // Whether this process's fp32 GEMMs can run on the AVX-512 micro-kernel (the CPU has AVX-512F).
 bool fp32_gemm_on_avx512();
 
 // c (M, N; row stride ldc) (=|+=) op(a) (M, K) * op(b) (K, N) on the calling thread;
-// op(a)(i, k) = ta ? a[k*lda + i] : a[i*lda + k], op(b)(k, j) = tb ? b[j*ldb + k] :
-// b[k*ldb + j]. Only when fp32_gemm_on_avx512(). Every element of C goes through the same
-// chain of fused multiply-adds, k in order within depth blocks that depend on K alone, so
-// splitting M or N across calls (or threads) at any point does not change any bit.
+// op(a)(i, k) = ta ? a[k*lda + i] : a[i*lda + k], op(b) as BOperand says (a view starting at
+// a 16-column group). Only when fp32_gemm_on_avx512(). Every element of C goes through the
+// same chain of fused multiply-adds, k in order within depth blocks that depend on K alone, so
+// splitting M or N across calls (or threads) at any point does not change any bit, and a view
+// gives the same bits as its im2col copy.
 void gemm_fp32_avx512(float* c, int64_t ldc, const float* a, int64_t lda, bool ta,
-                      const float* b, int64_t ldb, bool tb, int64_t M, int64_t N, int64_t K,
-                      bool add);
+                      const BOperand& b, int64_t M, int64_t N, int64_t K, bool add);
 
 // op(a) (M, K) packed once for several GEMMs that share it (a conv's weights across its batch
 // chunks), in memory the caller owns.
@@ -36,7 +38,6 @@ constexpr int64_t kPackedRowAlign = 12;
 // gemm_fp32_avx512 with op(a) = rows [row0, row0 + M) of a packed operand (row0 a multiple of
 // kPackedRowAlign), K its depth: the same bits as gemm_fp32_avx512 on the unpacked rows.
 void gemm_fp32_avx512_packed(float* c, int64_t ldc, const PackedA& a, int64_t row0,
-                             const float* b, int64_t ldb, bool tb, int64_t M, int64_t N,
-                             bool add);
+                             const BOperand& b, int64_t M, int64_t N, bool add);
 
 }  // namespace sngan::kernels

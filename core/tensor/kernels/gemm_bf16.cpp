@@ -149,34 +149,27 @@ SNGAN_PACK_TARGET void pack_b(uint16_t* dst, const float* b, int64_t ldb, bool t
 }
 
 // pack_b with op(b) read from an im2col view: op(b) = col, or col^T with tb. The same tiles as
-// pack_b on the im2col copy. Depth k0 and columns j0 are multiples of 32. (The view's tables are
-// read through locals: the tile stores may alias anything, so members would be read again.)
+// pack_b on the im2col copy. Depth k0 and columns j0 are multiples of 32.
 SNGAN_PACK_TARGET void pack_b(uint16_t* dst, const Im2colView& v, bool tb, int64_t k0, int64_t depth,
                               int64_t ks, int64_t j0, int64_t cols, int64_t npad) {
-  const float* const base = v.base;
-  const int64_t* const row_offset = v.row_offset;
-  const int32_t* const row_mask = v.row_mask;
-  const int64_t* const group_offset = v.group_offset;
-  const int32_t* const group_mask = v.group_mask;
-  const uint16_t* const masks = v.masks;
-  // 16 values of col row r at group (gbase, gmasks) within `keep`, zero if r >= k_end.
-  auto load = [&](int64_t r, int64_t k_end, const float* gbase, const uint16_t* gmasks, __mmask16 keep) {
-    if (r >= k_end || keep == 0) return _mm512_setzero_ps();
-    return _mm512_maskz_loadu_ps(keep & gmasks[row_mask[r]], gbase + row_offset[r]);
-  };
+  const ViewReader col(v);
   for (int64_t jt = 0; jt < npad; jt += kTile) {
     const int64_t jn = cols - jt;
     if (!tb) {  // col rows k, k + 1 at the tile's 16 columns, paired
-      const int64_t g = (j0 + jt) / kTile;
+      if (jn <= 0) {  // a padding tile
+        for (int64_t s = 0; s < ks; ++s)
+          std::fill_n(dst + ((jt / kTile) * ks + s) * kTileElems, kTileElems, uint16_t(0));
+        continue;
+      }
       const __mmask16 keep = lanes(jn);
-      const float* gbase = jn > 0 ? base + group_offset[g] : base;
-      const uint16_t* gmasks = jn > 0 ? masks + group_mask[g] : masks;
+      const ViewReader::Group g = col.group((j0 + jt) / kTile);
+      const int64_t k_end = k0 + depth;
       for (int64_t s = 0; s < ks; ++s) {
         uint16_t* tile = dst + ((jt / kTile) * ks + s) * kTileElems;
-        const int64_t k = k0 + s * kDepth, k_end = k0 + depth;
+        const int64_t k = k0 + s * kDepth;
         for (int64_t q = 0; q < kTile; ++q) {
-          const __m512 lo = load(k + 2 * q, k_end, gbase, gmasks, keep);
-          const __m512 hi = load(k + 2 * q + 1, k_end, gbase, gmasks, keep);
+          const __m512 lo = col.load(k + 2 * q, g, k + 2 * q < k_end ? keep : 0);
+          const __m512 hi = col.load(k + 2 * q + 1, g, k + 2 * q + 1 < k_end ? keep : 0);
           _mm512_store_si512(tile + q * 2 * kTile, pairs(lo, hi));
         }
       }
@@ -187,16 +180,12 @@ SNGAN_PACK_TARGET void pack_b(uint16_t* dst, const Im2colView& v, bool tb, int64
       uint16_t* tile = dst + ((jt / kTile) * ks + s) * kTileElems;
       const int64_t kk = s * kDepth, kn = depth - kk, g = (k0 + kk) / kTile;
       const __mmask16 keep0 = lanes(kn), keep1 = lanes(kn - 16);
-      const float* gbase0 = base + group_offset[g];
-      const uint16_t* gmasks0 = masks + group_mask[g];
-      const float* gbase1 = keep1 != 0 ? base + group_offset[g + 1] : base;
-      const uint16_t* gmasks1 = keep1 != 0 ? masks + group_mask[g + 1] : masks;
-      const int64_t row_end = j0 + cols;
+      const ViewReader::Group g0 = col.group(g), g1 = keep1 != 0 ? col.group(g + 1) : g0;
       __m512i r[16];
       for (int64_t j = 0; j < kTile; ++j) {
-        const int64_t row = j0 + jt + j;
-        const __m512 lo = load(row, row_end, gbase0, gmasks0, keep0);
-        const __m512 hi = load(row, row_end, gbase1, gmasks1, keep1);
+        const bool inside = j < jn;
+        const __m512 lo = col.load(j0 + jt + j, g0, inside ? keep0 : 0);
+        const __m512 hi = col.load(j0 + jt + j, g1, inside ? keep1 : 0);
         r[j] = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
       }
       transpose16(r);

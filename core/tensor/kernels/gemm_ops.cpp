@@ -7,9 +7,10 @@
 // in L2 between im2col and the GEMM. With at least as many chunks as threads, chunks run in
 // an OpenMP loop with single-threaded GEMMs; otherwise (a batch too small to split) chunks
 // run in order and each GEMM is split over the threads. 1x1 stride-1 unpadded convs of one
-// sample skip im2col. In bf16 on AMX tiles, the GEMMs of convs whose taps read contiguous
-// pixel runs take the im2col matrix as a view of the input instead (implicit im2col, one GEMM
-// over all input channels). Workspaces, including the GEMM's packing buffers, are thread_local and
+// sample skip im2col. On the AVX-512 fp32 kernel and on AMX tiles, the GEMMs of convs whose
+// taps read contiguous pixel runs take the im2col matrix as a view of the input instead
+// (implicit im2col, one GEMM over all input channels), and backward_input runs as one GEMM
+// per phase of dx on a view of dy instead of GEMM + col2im. Workspaces, including the GEMM's packing buffers, are thread_local and
 // only grow: steady-state calls do not allocate. The work split depends only on the shapes
 // and the thread count, so results are reproducible for a fixed thread count.
 #include "core/tensor/kernels/gemm_ops.h"
@@ -353,15 +354,18 @@ void col2im(Scalar* col, int64_t ld, Scalar* dx, const Conv2dDims& d, int64_t ch
 #endif
 
 // ---- implicit im2col ----
-// The bf16 GEMMs on AMX tiles read the forward's and the weight gradient's im2col matrix in
-// place (im2col_view.h) when a view can describe it. (The adjoint, col2im, still goes through
-// a copy: backward_input's GEMM writes whole columns that overlap in dx.)
+// The AVX-512 fp32 GEMM and the bf16 one on AMX tiles read the forward's and the weight
+// gradient's im2col matrix in place (im2col_view.h) when a view can describe it.
 // (Not in the gradient-check build, which computes in double: views hold floats.)
 #ifndef SNGAN_SCALAR_DOUBLE
-bool implicit_im2col(const Conv2dDims& d) {
+// The GEMM engines that read views: the AVX-512 fp32 kernel and the bf16 one on AMX tiles.
+bool views_served() {
   return !g_force_explicit_im2col.load(std::memory_order_relaxed) &&
-         precision() == Precision::kBf16 && amx_path() && phase_cols(d) == d.Wout &&
-         d.out_pixels() % 16 == 0;
+         (precision() == Precision::kBf16 ? amx_path() : avx512_path());
+}
+
+bool implicit_im2col(const Conv2dDims& d) {
+  return views_served() && phase_cols(d) == d.Wout && d.out_pixels() % 16 == 0;
 }
 
 // The tables of a view over B samples (`sample` floats apart) of `channels` channels, each of
@@ -523,7 +527,7 @@ void gemm(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N, in
       return;
     }
 #endif
-    SNGAN_CHECK(b.view == nullptr, "an im2col view reached a GEMM without AMX tiles");
+    SNGAN_CHECK(b.view == nullptr, "an im2col view reached the emulated bf16 GEMM");
     if (M == 0 || N == 0) return;
     gemm_fp32(c, ldc, rounded(kRoundA, a, M, K), rounded(kRoundB, b, K, N), M, N, K, add);
     return;
@@ -533,20 +537,21 @@ void gemm(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N, in
 
 void gemm_fp32(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N, int64_t K,
                bool add) {
-  SNGAN_CHECK(b.view == nullptr, "an im2col view reached the fp32 GEMM");
   if (M == 0 || N == 0) return;
 #ifndef SNGAN_SCALAR_DOUBLE
   if (avx512_path()) {
+    const BOperand bb{b.p, b.ld, b.t, b.view};
     if (a.packed != nullptr) {
       SNGAN_CHECK(a.packed->depth == K, "packed GEMM operand of depth ", a.packed->depth,
                   " used at depth ", K);
-      gemm_fp32_avx512_packed(c, ldc, *a.packed, a.row0, b.p, b.ld, b.t, M, N, add);
+      gemm_fp32_avx512_packed(c, ldc, *a.packed, a.row0, bb, M, N, add);
     } else {
-      gemm_fp32_avx512(c, ldc, a.p, a.ld, a.t, b.p, b.ld, b.t, M, N, K, add);
+      gemm_fp32_avx512(c, ldc, a.p, a.ld, a.t, bb, M, N, K, add);
     }
     return;
   }
 #endif
+  SNGAN_CHECK(b.view == nullptr, "an im2col view reached Eigen's GEMM");
   if (!add)
     for (int64_t i = 0; i < M; ++i) zero(c + i * ldc, N);
   if (K == 0) return;
@@ -872,16 +877,15 @@ void for_each_chunk(const Plan& plan, int64_t N, F&& f) {
 // dx's phase plane (a, b), its pixels (s*i + a, s*j + b) (dx itself when s == 1), is a stride-1
 // correlation of dy with the taps (kh, kw) = (a + pad_h, b + pad_w) mod s:
 //   dx(ci, s*i + a, s*j + b) = sum over co and those taps of w(co, ci, kh, kw) * dy(co, i + dh, j + dw),
-// dh = (a + pad_h - kh) / s, dw = (b + pad_w - kw) / s. In bf16 on AMX tiles, where dy's width
-// equals the phase planes' (every "same" conv and 4x4 stride-2 pad-1 on even sizes), each
+// dh = (a + pad_h - kh) / s, dw = (b + pad_w - kw) / s. On the engines that read views, where
+// dy's width equals the phase planes' (every "same" conv and 4x4 stride-2 pad-1 on even sizes), each
 // phase is one GEMM of its weights (Cin, Cout*taps), packed once per call, with a view of dy,
 // writing (Cin, B*Hs*Ws): dx's size in all, where the col2im path writes a column matrix
 // KH*KW times that and adds it back.
 #ifndef SNGAN_SCALAR_DOUBLE
 bool implicit_col2im(const Conv2dDims& d) {
-  return !g_force_explicit_im2col.load(std::memory_order_relaxed) &&
-         precision() == Precision::kBf16 && amx_path() && d.stride <= d.KH && d.stride <= d.KW &&
-         phase_cols(d) == d.Wout && phase_rows(d) * phase_cols(d) % 16 == 0;
+  return views_served() && d.stride <= d.KH && d.stride <= d.KW && phase_cols(d) == d.Wout &&
+         phase_rows(d) * phase_cols(d) % 16 == 0;
 }
 
 // Phase (a, b)'s taps, as views take them (plane 0: dy's channel; output pixels (i, j) of the
@@ -949,21 +953,26 @@ void backward_input_phases(Scalar* dx, const Scalar* dy, const Scalar* w, const 
     std::vector<Tap> taps;
     std::vector<int64_t> kpos;
     int64_t weights = 0, packed = 0;  // where its (Cin, Cout*taps) weights and their packing start
-    PackedBf16A a;
+    PackedA fp32;                     // packed for the GEMM engine in use
+    PackedBf16A bf16;
   };
+  const bool bf16 = precision() == Precision::kBf16;
   std::vector<Phase> phases(static_cast<size_t>(s * s));
   thread_local std::vector<float> weights;    // all phases' rearranged weights
-  thread_local std::vector<uint16_t> packed;  // and packed
+  thread_local std::vector<float> packed_fp32;  // and packed
+  thread_local std::vector<uint16_t> packed_bf16;
   int64_t nw = 0, np = 0;
   for (size_t p = 0; p < phases.size(); ++p) {
     Phase& ph = phases[p];
     phase_taps(d, static_cast<int64_t>(p) / s, static_cast<int64_t>(p) % s, ph.taps, ph.kpos);
     const int64_t depth = d.Cout * static_cast<int64_t>(ph.kpos.size());
     ph.weights = nw, ph.packed = np;
-    nw += d.Cin * depth, np += packed_bf16_a_elems(d.Cin, depth);
+    nw += d.Cin * depth;
+    np += bf16 ? packed_bf16_a_elems(d.Cin, depth) : packed_a_floats(d.Cin, depth);
   }
   if (static_cast<int64_t>(weights.size()) < nw) weights.resize(static_cast<size_t>(nw));
-  if (static_cast<int64_t>(packed.size()) < np) packed.resize(static_cast<size_t>(np));
+  if (bf16 && static_cast<int64_t>(packed_bf16.size()) < np) packed_bf16.resize(static_cast<size_t>(np));
+  if (!bf16 && static_cast<int64_t>(packed_fp32.size()) < np) packed_fp32.resize(static_cast<size_t>(np));
   // One pass over w: each (co, ci) kernel's taps go to every phase's row ci, in order.
   // (The buffers are this thread's: the other threads take their addresses from it.)
   float* const rearranged = weights.data();
@@ -981,8 +990,9 @@ void backward_input_phases(Scalar* dx, const Scalar* dy, const Scalar* w, const 
   }
   for (Phase& ph : phases) {
     const int64_t depth = d.Cout * static_cast<int64_t>(ph.kpos.size());
-    ph.a = pack_bf16_a_operand(packed.data() + ph.packed, weights.data() + ph.weights, depth, false,
-                               d.Cin, depth);
+    const float* a = weights.data() + ph.weights;
+    if (bf16) ph.bf16 = pack_bf16_a_operand(packed_bf16.data() + ph.packed, a, depth, false, d.Cin, depth);
+    else ph.fp32 = pack_a_operand(packed_fp32.data() + ph.packed, a, depth, false, d.Cin, depth);
   }
   const Plan plan = make_plan(d);
   for_each_chunk(plan, d.N, [&](int64_t n0, int64_t B) {
@@ -993,7 +1003,8 @@ void backward_input_phases(Scalar* dx, const Scalar* dy, const Scalar* w, const 
       const ViewTables& t = view_tables(B, ys, d.Cout, 1, P, d.Wout, Q, phases[p].taps.data(), T);
       const Im2colView view = make_view(dy + n0 * ys, t, d.Cout * T, ld);
       Operand a{nullptr, 0, false};
-      a.packed_bf16 = &phases[p].a;
+      if (bf16) a.packed_bf16 = &phases[p].bf16;
+      else a.packed = &phases[p].fp32;
       Operand col{nullptr, ld, false};
       col.view = &view;
       gemm_threaded(out + static_cast<int64_t>(p) * d.Cin * ld, ld, a, col, d.Cin, ld, d.Cout * T, false);

@@ -13,6 +13,8 @@
 // Internal to the kernels (gemm_ops.cpp builds views; gemm_bf16.cpp reads them).
 #pragma once
 
+#include <immintrin.h>
+
 #include <cstdint>
 
 namespace sngan::kernels {
@@ -46,6 +48,35 @@ struct BOperand {
   int64_t ld = 0;
   bool t = false;
   const Im2colView* view = nullptr;
+};
+
+// A view's masked 16-lane loads for the packing loops, with its tables in locals (the loops'
+// vector stores may alias anything, so tables read through the view would be read again after
+// every store). Only for code that runs after a check that the CPU has AVX-512F.
+class ViewReader {
+ public:
+  explicit ViewReader(const Im2colView& v)
+      : base_(v.base), row_offset_(v.row_offset), row_mask_(v.row_mask),
+        group_offset_(v.group_offset), group_mask_(v.group_mask), masks_(v.masks) {}
+  // Column group g's first element and masks.
+  struct Group {
+    const float* base;
+    const uint16_t* masks;
+  };
+  Group group(int64_t g) const { return {base_ + group_offset_[g], masks_ + group_mask_[g]}; }
+  // col(r, the group's 16 columns) within `keep`, zero elsewhere; nothing read if keep is 0.
+  __attribute__((target("avx512f"))) __m512 load(int64_t r, const Group& g, __mmask16 keep) const {
+    if (keep == 0) return _mm512_setzero_ps();
+    return _mm512_maskz_loadu_ps(keep & g.masks[row_mask_[r]], g.base + row_offset_[r]);
+  }
+
+ private:
+  const float* base_;
+  const int64_t* row_offset_;
+  const int32_t* row_mask_;
+  const int64_t* group_offset_;
+  const int32_t* group_mask_;
+  const uint16_t* masks_;
 };
 
 }  // namespace sngan::kernels
