@@ -113,13 +113,18 @@ void Trainer::check_finite(const char* loss_name, double value, const char* net_
   if (!std::isfinite(value))
     throw DivergenceError(detail::concat("training diverged at iteration ", it, ": ", loss_name,
                                          " is not finite (", value, ")"));
-  // Named as in checkpoints: "discriminator.conv0.weight", "optimizer_d.v.conv0.weight".
+  // Named as in checkpoints: "discriminator.conv0.weight", "optimizer_d.v.conv0.weight". The
+  // parameters and their moments were checked by the optimizer's step (the only writer of
+  // both); the buffers (batch-norm statistics, spectral-norm vectors) are read here.
   const std::string net_prefix = std::string(net_name) + ".", opt_prefix = std::string(opt_name) + ".";
-  std::vector<std::pair<std::string, Tensor>> tensors;
-  for (auto& [name, p] : net.named_parameters()) tensors.emplace_back(net_prefix + name, p.value());
-  for (auto& [name, b] : net.named_buffers()) tensors.emplace_back(net_prefix + name, b);
-  for (auto& [name, t] : opt.state()) tensors.emplace_back(opt_prefix + name, t);
-  const std::string bad = first_non_finite(tensors);
+  std::string bad;
+  if (const Adam::NonFinite& stepped = opt.non_finite(); !stepped.name.empty())
+    bad = (stepped.in_state ? opt_prefix : net_prefix) + stepped.name;
+  if (bad.empty()) {
+    std::vector<std::pair<std::string, Tensor>> buffers;
+    for (auto& [name, b] : net.named_buffers()) buffers.emplace_back(net_prefix + name, b);
+    bad = first_non_finite(buffers);
+  }
   if (!bad.empty())
     throw DivergenceError(detail::concat("training diverged at iteration ", it, ": ", bad,
                                          " is not finite"));

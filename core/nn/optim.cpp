@@ -1,8 +1,23 @@
 #include "core/nn/optim.h"
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 namespace sngan {
+
+namespace {
+// x is neither Inf nor NaN; for float tested on the exponent bits, so the loops vectorize.
+inline bool is_finite(Scalar x) {
+  if constexpr (sizeof(Scalar) == 4) {
+    uint32_t u;
+    std::memcpy(&u, &x, sizeof u);
+    return (u & 0x7f800000u) != 0x7f800000u;
+  } else {
+    return std::isfinite(x);
+  }
+}
+}  // namespace
 
 Adam::Adam(NamedParams params, AdamConfig config) : params_(std::move(params)), config_(config) {
   SNGAN_CHECK(config.lr > 0, "adam: expected lr > 0, got ", config.lr);
@@ -22,6 +37,7 @@ void Adam::step() {
   const double c1 = 1.0 - std::pow(b1, static_cast<double>(t_));
   const double c2 = 1.0 - std::pow(b2, static_cast<double>(t_));
   const double step_size = config_.lr / c1, inv_sqrt_c2 = 1.0 / std::sqrt(c2);
+  non_finite_ = NonFinite();
   for (size_t i = 0; i < params_.size(); ++i) {
     Var& p = params_[i].second;
     if (!p.grad().defined()) continue;
@@ -30,11 +46,18 @@ void Adam::step() {
     Scalar* m = m_[i].data();
     Scalar* v = v_[i].data();
     const int64_t n = p.numel();
-#pragma omp parallel for schedule(static) if (n > 65536)
+    int bad = 0;  // bit 0: w, 1: m, 2: v has an Inf or NaN
+#pragma omp parallel for schedule(static) reduction(| : bad) if (n > 65536)
     for (int64_t k = 0; k < n; ++k) {
       m[k] = static_cast<Scalar>(b1 * m[k] + (1 - b1) * g[k]);
       v[k] = static_cast<Scalar>(b2 * v[k] + (1 - b2) * g[k] * g[k]);
       w[k] -= static_cast<Scalar>(step_size * m[k] / (std::sqrt(v[k]) * inv_sqrt_c2 + config_.eps));
+      bad |= int(!is_finite(w[k])) | int(!is_finite(m[k])) << 1 | int(!is_finite(v[k])) << 2;
+    }
+    if (bad != 0 && non_finite_.name.empty()) {
+      const std::string& name = params_[i].first;
+      if (bad & 1) non_finite_ = {name, false};
+      else non_finite_ = {(bad & 2 ? "m." : "v.") + name, true};
     }
   }
 }

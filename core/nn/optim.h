@@ -38,11 +38,22 @@ class Adam {
   int64_t step_count() const { return t_; }
   void set_step_count(int64_t t) { t_ = t; }
 
+  // What the last step() left with an Inf or NaN, checked in the update's own pass (so a
+  // divergence guard need not read parameters and moments again): the first parameter
+  // ("<param>", in_state false) or moment ("m.<param>", "v.<param>" as in state(), in_state
+  // true) of the parameters it updated; an empty name if none.
+  struct NonFinite {
+    std::string name;
+    bool in_state = false;
+  };
+  const NonFinite& non_finite() const { return non_finite_; }
+
  private:
   NamedParams params_;
   AdamConfig config_;
   std::vector<Tensor> m_, v_;
   int64_t t_ = 0;
+  NonFinite non_finite_;
 };
 
 // Plain SGD, optionally with (heavy-ball) momentum: buf = mu buf + g; p -= lr buf.

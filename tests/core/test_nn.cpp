@@ -4,6 +4,7 @@
 #include <Eigen/SVD>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/nn/init.h"
 #include "core/nn/layers.h"
@@ -252,6 +253,29 @@ TEST(Optim, AdamMatchesHandComputedSteps) {
   EXPECT_NEAR(p.value()[1], -1.9 - s1, 1e-6);
   EXPECT_EQ(adam.step_count(), 2);
   EXPECT_NEAR(adam.state()[0].second[0], 0.625, 1e-7);  // m.p
+}
+
+// The step reports what it left non-finite, in the order parameter, m, v, and the first such
+// parameter (in the element the threads' split puts last too: 70000 elements run in parallel).
+TEST(Optim, AdamReportsTheFirstNonFiniteParameterOrMoment) {
+  const int64_t n = 70000;
+  Var a(Tensor::zeros(Shape{n}), true), b(Tensor::zeros(Shape{3}), true);
+  Adam adam({{"a", a}, {"b", b}}, {0.1, 0.5, 0.9, 1e-8});
+  a.grad() = Tensor::full(Shape{n}, 1.0f);
+  b.grad() = Tensor::full(Shape{3}, 1.0f);
+  adam.step();
+  EXPECT_EQ(adam.non_finite().name, "");
+  // g = 1e30: g^2 overflows v to Inf, while m and (m / sqrt(v) = 0) the parameter stay finite.
+  b.grad()[2] = 1e30f;
+  adam.step();
+  EXPECT_EQ(adam.non_finite().name, "v.b");
+  EXPECT_TRUE(adam.non_finite().in_state);
+  // A NaN gradient makes the parameter itself NaN; `a` comes first.
+  b.grad()[2] = 1.0f;
+  a.grad()[n - 1] = std::numeric_limits<float>::quiet_NaN();
+  adam.step();
+  EXPECT_EQ(adam.non_finite().name, "a");
+  EXPECT_FALSE(adam.non_finite().in_state);
 }
 
 TEST(Optim, PlainSgdSubtractsTheScaledGradient) {
