@@ -99,7 +99,7 @@ for name in sorted(os.listdir(out)):
     wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([0-9:.]+)", t).group(1)
     secs = 0.0
     for part in wall.split(":"): secs = secs * 60 + float(part)
-    rows.append(dict(seed=int(m.group(1)), precision=m.group(2), fd=e["fd"], kid_x1000=1000 * e["kid"]["mean"],
+    rows.append(dict(seed=int(m.group(1)), precision=m.group(2), fd=e["fd"], kid=e["kid"]["mean"],
                      inception_score=e["is"]["mean"], precision_pr=e["pr"]["precision"], recall_pr=e["pr"]["recall"],
                      train_wall_s=secs))
 rows.sort(key=lambda r: (r["seed"], r["precision"] != "fp32"))
