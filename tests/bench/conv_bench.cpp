@@ -8,9 +8,12 @@
 //
 //   conv_bench [--threads N] [--reps N] [--batch N] [--channels C] [--in C] [--out C]
 //              [--size HW] [--kernel K] [--stride S] [--pad P] [--bf16 1] [--eigen 1]
+//              [--im2col 1]
 // Defaults: all OpenMP threads, 5 reps, N=64, Cin=Cout=128, 16x16, 3x3 stride 1 pad 1, fp32.
 // --bf16 1 runs every kernel in the bf16 precision (AMX tiles where the CPU has them).
 // --eigen 1 runs the fp32 GEMMs on Eigen even where the AVX-512 micro-kernel serves.
+// --im2col 1 gives the GEMMs im2col copies (and backward_input col2im) even where they would
+// read the conv's input in place.
 // --channels sets both Cin and Cout; --in and --out set one.
 #include <omp.h>
 
@@ -62,7 +65,7 @@ Tensor randn(Rng& rng, const Shape& s) {
 [[noreturn]] void usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s [--threads N] [--reps N] [--batch N] [--channels C] [--in C] [--out C] [--size HW]\n"
-               "          [--kernel K] [--stride S] [--pad P] [--bf16 1] [--eigen 1]\n",
+               "          [--kernel K] [--stride S] [--pad P] [--bf16 1] [--eigen 1] [--im2col 1]\n",
                argv0);
   std::exit(2);
 }
@@ -72,13 +75,13 @@ Tensor randn(Rng& rng, const Shape& s) {
 int main(int argc, char** argv) {
   int threads = omp_get_max_threads(), reps = 5;
   int64_t N = 64, Cin = 128, Cout = 128, HW = 16, K = 3, stride = 1, pad = 1;
-  bool bf16 = false, eigen = false;
+  bool bf16 = false, eigen = false, explicit_im2col = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (i + 1 >= argc) usage(argv[0]);
     char* end = nullptr;
     const long v = std::strtol(argv[++i], &end, 10);
-    if (*end != '\0' || v < 0 || (v == 0 && a != "--pad" && a != "--bf16" && a != "--eigen")) usage(argv[0]);
+    if (*end != '\0' || v < 0 || (v == 0 && a != "--pad" && a != "--bf16" && a != "--eigen" && a != "--im2col")) usage(argv[0]);
     if (a == "--threads") threads = static_cast<int>(v);
     else if (a == "--reps") reps = static_cast<int>(v);
     else if (a == "--batch") N = v;
@@ -91,6 +94,7 @@ int main(int argc, char** argv) {
     else if (a == "--pad") pad = v;
     else if (a == "--bf16") bf16 = v != 0;
     else if (a == "--eigen") eigen = v != 0;
+    else if (a == "--im2col") explicit_im2col = v != 0;
     else usage(argv[0]);
   }
   omp_set_num_threads(threads);
@@ -99,11 +103,12 @@ int main(int argc, char** argv) {
   std::ifstream("/proc/loadavg") >> load;
   kernels::PrecisionScope precision(bf16 ? kernels::Precision::kBf16 : kernels::Precision::kFp32);
   kernels::force_eigen_fp32(eigen);
+  kernels::force_explicit_im2col(explicit_im2col);
   const char* fp32_engine = kernels::fp32_runs_on_avx512() ? "fp32 (AVX-512)" : "fp32 (Eigen)";
-  std::printf("threads %d, reps %d, Scalar %s, SIMD %s, precision %s, load average %s\n", threads,
+  std::printf("threads %d, reps %d, Scalar %s, SIMD %s, precision %s%s, load average %s\n", threads,
               reps, sizeof(Scalar) == 4 ? "float" : "double", Eigen::SimdInstructionSetsInUse(),
               !bf16 ? fp32_engine : kernels::bf16_runs_on_amx() ? "bf16 (AMX)" : "bf16 (emulated)",
-              load.c_str());
+              explicit_im2col ? ", im2col copies" : "", load.c_str());
 
   const kernels::Conv2dDims d = kernels::make_conv2d_dims(N, Cin, HW, HW, Cout, K, K, stride, pad);
   const double flops = 2.0 * d.N * d.Cout * d.out_pixels() * d.col_rows();

@@ -133,7 +133,7 @@ const ConvCase kConvCases[] = {
     // Inception's stride-2 valid convs on odd sizes (299 -> 149, 35 -> 17, 17 -> 8).
     {1, 3, 35, 35, 4, 3, 3, 2, 0},
     {2, 8, 17, 17, 6, 3, 3, 2, 0},
-    // Shapes whose im2col matrix the bf16 GEMMs on AMX tiles read in place (output as wide as
+    // Shapes whose im2col matrix the AVX-512 and AMX engines read in place (output as wide as
     // the (phase) plane, pixels a multiple of 16; several above qualify too): stride 2 on even
     // sizes, one sample per chunk (its GEMMs split over the threads, in the view's columns
     // or rows), more than one 1024-deep block in either GEMM, 16-pixel groups that span rows,
@@ -300,6 +300,20 @@ TEST(GemmKernels, EigenFp32MatchesReference) {
   EigenFp32 eigen;
   check_matmul(Precision::kFp32, true, 98);
   check_conv_kernels(Precision::kFp32, 1233);
+}
+
+// The im2col copies and col2im that the AVX-512 and AMX engines skip where they read the input
+// in place (implicit im2col), on every shape, in both precisions.
+class Im2colCopies {
+ public:
+  Im2colCopies() { force_explicit_im2col(true); }
+  ~Im2colCopies() { force_explicit_im2col(false); }
+};
+
+TEST(GemmKernels, ConvWithIm2colCopiesMatchesReference) {
+  Im2colCopies copies;
+  check_conv_kernels(Precision::kFp32, 1235);
+  check_conv_kernels(Precision::kBf16, 4323);
 }
 
 // Each element of C goes through the same sums wherever the row blocks and threads split C:

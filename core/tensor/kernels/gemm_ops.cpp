@@ -454,7 +454,8 @@ bool implicit_im2col(const Conv2dDims&) { return false; }
 // One GEMM operand: row-major data with row stride ld, used transposed if t.
 // `packed` (`packed_bf16`), when set, holds op(a) already packed for the AVX-512 fp32 GEMM
 // (the AMX bf16 GEMM), rows from `row0`, used by GEMMs on that engine; the others read p.
-// `view`, when set, replaces p as B: an im2col view read in place (bf16 on AMX tiles only).
+// `view`, when set, replaces p as B: an im2col view read in place (only by the engines that
+// read views: the AVX-512 fp32 kernel and AMX tiles).
 struct Operand {
   const Scalar* p;
   int64_t ld;

@@ -5,8 +5,9 @@
 //
 // Contracts (all buffers contiguous row-major, caller allocates every output):
 //  - `accumulate == false`: the kernel assigns its output; `true`: it adds into it.
-//  - fast versions use im2col/col2im + a packed GEMM (the project's AVX-512 micro-kernel where
-//    the CPU has AVX-512F, else Eigen's) and OpenMP; the `ref` namespace holds plain loop
+//  - fast versions use im2col/col2im (or, on the AVX-512 and AMX engines, the input read in
+//    place) + a packed GEMM (the project's AVX-512 micro-kernel where the CPU has AVX-512F,
+//    else Eigen's) and OpenMP; the `ref` namespace holds plain loop
 //    versions with identical semantics that the tests compare against.
 //  - precision() selects the fast versions' GEMM operands: fp32, or bf16 (each operand rounded
 //    to bf16, products summed in fp32: on AMX tiles where the CPU has them, else emulated
@@ -44,8 +45,9 @@ void force_bf16_emulation(bool on);
 bool fp32_runs_on_avx512();
 // Tests and benchmarks: run the fp32 GEMMs on Eigen even where the AVX-512 kernel serves.
 void force_eigen_fp32(bool on);
-// Tests and benchmarks: give the bf16 GEMMs on AMX tiles im2col copies even where they would
-// read the conv's input in place (implicit im2col).
+// Tests and benchmarks: give the conv GEMMs im2col copies (and backward_input its col2im) even
+// where the engine would read the conv's input in place (implicit im2col; the AVX-512 fp32
+// kernel and AMX tiles).
 void force_explicit_im2col(bool on);
 // x rounded to the nearest bf16 value as the bf16 GEMMs round their operands: ties to even,
 // denormals to a signed zero (as the CPU's bf16 conversion and AMX tiles treat them).
