@@ -155,11 +155,17 @@ Vec rounded_to_bf16(const Vec& v) {
   return r;
 }
 
-// The emulated bf16 GEMM for its lifetime, even where AMX tiles are available.
-class EmulatedBf16 {
+// Sets one of the kernels' test switches (force_bf16_emulation, force_eigen_fp32,
+// force_explicit_im2col) for its lifetime.
+class Forced {
  public:
-  EmulatedBf16() { force_bf16_emulation(true); }
-  ~EmulatedBf16() { force_bf16_emulation(false); }
+  explicit Forced(void (*set)(bool)) : set_(set) { set_(true); }
+  ~Forced() { set_(false); }
+  Forced(const Forced&) = delete;
+  Forced& operator=(const Forced&) = delete;
+
+ private:
+  void (*set_)(bool);
 };
 
 class ThreadCount {
@@ -290,28 +296,16 @@ void check_matmul(Precision precision, bool blocked_cases, uint64_t seed) {
 TEST(GemmKernels, ConvFastMatchesReference) { check_conv_kernels(Precision::kFp32, 1234); }
 TEST(GemmKernels, MatmulFastMatchesReference) { check_matmul(Precision::kFp32, true, 99); }
 
-class EigenFp32 {
- public:
-  EigenFp32() { force_eigen_fp32(true); }
-  ~EigenFp32() { force_eigen_fp32(false); }
-};
-
 TEST(GemmKernels, EigenFp32MatchesReference) {
-  EigenFp32 eigen;
+  Forced eigen(force_eigen_fp32);
   check_matmul(Precision::kFp32, true, 98);
   check_conv_kernels(Precision::kFp32, 1233);
 }
 
 // The im2col copies and col2im that the AVX-512 and AMX engines skip where they read the input
 // in place (implicit im2col), on every shape, in both precisions.
-class Im2colCopies {
- public:
-  Im2colCopies() { force_explicit_im2col(true); }
-  ~Im2colCopies() { force_explicit_im2col(false); }
-};
-
 TEST(GemmKernels, ConvWithIm2colCopiesMatchesReference) {
-  Im2colCopies copies;
+  Forced copies(force_explicit_im2col);
   check_conv_kernels(Precision::kFp32, 1235);
   check_conv_kernels(Precision::kBf16, 4323);
 }
@@ -363,7 +357,7 @@ TEST(GemmKernels, Bf16MatmulMatchesReferenceOnRoundedOperands) {
   check_matmul(Precision::kBf16, true, 77);
 }
 TEST(GemmKernels, EmulatedBf16MatchesReferenceOnRoundedOperands) {
-  EmulatedBf16 emulated;
+  Forced emulated(force_bf16_emulation);
   check_matmul(Precision::kBf16, true, 78);
   check_conv_kernels(Precision::kBf16, 4322);
 }
