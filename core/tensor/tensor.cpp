@@ -7,6 +7,11 @@
 #include <mutex>
 #include <sstream>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "core/tensor/best_fit_arena.h"
+
 namespace sngan {
 
 // ---- Shape ----
@@ -49,28 +54,70 @@ bool Shape::operator==(const Shape& o) const {
 }
 
 // ---- caching allocation pool ----
-// Freed blocks go back to a free list keyed by their byte size (a multiple of 64) instead of
-// to the system: training allocates the same sizes every step, so in steady state nothing is
-// malloc'ed and no page is faulted in again. A request takes the smallest free block of at
-// least its size and at most kMaxWaste times it: reusing a somewhat larger block beats keeping
-// one cache per exact size, where blocks freed by one phase of a step (the discriminator's
-// activations) sit unused while the next phase (the generator's) allocates anew (measured on
-// the standard CNN, batch 64: peak RSS 560 -> 523 MB at the same speed).
+// Freed blocks stay with the pool for the next request instead of going back to the system:
+// training allocates the same sizes every step, so in steady state nothing is malloc'ed and no
+// page is faulted in again.
+//
+// Blocks of kArenaMinBytes or more (activations, gradients) are placed in one reservation of
+// address space by a BestFitArena, which merges neighbouring free blocks: a step's phases
+// need different mixes of sizes (the discriminator's activations, then the generator's larger
+// ones), and merged blocks serve them all from the same pages. Measured with `sngan bench` on
+// the 32x32 ResNet, batch 64, fp32 and bf16 alike: peak RSS 973 -> 787 MB at the same speed
+// (the arena stops growing within the first iterations); standard CNN 365 -> 352 MB. Only
+// touched pages count as resident, so the reservation (the machine's RAM, without swap
+// reservation) costs nothing until used.
+//
+// Smaller blocks go to free lists keyed by their byte size (a multiple of 64): a request takes
+// the smallest free block of at least its size and at most kMaxWaste times it. So do large
+// blocks where no reservation could be made (or once it is full), and all blocks under
+// AddressSanitizer, which then sees each block as its own allocation.
 
 namespace {
 
 constexpr size_t kAlign = 64;
 constexpr size_t kMaxWaste = 2;
+constexpr size_t kArenaMinBytes = size_t{64} << 10;
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kUseArena = false;
+#else
+constexpr bool kUseArena = true;
+#endif
 
 struct Pool {
   std::mutex mutex;
   std::map<size_t, std::vector<void*>> free_lists;  // block size -> free blocks
-  size_t cached_bytes = 0;
+  size_t cached_bytes = 0;                          // bytes in the free lists
+  char* arena_base = nullptr;
+  size_t arena_capacity = 0;
+  bool arena_reserved = false;  // tried to reserve (arena_base stays null if that failed)
+  BestFitArena arena;
+
+  bool in_arena(const void* p) const {
+    const char* c = static_cast<const char*>(p);
+    return arena_base != nullptr && c >= arena_base && c < arena_base + arena_capacity;
+  }
+
+  void reserve_arena() {
+    arena_reserved = true;
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) return;
+    const size_t bytes = static_cast<size_t>(pages) * static_cast<size_t>(page);
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return;  // e.g. strict overcommit: the free lists serve every size
+    arena_base = static_cast<char*>(p);
+    arena_capacity = bytes;
+  }
 
   // A block of at least `bytes`; `bytes` becomes the block's size, which put() needs back.
   void* get(size_t& bytes) {
     {
       std::lock_guard<std::mutex> lock(mutex);
+      if (kUseArena && bytes >= kArenaMinBytes) {
+        if (!arena_reserved) reserve_arena();
+        if (arena_base != nullptr)
+          if (const auto offset = arena.take(bytes, arena_capacity)) return arena_base + *offset;
+      }
       for (auto it = free_lists.lower_bound(bytes); it != free_lists.end() && it->first <= kMaxWaste * bytes; ++it) {
         if (it->second.empty()) continue;
         void* p = it->second.back();
@@ -87,16 +134,33 @@ struct Pool {
 
   void put(void* p, size_t bytes) {
     std::lock_guard<std::mutex> lock(mutex);
+    if (in_arena(p)) {
+      arena.give(static_cast<size_t>(static_cast<char*>(p) - arena_base), bytes);
+      return;
+    }
     free_lists[bytes].push_back(p);
     cached_bytes += bytes;
   }
 
+  // Returns the free lists' blocks and the arena's free pages to the system.
   void release() {
     std::lock_guard<std::mutex> lock(mutex);
     for (auto& [bytes, list] : free_lists)
       for (void* p : list) std::free(p);
     free_lists.clear();
     cached_bytes = 0;
+    if (arena_base == nullptr) return;
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    for (const auto& [offset, size] : arena.free_ranges()) {
+      const size_t begin = (offset + page - 1) / page * page, end = (offset + size) / page * page;
+      if (end > begin) madvise(arena_base + begin, end - begin, MADV_DONTNEED);
+    }
+    arena.trim();
+  }
+
+  size_t free_bytes() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return cached_bytes + arena.free_bytes();
   }
 
   ~Pool() { release(); }
@@ -118,10 +182,7 @@ std::shared_ptr<Scalar> allocate(int64_t numel) {
 
 void release_cached_memory() { pool().release(); }
 
-size_t cached_memory_bytes() {
-  std::lock_guard<std::mutex> lock(pool().mutex);
-  return pool().cached_bytes;
-}
+size_t cached_memory_bytes() { return pool().free_bytes(); }
 
 // ---- Tensor ----
 

@@ -93,9 +93,9 @@ class Tensor {
   Shape shape_;
 };
 
-// Frees every block cached by the allocation pool (blocks in use are untouched).
+// Returns the allocation pool's free memory to the system (blocks in use are untouched).
 void release_cached_memory();
-// Bytes currently held by the pool's free lists.
+// Bytes the pool holds free for reuse (its free lists and the free ranges of its arena).
 size_t cached_memory_bytes();
 
 }  // namespace sngan

@@ -84,10 +84,12 @@ TEST(ConfigSchema, TheTestDocumentsGiveEveryKeyTheParserReads) {
     leaves(doc, "", l);
     for (const auto& [path, v] : l) given.insert(path);
   }
-  for (const std::string& path : read)
+  for (const std::string& path : read) {
     if (path != "data" && path != "model" && path != "train" && path != "output" &&
-        path != "data.toy" && path != "model.generator" && path != "model.discriminator")
+        path != "data.toy" && path != "model.generator" && path != "model.discriminator") {
       EXPECT_TRUE(given.count(path)) << path << " is read by the parser but no test document gives it";
+    }
+  }
 }
 
 TEST(ConfigSchema, TheResolvedConfigRoundTrips) {
