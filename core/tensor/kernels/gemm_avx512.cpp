@@ -223,7 +223,7 @@ SNGAN_AVX512 void run_gemm(float* c, int64_t ldc, PackedBlock packed_a, const BO
     if (M <= kMr && !b.t && b.view == nullptr) {  // one row panel: each element of B is used once, unpacked
       for (int64_t jj = 0; jj < N; jj += kNr)
         kMicroKernels<true>[M](kc, pa, b.p + k0 * b.ld + jj, b.ld, c + jj, ldc, lanes(N - jj),
-                         lanes(N - jj - 16), accumulate);
+                               lanes(N - jj - 16), accumulate);
       continue;
     }
     for (int64_t j0 = 0; j0 < N; j0 += kNc) {
