@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/tensor/best_fit_arena.h"
@@ -101,7 +102,14 @@ struct Pool {
     arena_reserved = true;
     const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     if (pages <= 0 || page <= 0) return;
-    const size_t bytes = static_cast<size_t>(pages) * static_cast<size_t>(page);
+    size_t bytes = static_cast<size_t>(pages) * static_cast<size_t>(page);
+    // Under an address-space limit (ulimit -v) take at most half of it: the rest of the
+    // process (thread stacks, malloc, libraries) needs address space too.
+    rlimit limit{};
+    if (getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+      bytes = std::min(bytes, static_cast<size_t>(limit.rlim_cur) / 2 / static_cast<size_t>(page) *
+                                  static_cast<size_t>(page));
+    if (bytes == 0) return;
     void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) return;  // e.g. strict overcommit: the free lists serve every size
