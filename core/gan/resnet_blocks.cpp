@@ -29,9 +29,8 @@ Var GBlock::forward(const Var& x) {
   const Var a = bn1_->forward_relu(x);
   Var h = fold_ ? conv1_->forward_upsampled2(a) : conv1_->forward(upsample_nearest(a, 2));
   h = conv2_->forward(bn2_->forward_relu(h));
-  const Var s = fold_ ? upsample_nearest(shortcut_->forward(x), 2)
-                      : shortcut_->forward(upsample_nearest(x, 2));
-  return add(h, s);
+  if (fold_) return add_upsampled_nearest(h, shortcut_->forward(x), 2);
+  return add(h, shortcut_->forward(upsample_nearest(x, 2)));
 }
 
 DBlock::DBlock(int64_t in, int64_t out, bool downsample, bool optimized, InitScheme init, Rng& rng,

@@ -124,6 +124,9 @@ Var conv3x3_avgpool2(const Var& x, const Var& weight, const Var& bias);
 Var sum_pool2d(const Var& x, int64_t k);
 Var avg_pool2d(const Var& x, int64_t k);
 Var upsample_nearest(const Var& x, int64_t k);  // (N, C, H, W) -> (N, C, kH, kW)
+// add(h, upsample_nearest(s, k)) without the upsampled tensor: h (N, C, kH, kW), s (N, C, H, W)
+// (a ResNet generator block's sum with its shortcut computed on the small side).
+Var add_upsampled_nearest(const Var& h, const Var& s, int64_t k);
 
 // Windowed pooling as in PyTorch (ops_pool.cpp): x (N, C, H, W) -> (N, C, Hout, Wout) with
 // Hout = (H + 2*pad - kernel) / stride + 1 rounded down (ceil_mode=False), the same for W;

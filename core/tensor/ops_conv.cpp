@@ -190,6 +190,30 @@ Var upsample_nearest(const Var& x, int64_t k) {
                       [k](const Var& g) { return std::vector<Var>{sum_pool2d(g, k)}; });
 }
 
+Var add_upsampled_nearest(const Var& h, const Var& s, int64_t k) {
+  check_4d(h, "add_upsampled_nearest", "h");
+  check_4d(s, "add_upsampled_nearest", "s");
+  const int64_t N = s.dim(0), C = s.dim(1), H = s.dim(2), W = s.dim(3);
+  SNGAN_CHECK(k >= 1 && h.shape() == (Shape{N, C, H * k, W * k}), "add_upsampled_nearest: expected h of shape ",
+              Shape({N, C, H * k, W * k}).str(), " for s ", s.shape().str(), " upsampled ", k, "x, got ",
+              h.shape().str());
+  Tensor y = Tensor::empty(h.shape());
+  const Scalar* ph = h.value().data();
+  const Scalar* ps = s.value().data();
+  Scalar* py = y.data();
+  const int64_t Ho = H * k, Wo = W * k;
+#pragma omp parallel for schedule(static) if (N * C > 16)
+  for (int64_t nc = 0; nc < N * C; ++nc)
+    for (int64_t r = 0; r < Ho; ++r) {
+      const int64_t o = (nc * Ho + r) * Wo;
+      const Scalar* srow = ps + (nc * H + r / k) * W;
+      for (int64_t w = 0; w < Wo; ++w) py[o + w] = ph[o + w] + srow[w / k];
+    }
+  return Var::make_op(std::move(y), "add_upsampled_nearest", {h, s}, [k](const Var& g) {
+    return std::vector<Var>{g, sum_pool2d(g, k)};
+  });
+}
+
 namespace {
 // Copies `count` channels between two NCHW-like tensors with `inner` = H*W elements per channel.
 void copy_channels(Scalar* dst, int64_t dst_c, int64_t dst_start, const Scalar* src, int64_t src_c,

@@ -173,10 +173,21 @@ TEST(GradCheck, PoolingUpsamplingConcat) {
   gradcheck([](auto& v) { return sum_pool2d(v[0], 2); }, {a});
   gradcheck([](auto& v) { return avg_pool2d(v[0], 2); }, {a});
   gradcheck([](auto& v) { return upsample_nearest(v[0], 2); }, {a});
+  gradcheck([](auto& v) { return add_upsampled_nearest(v[0], v[1], 2); },
+            {rnd(Shape{2, 3, 8, 6}, 39), rnd(Shape{2, 3, 4, 3}, 40)});
   Tensor b = rnd(Shape{2, 2, 4, 4}, 38);
   gradcheck([](auto& v) { return concat_channels({v[0], v[1], v[0]}); }, {a, b});
   gradcheck([](auto& v) { return slice_channels(v[0], 1, 2); }, {a});
   gradcheck([](auto& v) { return pad_channels(v[0], 1, 6); }, {a});
+}
+
+TEST(GradCheck, AddUpsampledEqualsAddOfTheUpsampledTensor) {
+  const Tensor h = rnd(Shape{2, 3, 6, 9}, 41), s = rnd(Shape{2, 3, 2, 3}, 42);
+  const Var fused = add_upsampled_nearest(Var(h), Var(s), 3);
+  const Var ref = add(Var(h), upsample_nearest(Var(s), 3));
+  ASSERT_EQ(fused.shape(), ref.shape());
+  for (int64_t i = 0; i < ref.numel(); ++i) ASSERT_EQ(fused.value()[i], ref.value()[i]) << i;
+  EXPECT_THROW(add_upsampled_nearest(Var(h), Var(s), 2), Error);
 }
 
 // The resampling-folded 3x3 convs equal the pairs they replace, and their gradients check.
