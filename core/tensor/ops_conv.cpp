@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <vector>
 
 #include "core/tensor/ops.h"
 
@@ -165,8 +166,12 @@ Var sum_pool2d(const Var& x, int64_t k) {
   Scalar* py = y.data();
 #pragma omp parallel for schedule(static) if (N * C > 16)
   for (int64_t nc = 0; nc < N * C; ++nc)
-    for (int64_t h = 0; h < H; ++h)
-      for (int64_t w = 0; w < W; ++w) py[(nc * Ho + h / k) * Wo + w / k] += px[(nc * H + h) * W + w];
+    for (int64_t h = 0; h < H; ++h) {
+      Scalar* __restrict out = py + (nc * Ho + h / k) * Wo;
+      const Scalar* __restrict in = px + (nc * H + h) * W;
+      for (int64_t j = 0; j < Wo; ++j)
+        for (int64_t q = 0; q < k; ++q) out[j] += in[j * k + q];
+    }
   return Var::make_op(std::move(y), "sum_pool2d", {x},
                       [k](const Var& g) { return std::vector<Var>{upsample_nearest(g, k)}; });
 }
@@ -184,8 +189,11 @@ Var upsample_nearest(const Var& x, int64_t k) {
   const int64_t Ho = H * k, Wo = W * k;
 #pragma omp parallel for schedule(static) if (N * C > 16)
   for (int64_t nc = 0; nc < N * C; ++nc)
-    for (int64_t h = 0; h < Ho; ++h)
-      for (int64_t w = 0; w < Wo; ++w) py[(nc * Ho + h) * Wo + w] = px[(nc * H + h / k) * W + w / k];
+    for (int64_t h = 0; h < Ho; ++h) {
+      Scalar* __restrict out = py + (nc * Ho + h) * Wo;
+      const Scalar* __restrict in = px + (nc * H + h / k) * W;
+      for (int64_t j = 0; j < W; ++j) std::fill_n(out + j * k, k, in[j]);
+    }
   return Var::make_op(std::move(y), "upsample_nearest", {x},
                       [k](const Var& g) { return std::vector<Var>{sum_pool2d(g, k)}; });
 }
@@ -202,13 +210,20 @@ Var add_upsampled_nearest(const Var& h, const Var& s, int64_t k) {
   const Scalar* ps = s.value().data();
   Scalar* py = y.data();
   const int64_t Ho = H * k, Wo = W * k;
-#pragma omp parallel for schedule(static) if (N * C > 16)
-  for (int64_t nc = 0; nc < N * C; ++nc)
-    for (int64_t r = 0; r < Ho; ++r) {
-      const int64_t o = (nc * Ho + r) * Wo;
-      const Scalar* srow = ps + (nc * H + r / k) * W;
-      for (int64_t w = 0; w < Wo; ++w) py[o + w] = ph[o + w] + srow[w / k];
-    }
+#pragma omp parallel if (N * C > 16)
+  {
+    std::vector<Scalar> up(static_cast<size_t>(Wo));  // a row of s, upsampled
+#pragma omp for schedule(static)
+    for (int64_t nc = 0; nc < N * C; ++nc)
+      for (int64_t r = 0; r < Ho; ++r) {
+        if (r % k == 0) {
+          const Scalar* srow = ps + (nc * H + r / k) * W;
+          for (int64_t j = 0; j < W; ++j) std::fill_n(up.data() + j * k, k, srow[j]);
+        }
+        const int64_t o = (nc * Ho + r) * Wo;
+        for (int64_t w = 0; w < Wo; ++w) py[o + w] = ph[o + w] + up[static_cast<size_t>(w)];
+      }
+  }
   return Var::make_op(std::move(y), "add_upsampled_nearest", {h, s}, [k](const Var& g) {
     return std::vector<Var>{g, sum_pool2d(g, k)};
   });
