@@ -202,9 +202,9 @@ Var add_upsampled_nearest(const Var& h, const Var& s, int64_t k) {
   check_4d(h, "add_upsampled_nearest", "h");
   check_4d(s, "add_upsampled_nearest", "s");
   const int64_t N = s.dim(0), C = s.dim(1), H = s.dim(2), W = s.dim(3);
-  SNGAN_CHECK(k >= 1 && h.shape() == (Shape{N, C, H * k, W * k}), "add_upsampled_nearest: expected h of shape ",
-              Shape({N, C, H * k, W * k}).str(), " for s ", s.shape().str(), " upsampled ", k, "x, got ",
-              h.shape().str());
+  SNGAN_CHECK(k >= 1 && h.shape() == (Shape{N, C, H * k, W * k}),
+              "add_upsampled_nearest: expected h of shape ", Shape({N, C, H * k, W * k}).str(),
+              " for s ", s.shape().str(), " upsampled ", k, "x, got ", h.shape().str());
   Tensor y = Tensor::empty(h.shape());
   const Scalar* ph = h.value().data();
   const Scalar* ps = s.value().data();

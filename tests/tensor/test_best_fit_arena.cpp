@@ -30,7 +30,8 @@ TEST(BestFitArena, TakesTheSmallestFreeRangeThatFitsAndKeepsTheRestFree) {
   a.give(big, 400);
   a.give(small, 120);
   EXPECT_EQ(a.take(100, kNoLimit), small) << "the 120-byte range is the best fit";
-  EXPECT_EQ(a.free_ranges(), (std::vector<std::pair<size_t, size_t>>{{big, 400}, {small + 100, 20}}));
+  EXPECT_EQ(a.free_ranges(),
+            (std::vector<std::pair<size_t, size_t>>{{big, 400}, {small + 100, 20}}));
   EXPECT_EQ(a.take(300, kNoLimit), big);
   EXPECT_EQ(a.top(), 540u) << "served from free ranges: top does not grow";
 }
@@ -122,7 +123,8 @@ TEST(BestFitArena, RandomTrafficKeepsBlocksDisjointAndFreeRangesMerged) {
 #if !defined(__SANITIZE_ADDRESS__)  // under ASan the pool keeps every block separate
 TEST(Tensor, PoolServesALargerTensorFromTwoFreedNeighbours) {
   release_cached_memory();
-  const int64_t n = int64_t{16} << 20;  // 64 MiB each: larger than any free range left by other tests
+  // 64 MiB each: larger than any free range the other tests leave.
+  const int64_t n = int64_t{16} << 20;
   const Scalar* first;
   {
     Tensor a = Tensor::empty(Shape{n});
