@@ -98,11 +98,11 @@ int run_bench(const BenchOptions& o) {
 
   std::printf("CPU: %s\n", describe_cpu(cpu).c_str());
   const char* fp32 = kernels::fp32_runs_on_avx512() ? "fp32 (AVX-512 GEMM)" : "fp32 (Eigen GEMM)";
-  const char* precision = !bf16 ? fp32 : kernels::bf16_runs_on_amx() ? "bf16 (AMX tiles)" : "bf16 (emulated)";
+  const std::string precision = !bf16 ? fp32 : detail::concat("bf16 (", kernels::describe(kernels::bf16_engine()), ")");
   std::printf("model %s, batch %ld, G batch %ld, n_dis %ld, %d rank(s) x %d threads, %s; %.1f GFLOP per generator "
               "iteration\n", to_string(cfg.generator.architecture), static_cast<long>(cfg.train.batch_size),
               static_cast<long>(cfg.train.g_batch_size), static_cast<long>(cfg.train.n_dis), ranks, threads,
-              precision, cost.flop_per_iteration / 1e9);
+              precision.c_str(), cost.flop_per_iteration / 1e9);
   for (int64_t i = 0; i < o.warmup; ++i) trainer.step(source);
   PhaseTimes p;
   trainer.set_phase_times(&p);
@@ -151,9 +151,13 @@ int run_bench(const BenchOptions& o) {
   std::printf("FMA peak of %d threads (measured): fp32 %.1f GFLOP/s%s; the computed FLOPs run at %.0f%% of the fp32 "
               "peak\n",
               threads, fma_peak, bf16_text.c_str(), fma_peak > 0 ? 100 * computed_gflops / fma_peak : 0.0);
-  if (bf16 && amx_peak > 0)
+  const kernels::Bf16Engine engine = kernels::bf16_engine();
+  if (bf16 && engine == kernels::Bf16Engine::kAmxTiles && amx_peak > 0)
     std::printf("bf16 on AMX tiles: the computed FLOPs run at %.1f%% of the AMX-BF16 peak\n",
                 100 * computed_gflops / amx_peak);
+  if (bf16 && engine == kernels::Bf16Engine::kAvx512Dot && bf16_peak > 0)
+    std::printf("bf16 on AVX512_BF16 dot products: the computed FLOPs run at %.1f%% of their peak\n",
+                100 * computed_gflops / bf16_peak);
   std::printf("RESULT sgemm_gflops=%.2f\n", ceiling);
   std::printf("RESULT fma_peak_gflops=%.2f bf16_peak_gflops=%.2f amx_bf16_peak_gflops=%.2f\n", fma_peak, bf16_peak,
               amx_peak);

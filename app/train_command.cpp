@@ -320,11 +320,12 @@ int run_train(const TrainOptions& opt) {
                loader.batches_per_epoch(), out.string());
 
   if (cfg.train.precision == kernels::Precision::kBf16) {
-    if (kernels::bf16_runs_on_amx())
-      spdlog::info("train.precision bf16: GEMMs on AMX-BF16 tiles (bf16 operands, fp32 sums)");
+    const kernels::Bf16Engine engine = kernels::bf16_engine();
+    if (engine != kernels::Bf16Engine::kEmulated)
+      spdlog::info("train.precision bf16: GEMMs on {} (bf16 operands, fp32 sums)", kernels::describe(engine));
     else
-      spdlog::warn("train.precision bf16: {} has no AMX-BF16 tiles, so bf16 is emulated (operands rounded "
-                   "to bf16, fp32 GEMMs): bf16's numerics at no speed-up; use fp32 for speed here",
+      spdlog::warn("train.precision bf16: {} has neither AMX-BF16 tiles nor AVX512_BF16, so bf16 is emulated "
+                   "(operands rounded to bf16, fp32 GEMMs): bf16's numerics at no speed-up; use fp32 for speed here",
                    describe_cpu(cpu_info()));
   }
 

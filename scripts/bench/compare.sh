@@ -29,9 +29,10 @@
 #   TORCH_ARGS (torch_reference.py arguments; default "--deconv phase"),
 #   STOCK_CASES (cases also timed with stock PyTorch, one round; default "cnn_c", "" for none),
 #   PRECISIONS (sngan's train.precision values to time: default "fp32 bf16" on a CPU with
-#   AMX-BF16 tiles, else "fp32"; bf16 elsewhere is emulated, slower than fp32). With bf16,
-#   PyTorch is also timed in its own bf16 mode (torch_reference.py --autocast bf16: forward
-#   passes under CPU autocast, convs and linears in bf16 on oneDNN), same set-up otherwise.
+#   AMX-BF16 tiles or AVX512_BF16, else "fp32"; bf16 elsewhere is emulated, slower than fp32).
+#   With bf16, PyTorch is also timed in its own bf16 mode (torch_reference.py --autocast bf16:
+#   forward passes under CPU autocast, convs and linears in bf16 on oneDNN), same set-up
+#   otherwise.
 # Both sides print lines
 #   RESULT impl=<sngan|torch> arch=<a> batch=<B> n_dis=<n> threads=<T> ms_per_iter=<x>
 #          images_per_s=<x> gflop_per_iter=<x> gflops=<x> peak_rss_mb=<x>      (one line)
@@ -53,7 +54,7 @@ TORCH_ARGS=${TORCH_ARGS-"--deconv phase"}
 STOCK_CASES=${STOCK_CASES-cnn_c}
 if [[ -z ${PRECISIONS:-} ]]; then
   PRECISIONS=fp32
-  grep -qw amx_bf16 /proc/cpuinfo && PRECISIONS="fp32 bf16"
+  grep -qw -e amx_bf16 -e avx512_bf16 /proc/cpuinfo && PRECISIONS="fp32 bf16"
 fi
 LOG_DIR=${LOG_DIR:-$(mktemp -d /tmp/sngan-bench.XXXXXX)}
 [[ $BUILD_DIR = /* ]] || BUILD_DIR=$root/$BUILD_DIR

@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
   const char* fp32_engine = kernels::fp32_runs_on_avx512() ? "fp32 (AVX-512)" : "fp32 (Eigen)";
   std::printf("threads %d, reps %d, Scalar %s, SIMD %s, precision %s%s, load average %s\n", threads,
               reps, sizeof(Scalar) == 4 ? "float" : "double", Eigen::SimdInstructionSetsInUse(),
-              !bf16 ? fp32_engine : kernels::bf16_runs_on_amx() ? "bf16 (AMX)" : "bf16 (emulated)",
+              !bf16 ? fp32_engine : kernels::describe(kernels::bf16_engine()),
               explicit_im2col ? ", im2col copies" : "", load.c_str());
 
   const kernels::Conv2dDims d = kernels::make_conv2d_dims(N, Cin, HW, HW, Cout, K, K, stride, pad);

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/tensor/cpu_info.h"
 #include "core/tensor/kernels/gemm_ops.h"
 #include "core/tensor/rng.h"
 
@@ -349,12 +350,20 @@ TEST(GemmKernels, Fp32GemmBitsDoNotDependOnTheSplit) {
   }
 }
 
-// bf16 on the CPU's own engine (AMX tiles where it has them), and emulated.
+// bf16 on the CPU's own engine (AMX tiles, else AVX512_BF16 dot products, where it has them),
+// on AVX512_BF16 dot products where AMX tiles would serve, and emulated.
 TEST(GemmKernels, Bf16ConvMatchesReferenceOnRoundedOperands) {
   check_conv_kernels(Precision::kBf16, 4321);
 }
 TEST(GemmKernels, Bf16MatmulMatchesReferenceOnRoundedOperands) {
   check_matmul(Precision::kBf16, true, 77);
+}
+TEST(GemmKernels, Avx512Bf16DotProductsMatchReferenceOnRoundedOperands) {
+  if (!cpu_info().avx512_bf16) GTEST_SKIP() << "no AVX512_BF16 on " << cpu_info().model;
+  Forced dot(force_bf16_avx512_dot);
+  ASSERT_EQ(bf16_engine(), Bf16Engine::kAvx512Dot);
+  check_matmul(Precision::kBf16, true, 79);
+  check_conv_kernels(Precision::kBf16, 4323);
 }
 TEST(GemmKernels, EmulatedBf16MatchesReferenceOnRoundedOperands) {
   Forced emulated(force_bf16_emulation);
@@ -398,8 +407,14 @@ TEST(GemmKernels, Bf16GemmRoundsItsOperandsAndIsThreadCountIndependent) {
   Vec exact(static_cast<size_t>(M * N)), mag(exact.size());
   ref::matmul(exact.data(), a.data(), b.data(), M, K, N, false, false, false);
   ref::matmul(mag.data(), abs_of(a).data(), abs_of(b).data(), M, K, N, false, false, false);
-  for (bool emulate : {false, true}) {
-    if (emulate) force_bf16_emulation(true);
+  for (Bf16Engine engine : {Bf16Engine::kAmxTiles, Bf16Engine::kAvx512Dot, Bf16Engine::kEmulated}) {
+    if (engine == Bf16Engine::kAvx512Dot) force_bf16_avx512_dot(true);
+    if (engine == Bf16Engine::kEmulated) force_bf16_emulation(true);
+    if (bf16_engine() != engine) {  // not on this CPU
+      force_bf16_avx512_dot(false);
+      continue;
+    }
+    const std::string what = describe(engine);
     PrecisionScope scope(Precision::kBf16);
     Vec one(exact.size()), two(exact.size());
     {
@@ -411,12 +426,13 @@ TEST(GemmKernels, Bf16GemmRoundsItsOperandsAndIsThreadCountIndependent) {
       matmul(two.data(), a.data(), b.data(), M, K, N, false, false, false);
     }
     force_bf16_emulation(false);
-    EXPECT_EQ(one, two) << "emulated " << emulate;
+    force_bf16_avx512_dot(false);
+    EXPECT_EQ(one, two) << what;
     double worst = 0;  // the largest miss in units of the fp32 summation bound
     for (size_t i = 0; i < exact.size(); ++i)
       worst = std::max(worst, std::abs(double(one[i]) - exact[i]) /
                                   ((K + 4) * std::numeric_limits<float>::epsilon() * mag[i]));
-    EXPECT_GT(worst, 1.0) << "emulated " << emulate;
+    EXPECT_GT(worst, 1.0) << what;
   }
 }
 

@@ -1,14 +1,16 @@
-// The bf16 GEMM on AMX tiles (see gemm_bf16.h).
+// The bf16 GEMM on AMX tiles or on AVX512_BF16 dot products (see gemm_bf16.h).
 //
 // An AMX tile product (tdpbf16ps) adds a 16x32 bf16 tile of A times a 32x16 bf16 tile of B,
 // stored as 16 rows of 16 column pairs (B's "VNNI" layout: B(2r, j), B(2r + 1, j) side by
 // side), into a 16x16 fp32 tile of C. The driver is BLIS-like: for each block of kNc columns
 // and kKc depth it packs op(b) into such pair tiles, for each block of kMc rows it packs op(a)
 // into row tiles, both rounded to bf16 on the way (the only pass over the fp32 operands), and
-// a 2x2-tile micro-kernel (32x32 of C in four accumulator tiles; two A and two B tiles loaded
-// per 32-deep step) runs over the block. Whole 32x32 blocks of C accumulate in C itself (loaded
-// into the accumulators after the first depth block); at the edges, where the packed copies
-// are zero-padded, through a 32x32 scratch holding C's valid part.
+// a micro-kernel computes 32x32 of C per call: on AMX, four accumulator tiles (two A and two B
+// tiles loaded per 32-deep step); on AVX512_BF16, 8 rows at a time in 16 zmm accumulators, each
+// vdpbf16ps adding one A pair (broadcast) times one pair row of a B tile (16 columns). Whole
+// 32x32 blocks of C accumulate in C itself (loaded into the accumulators after the first depth
+// block); at the edges, where the packed copies are zero-padded, through a 32x32 scratch
+// holding C's valid part.
 #include "core/tensor/kernels/gemm_bf16.h"
 
 #include <immintrin.h>
@@ -201,11 +203,9 @@ __attribute__((target("amx-tile"))) void release_tiles() { _tile_release(); }
 // out (32x32, row stride ld floats) (=|+=) A rows (two row tiles a0, a1) times B columns (two
 // pair tiles b0, b1) over ks depth steps; tile s of each operand at +s*kTileElems. `out` is C
 // itself for a whole 32x32 block, else a scratch block.
-__attribute__((target("amx-tile,amx-bf16"))) void micro_kernel(const uint16_t* a0,
-                                                                 const uint16_t* a1,
-                                                                 const uint16_t* b0,
-                                                                 const uint16_t* b1, int64_t ks,
-                                                                 float* out, int64_t ld, bool add) {
+__attribute__((target("amx-tile,amx-bf16"))) void tile_kernel(const uint16_t* a0, const uint16_t* a1,
+                                                                const uint16_t* b0, const uint16_t* b1,
+                                                                int64_t ks, float* out, int64_t ld, bool add) {
   const int64_t stride = ld * static_cast<int64_t>(sizeof(float));
   float* const o1 = out + kTile, * const o2 = out + kTile * ld, * const o3 = o2 + kTile;
   if (add) {
@@ -236,6 +236,58 @@ __attribute__((target("amx-tile,amx-bf16"))) void micro_kernel(const uint16_t* a
   _tile_stored(3, o3, stride);
 }
 
+// The AVX512_BF16 micro-kernel: out (32x32) as tile_kernel, rows [r, r + 8) per pass. Row i
+// of an A row tile holds its 32 depths as 16 bf16 pairs (one dword each, broadcast over the 16
+// lanes); row q of a B pair tile holds depth pair q over its 16 columns. vdpbf16ps adds
+// lo*lo + hi*hi of each lane's pair into the fp32 accumulator.
+#define SNGAN_DOT_TARGET __attribute__((target("avx512f,avx512bf16")))
+constexpr int kDotRows = 8;
+
+SNGAN_DOT_TARGET inline __m512bh pair_row(const uint16_t* p) {
+  return reinterpret_cast<__m512bh>(_mm512_load_si512(p));
+}
+SNGAN_DOT_TARGET inline __m512bh broadcast_pair(const uint16_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return reinterpret_cast<__m512bh>(_mm512_set1_epi32(v));
+}
+
+// Rows [0, kDotRows) of `a` (consecutive rows of one row tile, tile s at +s*kTileElems) times
+// the B tiles b0, b1 over ks depth steps into out (kDotRows x 32, row stride ld).
+SNGAN_DOT_TARGET void dot_rows(const uint16_t* a, const uint16_t* b0, const uint16_t* b1, int64_t ks,
+                               float* out, int64_t ld, bool add) {
+  __m512 c0[kDotRows], c1[kDotRows];
+  for (int i = 0; i < kDotRows; ++i) {
+    c0[i] = add ? _mm512_loadu_ps(out + i * ld) : _mm512_setzero_ps();
+    c1[i] = add ? _mm512_loadu_ps(out + i * ld + kTile) : _mm512_setzero_ps();
+  }
+  for (int64_t s = 0; s < ks; ++s) {
+    const int64_t o = s * kTileElems;
+#pragma GCC unroll 16
+    for (int q = 0; q < kTile; ++q) {
+      const __m512bh x0 = pair_row(b0 + o + q * 2 * kTile), x1 = pair_row(b1 + o + q * 2 * kTile);
+#pragma GCC unroll 8
+      for (int i = 0; i < kDotRows; ++i) {
+        const __m512bh y = broadcast_pair(a + o + i * kDepth + 2 * q);
+        c0[i] = _mm512_dpbf16_ps(c0[i], y, x0);
+        c1[i] = _mm512_dpbf16_ps(c1[i], y, x1);
+      }
+    }
+  }
+  for (int i = 0; i < kDotRows; ++i) {
+    _mm512_storeu_ps(out + i * ld, c0[i]);
+    _mm512_storeu_ps(out + i * ld + kTile, c1[i]);
+  }
+}
+
+void dot_kernel(const uint16_t* a0, const uint16_t* a1, const uint16_t* b0, const uint16_t* b1,
+                int64_t ks, float* out, int64_t ld, bool add) {
+  for (int64_t r = 0; r < kMicro; r += kDotRows) {
+    const uint16_t* a = (r < kTile ? a0 : a1) + (r % kTile) * kDepth;
+    dot_rows(a, b0, b1, ks, out + r * ld, ld, add);
+  }
+}
+
 }  // namespace
 
 float nearest_bf16(float x) {
@@ -245,8 +297,13 @@ float nearest_bf16(float x) {
   return y;
 }
 
-bool bf16_gemm_on_amx() {
-  static const bool on = cpu_info().amx_bf16 && cpu_info().avx512_bf16;  // packing uses vcvtne2ps2bf16
+bool bf16_avx512_dot_available() {
+  static const bool on = cpu_info().avx512_bf16 && __builtin_cpu_supports("avx512bw");
+  return on;
+}
+
+bool bf16_amx_tiles_available() {
+  static const bool on = cpu_info().amx_bf16 && bf16_avx512_dot_available();  // packing: vcvtne2ps2bf16
   return on;
 }
 
@@ -257,11 +314,13 @@ namespace {
 // `packed_b(dst, k0, depth, ks, j0, cols, npad)` packing B's pair tiles of that depth block
 // and columns [j0, j0 + cols) (npad of them) into dst.
 template <typename PackedBlock, typename PackB>
-void run_gemm(float* c, int64_t ldc, PackedBlock packed_a, PackB packed_b, int64_t M, int64_t N,
-              int64_t K, bool add) {
+void run_gemm(Bf16Kernel engine, float* c, int64_t ldc, PackedBlock packed_a, PackB packed_b,
+              int64_t M, int64_t N, int64_t K, bool add) {
   thread_local Bf16Buffer b_buffer;
   alignas(64) float out[kMicro * kMicro];
-  configure_full_tiles();
+  const bool tiles = engine == Bf16Kernel::kAmxTiles;
+  const auto kernel = tiles ? tile_kernel : dot_kernel;
+  if (tiles) configure_full_tiles();
   for (int64_t j0 = 0; j0 < N; j0 += kNc) {
     const int64_t cols = std::min(kNc, N - j0), npad = round_up(cols, kMicro);
     for (int64_t k0 = 0; k0 < K; k0 += kKc) {
@@ -279,21 +338,21 @@ void run_gemm(float* c, int64_t ldc, PackedBlock packed_a, PackB packed_b, int64
             const int64_t mi = std::min(kMicro, rows - ii), nj = std::min(kMicro, cols - jj);
             float* cblock = c + (i0 + ii) * ldc + j0 + jj;
             if (mi == kMicro && nj == kMicro) {  // whole block: accumulate in C itself
-              micro_kernel(a0, a0 + ks * kTileElems, b0, b0 + ks * kTileElems, ks, cblock, ldc, !assign);
+              kernel(a0, a0 + ks * kTileElems, b0, b0 + ks * kTileElems, ks, cblock, ldc, !assign);
               continue;
             }
             // An edge block goes through the scratch the same way, so every element of C sees
             // the same sums in the same order wherever the block boundaries fall.
             if (!assign)
               for (int64_t i = 0; i < mi; ++i) std::copy(cblock + i * ldc, cblock + i * ldc + nj, out + i * kMicro);
-            micro_kernel(a0, a0 + ks * kTileElems, b0, b0 + ks * kTileElems, ks, out, kMicro, !assign);
+            kernel(a0, a0 + ks * kTileElems, b0, b0 + ks * kTileElems, ks, out, kMicro, !assign);
             for (int64_t i = 0; i < mi; ++i) std::copy(out + i * kMicro, out + i * kMicro + nj, cblock + i * ldc);
           }
         }
       }
     }
   }
-  release_tiles();
+  if (tiles) release_tiles();
 }
 
 bool empty_product(float* c, int64_t ldc, int64_t M, int64_t N, int64_t K, bool add) {
@@ -316,8 +375,8 @@ auto b_packer(const BOperand& b) {
 
 }  // namespace
 
-void gemm_bf16_amx(float* c, int64_t ldc, const float* a, int64_t lda, bool ta, const BOperand& b,
-                   int64_t M, int64_t N, int64_t K, bool add) {
+void gemm_bf16(Bf16Kernel engine, float* c, int64_t ldc, const float* a, int64_t lda, bool ta,
+               const BOperand& b, int64_t M, int64_t N, int64_t K, bool add) {
   if (empty_product(c, ldc, M, N, K, add)) return;
   thread_local Bf16Buffer a_buffer;
   auto pack = [&](int64_t i0, int64_t rows, int64_t mpad, int64_t k0, int64_t depth, int64_t ks) {
@@ -325,7 +384,7 @@ void gemm_bf16_amx(float* c, int64_t ldc, const float* a, int64_t lda, bool ta, 
     pack_a(pa, a, lda, ta, i0, rows, mpad, k0, depth, ks);
     return static_cast<const uint16_t*>(pa);
   };
-  run_gemm(c, ldc, pack, b_packer(b), M, N, K, add);
+  run_gemm(engine, c, ldc, pack, b_packer(b), M, N, K, add);
 }
 
 // A whole packed operand: depth blocks of kKc in order, each holding the row tiles of all
@@ -358,8 +417,8 @@ PackedBf16A pack_bf16_a_operand(uint16_t* dst, const float* a, int64_t lda, bool
   return {base, M, K};
 }
 
-void gemm_bf16_amx_packed(float* c, int64_t ldc, const PackedBf16A& a, int64_t row0,
-                          const BOperand& b, int64_t M, int64_t N, bool add) {
+void gemm_bf16_packed(Bf16Kernel engine, float* c, int64_t ldc, const PackedBf16A& a, int64_t row0,
+                      const BOperand& b, int64_t M, int64_t N, bool add) {
   SNGAN_CHECK(row0 % kBf16PackedRowAlign == 0 && row0 + M <= a.rows,
               "packed bf16 GEMM: rows [", row0, ", ", row0 + M, ") of a packed operand of ",
               a.rows, " rows (the first a multiple of ", kBf16PackedRowAlign, ")");
@@ -371,7 +430,7 @@ void gemm_bf16_amx_packed(float* c, int64_t ldc, const PackedBf16A& a, int64_t r
     const uint16_t* depth_block = a.data + (k0 / kKc) * block_elems(mpad_all, kKc);
     return depth_block + ((row0 + i0) / kTile) * ks * kTileElems;
   };
-  run_gemm(c, ldc, block, b_packer(b), M, N, K, add);
+  run_gemm(engine, c, ldc, block, b_packer(b), M, N, K, add);
 }
 
 }  // namespace sngan::kernels

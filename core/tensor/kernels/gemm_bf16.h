@@ -1,7 +1,9 @@
 // The bf16 GEMM under the fast kernels' `precision() == kBf16` mode: operands rounded to bf16
-// (round to nearest even), products summed in fp32. On a CPU with AMX-BF16 tiles (and Linux's
-// permission to use them) it runs on the tiles; elsewhere it is emulated: the rounded operands
-// go through the fp32 GEMM, which gives the same numbers up to the order of the sums.
+// (round to nearest even), products summed in fp32. It runs on one of two engines over the same
+// packed operands: AMX-BF16 tiles (tdpbf16ps; where the CPU has them and Linux grants them) or
+// AVX512_BF16 dot products (vdpbf16ps; AMD Zen 4/5, Intel Cooper Lake and later). Without
+// either the fast kernels emulate it: the rounded operands go through the fp32 GEMM, which
+// gives the same numbers up to the order of the sums.
 // Internal to the kernels; gemm_ops.h holds the switch.
 #pragma once
 
@@ -15,16 +17,20 @@ namespace sngan::kernels {
 // x rounded to the nearest bf16 (ties to even; NaN stays NaN), as a float.
 float nearest_bf16(float x);
 
-// Whether this process's bf16 GEMMs run on AMX tiles.
-bool bf16_gemm_on_amx();
+// The engines this CPU offers (the packing needs AVX512_BF16's conversions either way).
+enum class Bf16Kernel { kAmxTiles, kAvx512Dot };
+bool bf16_amx_tiles_available();  // AMX-BF16 tiles and AVX512_BF16
+bool bf16_avx512_dot_available();  // AVX512_BF16 (with AVX512BW)
 
-// c (M, N; row stride ldc) (=|+=) op(a) (M, K) * op(b) (K, N) on AMX tiles, on the calling
+// c (M, N; row stride ldc) (=|+=) op(a) (M, K) * op(b) (K, N) on `engine`, on the calling
 // thread; op(a)(i, k) = ta ? a[k*lda + i] : a[i*lda + k], op(b) as BOperand says (a view
-// starting at a 16-column group). Only when bf16_gemm_on_amx(). Each element's sum runs over
-// depth blocks that depend on K alone, so splitting M or N across calls does not change any
-// bit, and a view gives the same bits as its im2col copy.
-void gemm_bf16_amx(float* c, int64_t ldc, const float* a, int64_t lda, bool ta, const BOperand& b,
-                   int64_t M, int64_t N, int64_t K, bool add);
+// starting at a 16-column group). Only where the engine is available. Each element's sum runs
+// over depth blocks that depend on K alone, in the same order wherever the element sits, so
+// splitting M or N across calls does not change any bit, and a view gives the same bits as
+// its im2col copy. (The two engines may differ in the last bits: each rounds inside a dot
+// product its own way.)
+void gemm_bf16(Bf16Kernel engine, float* c, int64_t ldc, const float* a, int64_t lda, bool ta,
+               const BOperand& b, int64_t M, int64_t N, int64_t K, bool add);
 
 // op(a) (M, K) packed once into row tiles for several bf16 GEMMs that share it (a conv's
 // weights across its batch chunks), in memory the caller owns.
@@ -34,14 +40,14 @@ struct PackedBf16A {
 };
 // uint16 elements that a packed op(a) of M rows and depth K takes (with room for alignment).
 int64_t packed_bf16_a_elems(int64_t M, int64_t K);
-// Packs op(a) (see gemm_bf16_amx) into dst (packed_bf16_a_elems(M, K) elements), rounded to bf16.
+// Packs op(a) (see gemm_bf16) into dst (packed_bf16_a_elems(M, K) elements), rounded to bf16.
 PackedBf16A pack_bf16_a_operand(uint16_t* dst, const float* a, int64_t lda, bool ta, int64_t M,
                                 int64_t K);
 // Packed row ranges start at multiples of this (the micro-kernel's rows).
 constexpr int64_t kBf16PackedRowAlign = 32;
-// gemm_bf16_amx with op(a) = rows [row0, row0 + M) of a packed operand, K its depth: the same
-// bits as gemm_bf16_amx on the unpacked rows. Only when bf16_gemm_on_amx().
-void gemm_bf16_amx_packed(float* c, int64_t ldc, const PackedBf16A& a, int64_t row0,
-                          const BOperand& b, int64_t M, int64_t N, bool add);
+// gemm_bf16 with op(a) = rows [row0, row0 + M) of a packed operand, K its depth: the same
+// bits as gemm_bf16 on the unpacked rows.
+void gemm_bf16_packed(Bf16Kernel engine, float* c, int64_t ldc, const PackedBf16A& a, int64_t row0,
+                      const BOperand& b, int64_t M, int64_t N, bool add);
 
 }  // namespace sngan::kernels

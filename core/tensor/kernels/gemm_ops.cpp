@@ -7,8 +7,8 @@
 // in L2 between im2col and the GEMM. With at least as many chunks as threads, chunks run in
 // an OpenMP loop with single-threaded GEMMs; otherwise (a batch too small to split) chunks
 // run in order and each GEMM is split over the threads. 1x1 stride-1 unpadded convs of one
-// sample skip im2col. On the AVX-512 fp32 kernel and on AMX tiles, the GEMMs of convs whose
-// taps read contiguous pixel runs take the im2col matrix as a view of the input instead
+// sample skip im2col. On the AVX-512 fp32 kernel and on the native bf16 engines, the GEMMs of
+// convs whose taps read contiguous pixel runs take the im2col matrix as a view of the input instead
 // (implicit im2col, one GEMM over all input channels), and backward_input runs as one GEMM
 // per phase of dx on a view of dy instead of GEMM + col2im. Workspaces, including the GEMM's packing buffers, are thread_local and
 // only grow: steady-state calls do not allocate. The work split depends only on the shapes
@@ -51,6 +51,7 @@ Conv2dDims make_conv2d_dims(int64_t N, int64_t Cin, int64_t H, int64_t W, int64_
 namespace {
 std::atomic<Precision> g_precision{Precision::kFp32};
 std::atomic<bool> g_force_emulation{false};
+std::atomic<bool> g_force_avx512_dot{false};
 std::atomic<bool> g_force_eigen{false};
 std::atomic<bool> g_force_explicit_im2col{false};
 // The fp32 GEMMs take the AVX-512 micro-kernel.
@@ -61,22 +62,41 @@ bool avx512_path() {
   return !g_force_eigen.load(std::memory_order_relaxed) && fp32_gemm_on_avx512();
 #endif
 }
-// The bf16 GEMMs take the AMX path.
-bool amx_path() {
+Bf16Engine engine_in_use() {
 #ifdef SNGAN_SCALAR_DOUBLE
-  return false;  // the gradient-check build: bf16 is emulated in double
+  return Bf16Engine::kEmulated;  // the gradient-check build: bf16 is emulated in double
 #else
-  return !g_force_emulation.load(std::memory_order_relaxed) && bf16_gemm_on_amx();
+  if (g_force_emulation.load(std::memory_order_relaxed)) return Bf16Engine::kEmulated;
+  if (bf16_amx_tiles_available() && !g_force_avx512_dot.load(std::memory_order_relaxed))
+    return Bf16Engine::kAmxTiles;
+  return bf16_avx512_dot_available() ? Bf16Engine::kAvx512Dot : Bf16Engine::kEmulated;
 #endif
 }
+// The bf16 GEMMs run on a native engine (AMX tiles or AVX512_BF16 dot products).
+bool native_bf16_path() { return engine_in_use() != Bf16Engine::kEmulated; }
+#ifndef SNGAN_SCALAR_DOUBLE
+// The packed GEMM's engine (only where native_bf16_path()).
+Bf16Kernel packed_engine() {
+  return engine_in_use() == Bf16Engine::kAmxTiles ? Bf16Kernel::kAmxTiles : Bf16Kernel::kAvx512Dot;
+}
+#endif
 }  // namespace
 
 Precision precision() { return g_precision.load(std::memory_order_relaxed); }
 void set_precision(Precision p) { g_precision.store(p, std::memory_order_relaxed); }
-bool bf16_runs_on_amx() { return amx_path(); }
+Bf16Engine bf16_engine() { return engine_in_use(); }
+const char* describe(Bf16Engine engine) {
+  switch (engine) {
+    case Bf16Engine::kAmxTiles: return "AMX-BF16 tiles";
+    case Bf16Engine::kAvx512Dot: return "AVX512_BF16 dot products";
+    case Bf16Engine::kEmulated: break;
+  }
+  return "emulated";
+}
 bool fp32_runs_on_avx512() { return avx512_path(); }
 void force_eigen_fp32(bool on) { g_force_eigen.store(on, std::memory_order_relaxed); }
 void force_bf16_emulation(bool on) { g_force_emulation.store(on, std::memory_order_relaxed); }
+void force_bf16_avx512_dot(bool on) { g_force_avx512_dot.store(on, std::memory_order_relaxed); }
 void force_explicit_im2col(bool on) { g_force_explicit_im2col.store(on, std::memory_order_relaxed); }
 Scalar round_to_bf16(Scalar x) {
   return static_cast<Scalar>(nearest_bf16(static_cast<float>(x)));
@@ -354,14 +374,14 @@ void col2im(Scalar* col, int64_t ld, Scalar* dx, const Conv2dDims& d, int64_t ch
 #endif
 
 // ---- implicit im2col ----
-// The AVX-512 fp32 GEMM and the bf16 one on AMX tiles read the forward's and the weight
+// The AVX-512 fp32 GEMM and the native bf16 ones read the forward's and the weight
 // gradient's im2col matrix in place (im2col_view.h) when a view can describe it.
 // (Not in the gradient-check build, which computes in double: views hold floats.)
 #ifndef SNGAN_SCALAR_DOUBLE
-// The GEMM engines that read views: the AVX-512 fp32 kernel and the bf16 one on AMX tiles.
+// The GEMM engines that read views: the AVX-512 fp32 kernel and the native bf16 ones.
 bool views_served() {
   return !g_force_explicit_im2col.load(std::memory_order_relaxed) &&
-         (precision() == Precision::kBf16 ? amx_path() : avx512_path());
+         (precision() == Precision::kBf16 ? native_bf16_path() : avx512_path());
 }
 
 bool implicit_im2col(const Conv2dDims& d) {
@@ -453,9 +473,9 @@ bool implicit_im2col(const Conv2dDims&) { return false; }
 
 // One GEMM operand: row-major data with row stride ld, used transposed if t.
 // `packed` (`packed_bf16`), when set, holds op(a) already packed for the AVX-512 fp32 GEMM
-// (the AMX bf16 GEMM), rows from `row0`, used by GEMMs on that engine; the others read p.
+// (the native bf16 GEMM), rows from `row0`, used by GEMMs on that engine; the others read p.
 // `view`, when set, replaces p as B: an im2col view read in place (only by the engines that
-// read views: the AVX-512 fp32 kernel and AMX tiles).
+// read views: the AVX-512 fp32 kernel and the native bf16 ones).
 struct Operand {
   const Scalar* p;
   int64_t ld;
@@ -516,14 +536,14 @@ void gemm(Scalar* c, int64_t ldc, Operand a, Operand b, int64_t M, int64_t N, in
           bool add) {
   if (precision() == Precision::kBf16) {
 #ifndef SNGAN_SCALAR_DOUBLE
-    if (amx_path()) {
+    if (native_bf16_path()) {
       const BOperand bb{b.p, b.ld, b.t, b.view};
       if (a.packed_bf16 != nullptr) {
         SNGAN_CHECK(a.packed_bf16->depth == K, "packed bf16 GEMM operand of depth ",
                     a.packed_bf16->depth, " used at depth ", K);
-        gemm_bf16_amx_packed(c, ldc, *a.packed_bf16, a.row0, bb, M, N, add);
+        gemm_bf16_packed(packed_engine(), c, ldc, *a.packed_bf16, a.row0, bb, M, N, add);
       } else {
-        gemm_bf16_amx(c, ldc, a.p, a.ld, a.t, bb, M, N, K, add);
+        gemm_bf16(packed_engine(), c, ldc, a.p, a.ld, a.t, bb, M, N, K, add);
       }
       return;
     }
@@ -648,7 +668,7 @@ int64_t channel_block(const Conv2dDims& d, int64_t ld) {
 // The weights' GEMM operand packed once per conv call, one packed operand per block of `cb`
 // input channels, instead of once per batch chunk: for the AVX-512 fp32 GEMM (with chunks a
 // few hundred columns wide, packing the weights again for each cost about 5% of a training
-// step) and for the bf16 GEMM on AMX tiles (whose packing costs more next to its faster
+// step) and for the native bf16 GEMM (whose packing costs more next to its faster
 // products). A chunk whose channel blocks differ (a shorter last chunk) packs its own.
 struct WeightPacks {
   const PackedA* fp32 = nullptr;
@@ -818,13 +838,13 @@ Plan make_plan(const Conv2dDims& d) {
 }
 
 // W's blocks (the forward operand) or W^T's (backward_input's, `transposed`) packed for the
-// plan's chunks, when the GEMMs run on the AVX-512 fp32 kernel or on AMX tiles and more than
+// plan's chunks, when the GEMMs run on the AVX-512 fp32 kernel or a native bf16 engine and more than
 // one chunk shares them.
 WeightPacks pack_weights(const Scalar* w, const Conv2dDims& d, const Plan& plan, bool transposed) {
   WeightPacks packs;
 #ifndef SNGAN_SCALAR_DOUBLE
   const bool fp32 = precision() == Precision::kFp32 && avx512_path();
-  const bool bf16 = precision() == Precision::kBf16 && amx_path();
+  const bool bf16 = precision() == Precision::kBf16 && native_bf16_path();
   if ((!fp32 && !bf16) || plan.chunks < 2 || (is_pointwise(d) && plan.B == 1)) return packs;
   const int64_t K = d.col_rows(), KK = d.KH * d.KW;
   packs.cb = !transposed && implicit_im2col(d) ? d.Cin : channel_block(d, plan.B * d.out_pixels());

@@ -5,13 +5,14 @@
 //
 // Contracts (all buffers contiguous row-major, caller allocates every output):
 //  - `accumulate == false`: the kernel assigns its output; `true`: it adds into it.
-//  - fast versions use im2col/col2im (or, on the AVX-512 and AMX engines, the input read in
-//    place) + a packed GEMM (the project's AVX-512 micro-kernel where the CPU has AVX-512F,
+//  - fast versions use im2col/col2im (or, on the AVX-512 and native bf16 engines, the input
+//    read in place) + a packed GEMM (the project's AVX-512 micro-kernel where the CPU has AVX-512F,
 //    else Eigen's) and OpenMP; the `ref` namespace holds plain loop
 //    versions with identical semantics that the tests compare against.
 //  - precision() selects the fast versions' GEMM operands: fp32, or bf16 (each operand rounded
-//    to bf16, products summed in fp32: on AMX tiles where the CPU has them, else emulated
-//    through the fp32 GEMM). The reference versions are always exact fp32 loops.
+//    to bf16, products summed in fp32: on AMX tiles or AVX512_BF16 dot products where the CPU
+//    has them, else emulated through the fp32 GEMM). The reference versions are always exact
+//    fp32 loops.
 #pragma once
 
 #include <cstdint>
@@ -35,11 +36,18 @@ class PrecisionScope {
  private:
   Precision saved_;
 };
-// Whether bf16 GEMMs run on AMX tiles here (else they are emulated: the fp32 GEMM on rounded
-// copies of the operands, slower than fp32).
-bool bf16_runs_on_amx();
-// Tests: emulate the bf16 GEMMs even where AMX tiles are available.
+// Where the bf16 GEMMs run here: AMX-BF16 tiles where the CPU has them, else AVX512_BF16 dot
+// products (vdpbf16ps) where it has those, else emulated (the fp32 GEMM on rounded copies of the
+// operands: bf16's numerics, slower than fp32).
+enum class Bf16Engine { kAmxTiles, kAvx512Dot, kEmulated };
+Bf16Engine bf16_engine();
+// "AMX-BF16 tiles", "AVX512_BF16 dot products" or "emulated".
+const char* describe(Bf16Engine engine);
+// Tests: emulate the bf16 GEMMs even where the CPU has an engine for them.
 void force_bf16_emulation(bool on);
+// Tests: the AVX512_BF16 dot products even where AMX tiles would serve (no effect without
+// AVX512_BF16).
+void force_bf16_avx512_dot(bool on);
 // Whether fp32 GEMMs (and emulated bf16 ones) run on the AVX-512 micro-kernel here (else on
 // Eigen's GEMM).
 bool fp32_runs_on_avx512();
@@ -47,7 +55,7 @@ bool fp32_runs_on_avx512();
 void force_eigen_fp32(bool on);
 // Tests and benchmarks: give the conv GEMMs im2col copies (and backward_input its col2im) even
 // where the engine would read the conv's input in place (implicit im2col; the AVX-512 fp32
-// kernel and AMX tiles).
+// kernel and the native bf16 engines).
 void force_explicit_im2col(bool on);
 // x rounded to the nearest bf16 value as the bf16 GEMMs round their operands: ties to even,
 // denormals to a signed zero (as the CPU's bf16 conversion and AMX tiles treat them).
