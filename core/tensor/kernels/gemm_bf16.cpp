@@ -202,10 +202,12 @@ __attribute__((target("amx-tile"))) void release_tiles() { _tile_release(); }
 
 // out (32x32, row stride ld floats) (=|+=) A rows (two row tiles a0, a1) times B columns (two
 // pair tiles b0, b1) over ks depth steps; tile s of each operand at +s*kTileElems. `out` is C
-// itself for a whole 32x32 block, else a scratch block.
+// itself for a whole 32x32 block, else a scratch block of which the first `rows` rows are kept
+// (the tiles compute all 32 at the same cost).
 __attribute__((target("amx-tile,amx-bf16"))) void tile_kernel(const uint16_t* a0, const uint16_t* a1,
                                                                 const uint16_t* b0, const uint16_t* b1,
-                                                                int64_t ks, float* out, int64_t ld, bool add) {
+                                                                int64_t ks, float* out, int64_t ld, bool add,
+                                                                int64_t /*rows*/) {
   const int64_t stride = ld * static_cast<int64_t>(sizeof(float));
   float* const o1 = out + kTile, * const o2 = out + kTile * ld, * const o3 = o2 + kTile;
   if (add) {
@@ -280,9 +282,11 @@ SNGAN_DOT_TARGET void dot_rows(const uint16_t* a, const uint16_t* b0, const uint
   }
 }
 
+// Passes whose rows all lie past `rows` are skipped: a 3-row block (an RGB output conv) costs
+// one pass, not four. Each row's sums are the same either way.
 void dot_kernel(const uint16_t* a0, const uint16_t* a1, const uint16_t* b0, const uint16_t* b1,
-                int64_t ks, float* out, int64_t ld, bool add) {
-  for (int64_t r = 0; r < kMicro; r += kDotRows) {
+                int64_t ks, float* out, int64_t ld, bool add, int64_t rows) {
+  for (int64_t r = 0; r < rows; r += kDotRows) {
     const uint16_t* a = (r < kTile ? a0 : a1) + (r % kTile) * kDepth;
     dot_rows(a, b0, b1, ks, out + r * ld, ld, add);
   }
@@ -338,14 +342,14 @@ void run_gemm(Bf16Kernel engine, float* c, int64_t ldc, PackedBlock packed_a, Pa
             const int64_t mi = std::min(kMicro, rows - ii), nj = std::min(kMicro, cols - jj);
             float* cblock = c + (i0 + ii) * ldc + j0 + jj;
             if (mi == kMicro && nj == kMicro) {  // whole block: accumulate in C itself
-              kernel(a0, a0 + ks * kTileElems, b0, b0 + ks * kTileElems, ks, cblock, ldc, !assign);
+              kernel(a0, a0 + ks * kTileElems, b0, b0 + ks * kTileElems, ks, cblock, ldc, !assign, kMicro);
               continue;
             }
             // An edge block goes through the scratch the same way, so every element of C sees
             // the same sums in the same order wherever the block boundaries fall.
             if (!assign)
               for (int64_t i = 0; i < mi; ++i) std::copy(cblock + i * ldc, cblock + i * ldc + nj, out + i * kMicro);
-            kernel(a0, a0 + ks * kTileElems, b0, b0 + ks * kTileElems, ks, out, kMicro, !assign);
+            kernel(a0, a0 + ks * kTileElems, b0, b0 + ks * kTileElems, ks, out, kMicro, !assign, mi);
             for (int64_t i = 0; i < mi; ++i) std::copy(out + i * kMicro, out + i * kMicro + nj, cblock + i * ldc);
           }
         }
