@@ -323,7 +323,16 @@ int run_train(const TrainOptions& opt) {
     const kernels::Bf16Engine engine = kernels::bf16_engine();
     if (engine != kernels::Bf16Engine::kEmulated)
       spdlog::info("train.precision bf16: GEMMs on {} (bf16 operands, fp32 sums)", kernels::describe(engine));
-    else
+    if (engine == kernels::Bf16Engine::kAvx512Dot) {
+      // Some CPUs run vdpbf16ps at half their fp32 FMA rate (Intel Xeons whose AMX tiles the
+      // system withholds): measure both on one thread (about 0.1 s) and say so.
+      const double dot = bf16_dot_peak_gflops(1, 2), fma = fma_peak_gflops(1, 2);
+      if (dot <= fma)
+        spdlog::warn("train.precision bf16: this CPU's AVX512_BF16 dot products run at {:.0f} GFLOP/s per thread "
+                     "against {:.0f} for fp32 FMAs, so bf16 is slower than fp32 here; use fp32 for speed",
+                     dot, fma);
+    }
+    if (engine == kernels::Bf16Engine::kEmulated)
       spdlog::warn("train.precision bf16: {} has neither AMX-BF16 tiles nor AVX512_BF16, so bf16 is emulated "
                    "(operands rounded to bf16, fp32 GEMMs): bf16's numerics at no speed-up; use fp32 for speed here",
                    describe_cpu(cpu_info()));
