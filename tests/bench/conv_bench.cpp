@@ -10,7 +10,7 @@
 //              [--size HW] [--kernel K] [--stride S] [--pad P] [--bf16 1] [--eigen 1]
 //              [--im2col 1]
 // Defaults: all OpenMP threads, 5 reps, N=64, Cin=Cout=128, 16x16, 3x3 stride 1 pad 1, fp32.
-// --bf16 1 runs every kernel in the bf16 precision (AMX tiles where the CPU has them).
+// --bf16 1 runs every kernel in the bf16 precision (on the CPU's native bf16 engine where it has one).
 // --eigen 1 runs the fp32 GEMMs on Eigen even where the AVX-512 micro-kernel serves.
 // --im2col 1 gives the GEMMs im2col copies (and backward_input col2im) even where they would
 // read the conv's input in place.

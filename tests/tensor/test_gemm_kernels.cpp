@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <string>
 #include <vector>
@@ -134,7 +135,7 @@ const ConvCase kConvCases[] = {
     // Inception's stride-2 valid convs on odd sizes (299 -> 149, 35 -> 17, 17 -> 8).
     {1, 3, 35, 35, 4, 3, 3, 2, 0},
     {2, 8, 17, 17, 6, 3, 3, 2, 0},
-    // Shapes whose im2col matrix the AVX-512 and AMX engines read in place (output as wide as
+    // Shapes whose im2col matrix the AVX-512 and native bf16 engines read in place (output as wide as
     // the (phase) plane, pixels a multiple of 16; several above qualify too): stride 2 on even
     // sizes, one sample per chunk (its GEMMs split over the threads, in the view's columns
     // or rows), more than one 1024-deep block in either GEMM, 16-pixel groups that span rows,
@@ -156,8 +157,8 @@ Vec rounded_to_bf16(const Vec& v) {
   return r;
 }
 
-// Sets one of the kernels' test switches (force_bf16_emulation, force_eigen_fp32,
-// force_explicit_im2col) for its lifetime.
+// Sets one of the kernels' test switches (force_bf16_emulation, force_bf16_avx512_dot,
+// force_eigen_fp32, force_explicit_im2col) for its lifetime.
 class Forced {
  public:
   explicit Forced(void (*set)(bool)) : set_(set) { set_(true); }
@@ -248,7 +249,7 @@ struct MatmulCase {
 const MatmulCase kMatmulCases[] = {{1, 1, 1},    {3, 5, 7},     {17, 33, 9}, {1, 40, 6},
                                    {64, 48, 80}, {70, 129, 33}, {4, 0, 3},   {96, 200, 130},
                                    {150, 100, 90}};
-// And past the packed GEMMs' blocks, with edges: bf16 on AMX (64 rows, 1024 deep, 512
+// And past the packed GEMMs' blocks, with edges: native bf16 (64 rows, 1024 deep, 512
 // columns), fp32 on AVX-512 (12-row by 32-column tiles, 256 deep, 512 columns).
 const MatmulCase kBlockedMatmulCases[] = {
     {67, 1100, 40}, {20, 70, 530}, {130, 2100, 33}, {25, 257, 1090}, {13, 513, 31}};
@@ -303,7 +304,7 @@ TEST(GemmKernels, EigenFp32MatchesReference) {
   check_conv_kernels(Precision::kFp32, 1233);
 }
 
-// The im2col copies and col2im that the AVX-512 and AMX engines skip where they read the input
+// The im2col copies and col2im that the AVX-512 and native bf16 engines skip where they read the input
 // in place (implicit im2col), on every shape, in both precisions.
 TEST(GemmKernels, ConvWithIm2colCopiesMatchesReference) {
   Forced copies(force_explicit_im2col);
@@ -359,9 +360,9 @@ TEST(GemmKernels, Bf16MatmulMatchesReferenceOnRoundedOperands) {
   check_matmul(Precision::kBf16, true, 77);
 }
 TEST(GemmKernels, Avx512Bf16DotProductsMatchReferenceOnRoundedOperands) {
-  if (!cpu_info().avx512_bf16) GTEST_SKIP() << "no AVX512_BF16 on " << cpu_info().model;
   Forced dot(force_bf16_avx512_dot);
-  ASSERT_EQ(bf16_engine(), Bf16Engine::kAvx512Dot);
+  if (bf16_engine() != Bf16Engine::kAvx512Dot)
+    GTEST_SKIP() << "no AVX512_BF16 (with AVX512BW) on " << cpu_info().model;
   check_matmul(Precision::kBf16, true, 79);
   check_conv_kernels(Precision::kBf16, 4323);
 }
@@ -399,38 +400,50 @@ TEST(GemmKernels, RoundToBf16RoundsToNearestEven) {
 }
 
 // bf16 really rounds: on operands with more than 8 significant bits it misses the fp32 product
-// by far more than fp32 summation error could, and splitting the work over threads changes no bit.
+// by far more than fp32 summation error could, and splitting the work over threads changes no
+// bit: a product in one depth block, one over two (K > 1024) accumulating into C, and a conv
+// whose chunks share packed weights. On every bf16 engine this CPU has.
 TEST(GemmKernels, Bf16GemmRoundsItsOperandsAndIsThreadCountIndependent) {
   Rng rng(5);
-  const int64_t M = 48, K = 300, N = 200;
-  const Vec a = randn(rng, M * K), b = randn(rng, K * N);
+  const int64_t M = 48, N = 200, K = 300, Kdeep = 1100;
+  const Vec a = randn(rng, M * Kdeep), b = randn(rng, Kdeep * N), sentinel = randn(rng, M * N);
   Vec exact(static_cast<size_t>(M * N)), mag(exact.size());
   ref::matmul(exact.data(), a.data(), b.data(), M, K, N, false, false, false);
   ref::matmul(mag.data(), abs_of(a).data(), abs_of(b).data(), M, K, N, false, false, false);
+  const Conv2dDims conv = make_conv2d_dims(4, 16, 8, 8, 40, 3, 3, 1, 1);
+  const Vec x = randn(rng, conv.N * conv.Cin * conv.H * conv.W), w = randn(rng, conv.Cout * conv.col_rows());
+  const Vec conv_sentinel = randn(rng, conv.N * conv.Cout * conv.out_pixels());
   for (Bf16Engine engine : {Bf16Engine::kAmxTiles, Bf16Engine::kAvx512Dot, Bf16Engine::kEmulated}) {
     if (engine == Bf16Engine::kAvx512Dot) force_bf16_avx512_dot(true);
     if (engine == Bf16Engine::kEmulated) force_bf16_emulation(true);
     if (bf16_engine() != engine) {  // not on this CPU
       force_bf16_avx512_dot(false);
+      std::printf("[ note     ] bf16 engine %s: not on this CPU, not checked\n", describe(engine));
       continue;
     }
     const std::string what = describe(engine);
     PrecisionScope scope(Precision::kBf16);
-    Vec one(exact.size()), two(exact.size());
-    {
-      ThreadCount guard(1);
-      matmul(one.data(), a.data(), b.data(), M, K, N, false, false, false);
-    }
-    {
-      ThreadCount guard(2);
-      matmul(two.data(), a.data(), b.data(), M, K, N, false, false, false);
-    }
+    // Each run on 1 and on 2 threads from the same start.
+    auto both = [](const Vec& start, auto run) {
+      std::vector<Vec> out(2, start);
+      for (int threads : {1, 2}) {
+        ThreadCount guard(threads);
+        run(out[static_cast<size_t>(threads - 1)].data());
+      }
+      return out;
+    };
+    const auto shallow = both(sentinel, [&](Scalar* y) { matmul(y, a.data(), b.data(), M, K, N, false, false, false); });
+    const auto deep = both(sentinel, [&](Scalar* y) { matmul(y, a.data(), b.data(), M, Kdeep, N, false, false, true); });
+    const auto convs = both(conv_sentinel, [&](Scalar* y) { conv2d_forward(y, x.data(), w.data(), nullptr, conv, true); });
     force_bf16_emulation(false);
     force_bf16_avx512_dot(false);
-    EXPECT_EQ(one, two) << what;
+    EXPECT_EQ(shallow[0], shallow[1]) << what;
+    EXPECT_EQ(deep[0], deep[1]) << what << ", K " << Kdeep << ", accumulating";
+    EXPECT_EQ(convs[0], convs[1]) << what << ", conv with packed weights, accumulating";
+    EXPECT_NE(deep[0], sentinel) << what;
     double worst = 0;  // the largest miss in units of the fp32 summation bound
     for (size_t i = 0; i < exact.size(); ++i)
-      worst = std::max(worst, std::abs(double(one[i]) - exact[i]) /
+      worst = std::max(worst, std::abs(double(shallow[0][i]) - exact[i]) /
                                   ((K + 4) * std::numeric_limits<float>::epsilon() * mag[i]));
     EXPECT_GT(worst, 1.0) << what;
   }

@@ -48,7 +48,8 @@ constexpr int64_t kDepth = 32;       // bf16 depth of one tile product
 constexpr int64_t kTileElems = 512;  // bf16 elements of an A or B tile (1 KiB)
 constexpr int64_t kMicro = 32;       // C rows and columns of the 2x2-tile micro-kernel
 // Block sizes: a packed A block (kMc x kKc bf16, 128 KiB) and B block (kKc x kNc, 1 MiB) stay
-// in L2 (2 MiB per core on current AMX CPUs). kKc is the depth block: it depends on K alone.
+// in L2 (2 MiB per core on current AMX CPUs; AMD Zen 4 has 1 MiB, where smaller blocks are
+// untested). kKc is the depth block: it depends on K alone.
 constexpr int64_t kMc = 64, kKc = 1024, kNc = 512;
 
 int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
@@ -321,7 +322,7 @@ template <typename PackedBlock, typename PackB>
 void run_gemm(Bf16Kernel engine, float* c, int64_t ldc, PackedBlock packed_a, PackB packed_b,
               int64_t M, int64_t N, int64_t K, bool add) {
   thread_local Bf16Buffer b_buffer;
-  alignas(64) float out[kMicro * kMicro];
+  alignas(64) float out[kMicro * kMicro] = {};  // edge blocks' scratch (rows, columns past C's ignored)
   const bool tiles = engine == Bf16Kernel::kAmxTiles;
   const auto kernel = tiles ? tile_kernel : dot_kernel;
   if (tiles) configure_full_tiles();
