@@ -11,9 +11,9 @@
 # `sngan train --resume`, a scored one is not scored again. The classifier
 # (models/classifier_fashion_mnist.safetensors) and the train split's statistics
 # (models/fashion_mnist_train.safetensors) are made when missing (SNGAN_FEATURES and
-# SNGAN_REFERENCE override the paths). bf16 needs a CPU with AVX512_BF16 (sngan refuses it
-# otherwise). Output: DIR/s<seed>_<precision>/ (run, time.txt, eval.json), DIR/results.csv,
-# DIR/results.md.
+# SNGAN_REFERENCE override the paths). bf16 is fast with AMX-BF16 or AVX512_BF16, emulated
+# (slower than fp32) elsewhere. Output: DIR/s<seed>_<precision>/ (run, time.txt, eval.json),
+# DIR/results.csv, DIR/results.md.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
     --out) out=${2:?--out needs a value}; shift 2 ;;
     --seeds) seeds=${2:?--seeds needs a value}; shift 2 ;;
     --dry-run) dry_run=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "bf16.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
