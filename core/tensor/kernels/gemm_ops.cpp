@@ -72,9 +72,9 @@ Bf16Engine engine_in_use() {
   return bf16_avx512_dot_available() ? Bf16Engine::kAvx512Dot : Bf16Engine::kEmulated;
 #endif
 }
+#ifndef SNGAN_SCALAR_DOUBLE
 // The bf16 GEMMs run on a native engine (AMX tiles or AVX512_BF16 dot products).
 bool native_bf16_path() { return engine_in_use() != Bf16Engine::kEmulated; }
-#ifndef SNGAN_SCALAR_DOUBLE
 // The packed GEMM's engine (only where native_bf16_path()).
 Bf16Kernel packed_engine() {
   return engine_in_use() == Bf16Engine::kAmxTiles ? Bf16Kernel::kAmxTiles : Bf16Kernel::kAvx512Dot;
@@ -461,8 +461,6 @@ Im2colView im2col_view(const Scalar* x, const Conv2dDims& d, int64_t B) {
       view_tables(B, sample, d.Cin, s * s, plane, Ws, d.out_pixels(), make_taps(d, Hs, Ws), KK);
   return make_view(base, t, d.Cin * KK, B * d.out_pixels());
 }
-#else
-bool implicit_im2col(const Conv2dDims&) { return false; }
 #endif
 
 // ---- GEMM ----
