@@ -62,7 +62,19 @@ bool avx512_path() {
   return !g_force_eigen.load(std::memory_order_relaxed) && fp32_gemm_on_avx512();
 #endif
 }
-Bf16Engine engine_in_use() {
+#ifndef SNGAN_SCALAR_DOUBLE
+// The bf16 GEMMs run on a native engine (AMX tiles or AVX512_BF16 dot products).
+bool native_bf16_path() { return bf16_engine() != Bf16Engine::kEmulated; }
+// The packed GEMM's engine (only where native_bf16_path()).
+Bf16Kernel packed_engine() {
+  return bf16_engine() == Bf16Engine::kAmxTiles ? Bf16Kernel::kAmxTiles : Bf16Kernel::kAvx512Dot;
+}
+#endif
+}  // namespace
+
+Precision precision() { return g_precision.load(std::memory_order_relaxed); }
+void set_precision(Precision p) { g_precision.store(p, std::memory_order_relaxed); }
+Bf16Engine bf16_engine() {
 #ifdef SNGAN_SCALAR_DOUBLE
   return Bf16Engine::kEmulated;  // the gradient-check build: bf16 is emulated in double
 #else
@@ -72,19 +84,6 @@ Bf16Engine engine_in_use() {
   return bf16_avx512_dot_available() ? Bf16Engine::kAvx512Dot : Bf16Engine::kEmulated;
 #endif
 }
-#ifndef SNGAN_SCALAR_DOUBLE
-// The bf16 GEMMs run on a native engine (AMX tiles or AVX512_BF16 dot products).
-bool native_bf16_path() { return engine_in_use() != Bf16Engine::kEmulated; }
-// The packed GEMM's engine (only where native_bf16_path()).
-Bf16Kernel packed_engine() {
-  return engine_in_use() == Bf16Engine::kAmxTiles ? Bf16Kernel::kAmxTiles : Bf16Kernel::kAvx512Dot;
-}
-#endif
-}  // namespace
-
-Precision precision() { return g_precision.load(std::memory_order_relaxed); }
-void set_precision(Precision p) { g_precision.store(p, std::memory_order_relaxed); }
-Bf16Engine bf16_engine() { return engine_in_use(); }
 const char* describe(Bf16Engine engine) {
   switch (engine) {
     case Bf16Engine::kAmxTiles: return "AMX-BF16 tiles";
