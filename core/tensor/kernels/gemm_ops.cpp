@@ -1097,12 +1097,20 @@ void conv2d_backward_weight(Scalar* dw, const Scalar* dy, const Scalar* x, const
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t g = 0; g < plan.groups; ++g) group(g);
   }
+  // dw (=|+=) partial 0 + partial 1 + ..., in blocks of whole vectors (an element-wise loop
+  // over the groups did not vectorise and cost about 3% of a bf16 training step).
+  constexpr int64_t kSumBlock = 1024;
+  const int64_t blocks = (wn + kSumBlock - 1) / kSumBlock;
   const bool par = omp_get_level() == 0 && wn >= (int64_t(1) << 16);
 #pragma omp parallel for schedule(static) if (par)
-  for (int64_t j = 0; j < wn; ++j) {
-    Scalar s = partial(0)[j];
-    for (int64_t g = 1; g < plan.groups; ++g) s += partial(g)[j];
-    dw[j] = accumulate ? dw[j] + s : s;
+  for (int64_t i = 0; i < blocks; ++i) {
+    const int64_t j0 = i * kSumBlock, n = std::min(kSumBlock, wn - j0);
+    alignas(64) Scalar block[kSumBlock];
+    VecMap s(block, n);
+    s = ConstVecMap(partial(0) + j0, n);  // partial 0 may be dw itself: read before the write
+    for (int64_t g = 1; g < plan.groups; ++g) s += ConstVecMap(partial(g) + j0, n);
+    if (accumulate) VecMap(dw + j0, n) += s;
+    else VecMap(dw + j0, n) = s;
   }
 }
 
