@@ -41,17 +41,18 @@ void Adam::step() {
   for (size_t i = 0; i < params_.size(); ++i) {
     Var& p = params_[i].second;
     if (!p.grad().defined()) continue;
-    Scalar* w = p.value().data();
-    const Scalar* g = p.grad().data();
-    Scalar* m = m_[i].data();
-    Scalar* v = v_[i].data();
+    Scalar* __restrict w = p.value().data();
+    const Scalar* __restrict g = p.grad().data();
+    Scalar* __restrict m = m_[i].data();
+    Scalar* __restrict v = v_[i].data();
     const int64_t n = p.numel();
+    const double eps = config_.eps;
     int bad = 0;  // bit 0: w, 1: m, 2: v has an Inf or NaN
 #pragma omp parallel for schedule(static) reduction(| : bad) if (n > 65536)
     for (int64_t k = 0; k < n; ++k) {
       m[k] = static_cast<Scalar>(b1 * m[k] + (1 - b1) * g[k]);
       v[k] = static_cast<Scalar>(b2 * v[k] + (1 - b2) * g[k] * g[k]);
-      w[k] -= static_cast<Scalar>(step_size * m[k] / (std::sqrt(v[k]) * inv_sqrt_c2 + config_.eps));
+      w[k] -= static_cast<Scalar>(step_size * m[k] / (std::sqrt(v[k]) * inv_sqrt_c2 + eps));
       bad |= int(!is_finite(w[k])) | int(!is_finite(m[k])) << 1 | int(!is_finite(v[k])) << 2;
     }
     if (bad != 0 && non_finite_.name.empty()) {
