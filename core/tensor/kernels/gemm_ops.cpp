@@ -994,6 +994,39 @@ void merge_phase_planes(const Scalar* out, Scalar* dx, const Conv2dDims& d, int6
   }
 }
 
+// One phase's taps for rearrange_small_kernels: its rearranged weights start at `offset`, and
+// its `taps` taps are the kernel positions kpos[0..taps).
+struct PhaseTaps {
+  int64_t offset = 0, taps = 0;
+  int32_t kpos[16] = {};
+};
+
+// backward_input_phases' rearrangement, out(phase)[ci][co][t] = w[co][ci][kpos(phase)[t]], for
+// kernels of at most 16 taps (every 3x3 and 4x4 conv; views imply AVX-512): one masked load
+// per (co, ci) kernel, one permute and one masked store per phase. The element-wise loop ran
+// scalar and took about 3% of a bf16 training step.
+__attribute__((target("avx512f"))) void rearrange_small_kernels(float* out, const float* w,
+                                                               const Conv2dDims& d,
+                                                               const std::vector<PhaseTaps>& phases,
+                                                               bool par) {
+  const int64_t KK = d.KH * d.KW;
+  const __mmask16 whole = avx512::lanes(KK);
+  const int64_t n = static_cast<int64_t>(phases.size());
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t ci = 0; ci < d.Cin; ++ci) {
+    __m512i index[16];
+    for (int64_t p = 0; p < n; ++p) index[p] = _mm512_loadu_si512(phases[static_cast<size_t>(p)].kpos);
+    for (int64_t co = 0; co < d.Cout; ++co) {
+      const __m512 kernel = _mm512_maskz_loadu_ps(whole, w + (co * d.Cin + ci) * KK);
+      for (int64_t p = 0; p < n; ++p) {
+        const PhaseTaps& ph = phases[static_cast<size_t>(p)];
+        float* dst = out + ph.offset + (ci * d.Cout + co) * ph.taps;
+        _mm512_mask_storeu_ps(dst, avx512::lanes(ph.taps), _mm512_permutexvar_ps(index[p], kernel));
+      }
+    }
+  }
+}
+
 void backward_input_phases(Scalar* dx, const Scalar* dy, const Scalar* w, const Conv2dDims& d,
                            bool accumulate) {
   const int64_t s = d.stride, P = d.out_pixels(), Q = phase_rows(d) * phase_cols(d);
@@ -1026,14 +1059,24 @@ void backward_input_phases(Scalar* dx, const Scalar* dy, const Scalar* w, const 
   // (The buffers are this thread's: the other threads take their addresses from it.)
   float* const rearranged = weights.data();
   const bool par = omp_get_level() == 0 && nw >= (int64_t(1) << 16);
+  if (d.KH * d.KW <= 16) {
+    std::vector<PhaseTaps> taps(phases.size());
+    for (size_t p = 0; p < phases.size(); ++p) {
+      taps[p].offset = phases[p].weights;
+      taps[p].taps = static_cast<int64_t>(phases[p].kpos.size());
+      std::copy(phases[p].kpos.begin(), phases[p].kpos.end(), taps[p].kpos);
+    }
+    rearrange_small_kernels(rearranged, w, d, taps, par);
+  } else {
 #pragma omp parallel for schedule(static) if (par)
-  for (int64_t ci = 0; ci < d.Cin; ++ci) {
-    for (int64_t co = 0; co < d.Cout; ++co) {
-      const Scalar* kernel = w + (co * d.Cin + ci) * d.KH * d.KW;
-      for (const Phase& ph : phases) {
-        const int64_t T = static_cast<int64_t>(ph.kpos.size());
-        float* dst = rearranged + ph.weights + (ci * d.Cout + co) * T;
-        for (int64_t t = 0; t < T; ++t) dst[t] = kernel[ph.kpos[static_cast<size_t>(t)]];
+    for (int64_t ci = 0; ci < d.Cin; ++ci) {
+      for (int64_t co = 0; co < d.Cout; ++co) {
+        const Scalar* kernel = w + (co * d.Cin + ci) * d.KH * d.KW;
+        for (const Phase& ph : phases) {
+          const int64_t T = static_cast<int64_t>(ph.kpos.size());
+          float* dst = rearranged + ph.weights + (ci * d.Cout + co) * T;
+          for (int64_t t = 0; t < T; ++t) dst[t] = kernel[ph.kpos[static_cast<size_t>(t)]];
+        }
       }
     }
   }
