@@ -147,6 +147,13 @@ const ConvCase kConvCases[] = {
     {2, 120, 8, 8, 16, 3, 3, 1, 1},
     {3, 6, 4, 12, 5, 3, 3, 1, 1},
     {2, 4, 8, 16, 3, 1, 3, 1, 0, 1},
+    // The same on backward_input's phase GEMMs, which need 32 input channels (16 in bf16): the
+    // one-sided padding, groups spanning rows, and stride 2 on odd sizes wider than 32 (the
+    // phase split's second 16-column block, rows past the input).
+    {2, 32, 8, 16, 3, 1, 3, 1, 0, 1},
+    {3, 32, 4, 12, 5, 3, 3, 1, 1},
+    {2, 4, 39, 39, 3, 3, 3, 2, 1},
+    {1, 32, 39, 39, 3, 3, 3, 2, 1},
     // Weights large enough to be packed (and rearranged into phases) by all threads.
     {2, 64, 16, 16, 64, 4, 4, 2, 1},
 };

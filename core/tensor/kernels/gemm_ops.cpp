@@ -9,8 +9,9 @@
 // run in order and each GEMM is split over the threads. 1x1 stride-1 unpadded convs of one
 // sample skip im2col. On the AVX-512 fp32 kernel and on the native bf16 engines, the GEMMs of
 // convs whose taps read contiguous pixel runs take the im2col matrix as a view of the input instead
-// (implicit im2col, one GEMM over all input channels), and backward_input runs as one GEMM
-// per phase of dx on a view of dy instead of GEMM + col2im. Workspaces, including the GEMM's packing buffers, are thread_local and
+// (implicit im2col, one GEMM over all input channels), and backward_input (from 32 input
+// channels in fp32, 16 in bf16) runs as one GEMM per phase of dx on a view of dy instead of
+// GEMM + col2im. Workspaces, including the GEMM's packing buffers, are thread_local and
 // only grow: steady-state calls do not allocate. The work split depends only on the shapes
 // and the thread count, so results are reproducible for a fixed thread count.
 #include "core/tensor/kernels/gemm_ops.h"
@@ -18,6 +19,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <map>
 #include <numeric>
@@ -445,7 +447,9 @@ Im2colView make_view(const Scalar* base, const ViewTables& t, int64_t rows, int6
 // split_phases<2> on AVX-512 (views are read only where the CPU has it): each input row's
 // even and odd columns in 16-lane blocks, two loads and two permutes per 32 floats. The scalar
 // strided loop took about 3% of a bf16 training step at the 8- to 32-pixel-wide maps of the
-// standard CNN's stride-2 layers. The same values in the same places, zeros included.
+// standard CNN's stride-2 layers (perf profile of `sngan bench` on cnn_c, bf16, AMD EPYC Zen 4).
+// The same values in the same places, zeros included. (On a row's last block the masked-off
+// lanes lie past the row; masked loads do not touch them.)
 __attribute__((target("avx512f"))) void split_phases_stride2_avx512(const float* x, float* ph,
                                                                    const Conv2dDims& d,
                                                                    int64_t channels) {
@@ -934,11 +938,12 @@ void for_each_chunk(const Plan& plan, int64_t N, F&& f) {
 #ifndef SNGAN_SCALAR_DOUBLE
 // A phase GEMM has one row per input channel: with few channels (an RGB or grey first
 // layer) it wastes most of its micro-tiles, and GEMM + col2im (Cin*KH*KW rows) wins. Measured
-// with conv_bench, 3x3 pad 1 at 32x32, Cout 64, batch 64, 2 threads (AMD EPYC Zen 4), phases
-// vs col2im: fp32 Cin 3 4.9 vs 1.7 ms, Cin 8 6.5 vs 3.9, Cin 16 9.6 vs 6.9, Cin 32 14.5 vs
-// 13.5, Cin 64 26.9 vs 26.0; bf16 (dot products) Cin 3 3.4 vs 1.4, Cin 8 4.7 vs 3.9, Cin 16
-// 5.3 vs 6.9, Cin 32 8.6 vs 11.9. From 32 channels on the two fp32 paths are within noise, and
-// the phases keep the smaller workspace (no column matrix KH*KW times dx's size).
+// with conv_bench, 3x3 pad 1 at 32x32, Cout 64, batch 64, 2 threads (AMD EPYC Zen 4), one run
+// each, phases vs col2im: fp32 Cin 3 4.9 vs 1.7 ms, Cin 8 6.5 vs 3.9, Cin 16 9.6 vs 6.9, Cin 32
+// 14.5 vs 13.5, Cin 64 26.9 vs 26.0; bf16 (dot products) Cin 3 3.4 vs 1.4, Cin 8 4.7 vs 3.9,
+// Cin 16 5.3 vs 6.9, Cin 32 8.6 vs 11.9. From 32 channels col2im is at most 4-7% faster in
+// fp32, and the phases keep the smaller workspace (no column matrix KH*KW times dx's size).
+// Other shapes (stride 2, the AMX engine) were not measured for this threshold.
 int64_t min_phase_channels() { return precision() == Precision::kBf16 ? 16 : 32; }
 
 bool implicit_col2im(const Conv2dDims& d) {
@@ -1003,35 +1008,31 @@ void merge_phase_planes(const Scalar* out, Scalar* dx, const Conv2dDims& d, int6
   }
 }
 
-// One phase's taps for rearrange_small_kernels: its rearranged weights start at `offset`, and
-// its `taps` taps are the kernel positions kpos[0..taps).
+// One phase's taps for rearrange_kernels_of_channel: its rearranged weights start at
+// `offset`, and its `taps` taps are the kernel positions kpos[0..taps).
 struct PhaseTaps {
   int64_t offset = 0, taps = 0;
   int32_t kpos[16] = {};
 };
 
-// backward_input_phases' rearrangement, out(phase)[ci][co][t] = w[co][ci][kpos(phase)[t]], for
-// kernels of at most 16 taps (every 3x3 and 4x4 conv; views imply AVX-512): one masked load
-// per (co, ci) kernel, one permute and one masked store per phase. The element-wise loop ran
-// scalar and took about 3% of a bf16 training step.
-__attribute__((target("avx512f"))) void rearrange_small_kernels(float* out, const float* w,
-                                                               const Conv2dDims& d,
-                                                               const std::vector<PhaseTaps>& phases,
-                                                               bool par) {
+// backward_input_phases' rearrangement, out(phase)[ci][co][t] = w[co][ci][kpos(phase)[t]], of
+// input channel ci for kernels of at most 16 taps (every 3x3 and 4x4 conv; views imply
+// AVX-512), so at most 16 phases (stride <= kernel size): one masked load per (co, ci) kernel,
+// one permute and one masked store per phase. The element-wise loop ran scalar (1.3-2.1% of a
+// cnn_c training step in perf profiles of `sngan bench`, AMD EPYC Zen 4).
+__attribute__((target("avx512f"))) void rearrange_kernels_of_channel(float* out, const float* w,
+                                                                    const Conv2dDims& d, int64_t ci,
+                                                                    const PhaseTaps* phases,
+                                                                    int64_t n) {
   const int64_t KK = d.KH * d.KW;
   const __mmask16 whole = avx512::lanes(KK);
-  const int64_t n = static_cast<int64_t>(phases.size());
-#pragma omp parallel for schedule(static) if (par)
-  for (int64_t ci = 0; ci < d.Cin; ++ci) {
-    __m512i index[16];
-    for (int64_t p = 0; p < n; ++p) index[p] = _mm512_loadu_si512(phases[static_cast<size_t>(p)].kpos);
-    for (int64_t co = 0; co < d.Cout; ++co) {
-      const __m512 kernel = _mm512_maskz_loadu_ps(whole, w + (co * d.Cin + ci) * KK);
-      for (int64_t p = 0; p < n; ++p) {
-        const PhaseTaps& ph = phases[static_cast<size_t>(p)];
-        float* dst = out + ph.offset + (ci * d.Cout + co) * ph.taps;
-        _mm512_mask_storeu_ps(dst, avx512::lanes(ph.taps), _mm512_permutexvar_ps(index[p], kernel));
-      }
+  __m512i index[16];
+  for (int64_t p = 0; p < n; ++p) index[p] = _mm512_loadu_si512(phases[p].kpos);
+  for (int64_t co = 0; co < d.Cout; ++co) {
+    const __m512 kernel = _mm512_maskz_loadu_ps(whole, w + (co * d.Cin + ci) * KK);
+    for (int64_t p = 0; p < n; ++p) {
+      float* dst = out + phases[p].offset + (ci * d.Cout + co) * phases[p].taps;
+      _mm512_mask_storeu_ps(dst, avx512::lanes(phases[p].taps), _mm512_permutexvar_ps(index[p], kernel));
     }
   }
 }
@@ -1069,13 +1070,17 @@ void backward_input_phases(Scalar* dx, const Scalar* dy, const Scalar* w, const 
   float* const rearranged = weights.data();
   const bool par = omp_get_level() == 0 && nw >= (int64_t(1) << 16);
   if (d.KH * d.KW <= 16) {
-    std::vector<PhaseTaps> taps(phases.size());
+    SNGAN_CHECK(phases.size() <= 16, "backward_input_phases: ", phases.size(), " phases for ",
+                d.KH, "x", d.KW, " kernels");
+    std::array<PhaseTaps, 16> taps;
     for (size_t p = 0; p < phases.size(); ++p) {
       taps[p].offset = phases[p].weights;
       taps[p].taps = static_cast<int64_t>(phases[p].kpos.size());
       std::copy(phases[p].kpos.begin(), phases[p].kpos.end(), taps[p].kpos);
     }
-    rearrange_small_kernels(rearranged, w, d, taps, par);
+    const int64_t n = static_cast<int64_t>(phases.size());
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t ci = 0; ci < d.Cin; ++ci) rearrange_kernels_of_channel(rearranged, w, d, ci, taps.data(), n);
   } else {
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t ci = 0; ci < d.Cin; ++ci) {
@@ -1181,7 +1186,8 @@ void conv2d_backward_weight(Scalar* dw, const Scalar* dy, const Scalar* x, const
     for (int64_t g = 0; g < plan.groups; ++g) group(g);
   }
   // dw (=|+=) partial 0 + partial 1 + ..., in blocks of whole vectors (an element-wise loop
-  // over the groups did not vectorise and cost about 3% of a bf16 training step).
+  // over the groups did not vectorise: 2.7% of a bf16 cnn_c step in a perf profile of `sngan
+  // bench`, AMD EPYC Zen 4).
   constexpr int64_t kSumBlock = 1024;
   const int64_t blocks = (wn + kSumBlock - 1) / kSumBlock;
   const bool par = omp_get_level() == 0 && wn >= (int64_t(1) << 16);
