@@ -442,8 +442,6 @@ Im2colView make_view(const Scalar* base, const ViewTables& t, int64_t rows, int6
   return v;
 }
 
-// The im2col view of B samples x (B, Cin, H, W): all Cin*KH*KW rows, B*P columns. For stride
-// > 1 the samples' phase planes are split out into this thread's workspace first.
 // split_phases<2> on AVX-512 (views are read only where the CPU has it): each input row's
 // even and odd columns in 16-lane blocks, two loads and two permutes per 32 floats. The scalar
 // strided loop took about 3% of a bf16 training step at the 8- to 32-pixel-wide maps of the
@@ -476,6 +474,8 @@ __attribute__((target("avx512f"))) void split_phases_stride2_avx512(const float*
   }
 }
 
+// The im2col view of B samples x (B, Cin, H, W): all Cin*KH*KW rows, B*P columns. For stride
+// > 1 the samples' phase planes are split out into this thread's workspace first.
 Im2colView im2col_view(const Scalar* x, const Conv2dDims& d, int64_t B) {
   const int64_t s = d.stride, Hs = phase_rows(d), Ws = phase_cols(d), plane = Hs * Ws;
   const int64_t xs = d.Cin * d.H * d.W;
@@ -1018,8 +1018,9 @@ struct PhaseTaps {
 // backward_input_phases' rearrangement, out(phase)[ci][co][t] = w[co][ci][kpos(phase)[t]], of
 // input channel ci for kernels of at most 16 taps (every 3x3 and 4x4 conv; views imply
 // AVX-512), so at most 16 phases (stride <= kernel size): one masked load per (co, ci) kernel,
-// one permute and one masked store per phase. The element-wise loop ran scalar (1.3-2.1% of a
-// cnn_c training step in perf profiles of `sngan bench`, AMD EPYC Zen 4).
+// one permute and one masked store per phase. The element-wise loop ran scalar: most of
+// backward_input_phases' own 3.3% of a bf16 cnn_c step (perf profile of `sngan bench`, AMD EPYC
+// Zen 4).
 __attribute__((target("avx512f"))) void rearrange_kernels_of_channel(float* out, const float* w,
                                                                     const Conv2dDims& d, int64_t ci,
                                                                     const PhaseTaps* phases,
