@@ -110,6 +110,10 @@ const ConvCase kConvCases[] = {
     {7, 3, 4, 4, 5, 3, 3, 1, 1},     // small maps, odd batch: several samples per GEMM
     {4, 16, 12, 12, 24, 3, 3, 1, 1}, // blocked GEMM sizes
     {2, 3, 32, 32, 4, 3, 3, 1, 1},   // large maps: one sample per GEMM
+    // One and two output channels (a grey or two-channel output layer): on AVX-512 the
+    // products of at most 12 rows read the input in place, the weight gradient as dot products.
+    {2, 5, 16, 16, 1, 3, 3, 1, 1},
+    {3, 4, 8, 8, 2, 4, 4, 2, 1},
     {2, 8, 32, 32, 4, 1, 1, 1, 0},   // large pointwise: GEMM straight on the input
     // Many input channels: im2col/GEMM in several channel blocks (at 64K-element blocks).
     {2, 64, 16, 16, 8, 3, 3, 1, 1},

@@ -13,6 +13,16 @@ inline __mmask16 lanes(int64_t n) {
   return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
 }
 
+// The sum of v's 16 lanes, halves added pairwise (a fixed order: the same bits every call).
+__attribute__((target("avx512f"))) inline float sum16(__m512 v) {
+  const __m256 lo = _mm512_castps512_ps256(v);
+  const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+  const __m256 s8 = _mm256_add_ps(lo, hi);
+  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
+}
+
 // r[i][j] <-> r[j][i] for a 16x16 block of dwords (floats, or pairs of bf16 values).
 __attribute__((target("avx512f"))) inline void transpose16(__m512i r[16]) {
   __m512i a[16], b[16];

@@ -10,7 +10,8 @@
 // from L2. Packed panels are zero-padded, so partial tiles run the same code; the micro-kernel
 // reads and writes C's valid lanes only (masked), and a template on the number of valid rows
 // keeps the short tiles at the bottom of C from computing padding rows. A product of at most
-// 12 rows reads op(b) unpacked, since each of its elements is used once.
+// 12 rows reads op(b) unpacked (from memory or straight from an im2col view), since each of
+// its elements is used once.
 #include "core/tensor/kernels/gemm_avx512.h"
 
 #include <immintrin.h>
@@ -198,6 +199,112 @@ constexpr MicroKernel kMicroKernels[kMr + 1] = {
     micro_kernel<11, kMaskedB>,
     micro_kernel<12, kMaskedB>};
 
+// micro_kernel<R, true> with B's rows read straight from an im2col view (op(b) = col): rows
+// r0 + k, the 32 columns of groups g0 and g1 (lanes m0 and m1). For a product of at most 12
+// rows, which uses each element of B once: packing B for it would copy all of B to read it
+// once (G's last conv of the standard CNN, 64 -> 3 channels at 32x32, packed 576 x 256 floats
+// per chunk for 3 rows). The same products in the same order as the packed path.
+template <int R>
+SNGAN_AVX512 void micro_kernel_view(int64_t kc, const float* __restrict pa, const ViewReader& col,
+                                    int64_t r0, const ViewReader::Group& g0,
+                                    const ViewReader::Group& g1, float* c, int64_t ldc,
+                                    __mmask16 m0, __mmask16 m1, bool add) {
+  __m512 c0[R], c1[R];
+#pragma GCC unroll 12
+  for (int r = 0; r < R; ++r) {
+    c0[r] = add ? _mm512_maskz_loadu_ps(m0, c + r * ldc) : _mm512_setzero_ps();
+    c1[r] = add ? _mm512_maskz_loadu_ps(m1, c + r * ldc + 16) : _mm512_setzero_ps();
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = col.load(r0 + k, g0, m0);
+    const __m512 b1 = col.load(r0 + k, g1, m1);
+#pragma GCC unroll 12
+    for (int r = 0; r < R; ++r) {
+      const __m512 av = _mm512_set1_ps(pa[r]);
+      c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
+      c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
+    }
+    pa += kMr;
+  }
+#pragma GCC unroll 12
+  for (int r = 0; r < R; ++r) {
+    _mm512_mask_storeu_ps(c + r * ldc, m0, c0[r]);
+    _mm512_mask_storeu_ps(c + r * ldc + 16, m1, c1[r]);
+  }
+}
+
+using ViewMicroKernel = void (*)(int64_t, const float*, const ViewReader&, int64_t,
+                                 const ViewReader::Group&, const ViewReader::Group&, float*,
+                                 int64_t, __mmask16, __mmask16, bool);
+constexpr ViewMicroKernel kViewMicroKernels[kMr + 1] = {
+    nullptr,
+    micro_kernel_view<1>,
+    micro_kernel_view<2>,
+    micro_kernel_view<3>,
+    micro_kernel_view<4>,
+    micro_kernel_view<5>,
+    micro_kernel_view<6>,
+    micro_kernel_view<7>,
+    micro_kernel_view<8>,
+    micro_kernel_view<9>,
+    micro_kernel_view<10>,
+    micro_kernel_view<11>,
+    micro_kernel_view<12>};
+
+// C (M, N) (=|+=) a (M, K, rows contiguous) times col^T, col an im2col view of N rows and K
+// columns, for M of at most kDotGemmRows: the weight gradient of a conv with few output channels
+// (an RGB or grey output layer). The packed path would transpose all of col into panels to
+// use each element M times; here each element of C is a dot product over K, kept in 16 lanes
+// and summed at the end (sum16), with R rows by S columns of C (at most 24) in registers.
+constexpr int64_t kDotGemmRows = 4;
+
+template <int R, int S>
+SNGAN_AVX512 void dot_tile(const float* a, int64_t lda, const ViewReader& col, int64_t n0,
+                           int64_t K, float* c, int64_t ldc, bool add) {
+  __m512 acc[R][S];
+  for (int r = 0; r < R; ++r)
+    for (int q = 0; q < S; ++q) acc[r][q] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < K; k += 16) {
+    const __mmask16 m = lanes(K - k);
+    const ViewReader::Group g = col.group(k / 16);
+    __m512 av[R];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) av[r] = _mm512_maskz_loadu_ps(m, a + r * lda + k);
+#pragma GCC unroll 24
+    for (int q = 0; q < S; ++q) {
+      const __m512 bv = col.load(n0 + q, g, m);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) acc[r][q] = _mm512_fmadd_ps(av[r], bv, acc[r][q]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int q = 0; q < S; ++q) {
+      float* dst = c + r * ldc + n0 + q;
+      const float sum = avx512::sum16(acc[r][q]);
+      *dst = add ? *dst + sum : sum;
+    }
+}
+
+template <int R>
+SNGAN_AVX512 void dot_gemm_rows(const float* a, int64_t lda, const Im2colView& v, float* c,
+                                int64_t ldc, int64_t N, int64_t K, bool add) {
+  constexpr int S = 24 / R;
+  const ViewReader col(v);
+  int64_t n = 0;
+  for (; n + S <= N; n += S) dot_tile<R, S>(a, lda, col, n, K, c, ldc, add);
+  for (; n < N; ++n) dot_tile<R, 1>(a, lda, col, n, K, c, ldc, add);
+}
+
+void dot_gemm(const float* a, int64_t lda, const Im2colView& v, float* c, int64_t ldc, int64_t M,
+              int64_t N, int64_t K, bool add) {
+  switch (M) {
+    case 1: dot_gemm_rows<1>(a, lda, v, c, ldc, N, K, add); break;
+    case 2: dot_gemm_rows<2>(a, lda, v, c, ldc, N, K, add); break;
+    case 3: dot_gemm_rows<3>(a, lda, v, c, ldc, N, K, add); break;
+    default: dot_gemm_rows<4>(a, lda, v, c, ldc, N, K, add); break;
+  }
+}
+
 }  // namespace
 
 namespace {
@@ -220,7 +327,16 @@ SNGAN_AVX512 void run_gemm(float* c, int64_t ldc, PackedBlock packed_a, const BO
     const int64_t kc = std::min(kstep, K - k0);
     const bool accumulate = add || k0 > 0;
     const float* pa = packed_a(k0, kc);
-    if (M <= kMr && !b.t && b.view == nullptr) {  // one row panel: each element of B is used once, unpacked
+    if (M <= kMr && !b.t) {  // one row panel: each element of B is used once, unpacked
+      if (b.view != nullptr) {
+        const ViewReader col(*b.view);
+        for (int64_t jj = 0; jj < N; jj += kNr) {
+          const __mmask16 m0 = lanes(N - jj), m1 = lanes(N - jj - 16);
+          const ViewReader::Group g0 = col.group(jj / 16), g1 = m1 != 0 ? col.group(jj / 16 + 1) : g0;
+          kViewMicroKernels[M](kc, pa, col, k0, g0, g1, c + jj, ldc, m0, m1, accumulate);
+        }
+        continue;
+      }
       for (int64_t jj = 0; jj < N; jj += kNr)
         kMicroKernels<true>[M](kc, pa, b.p + k0 * b.ld + jj, b.ld, c + jj, ldc, lanes(N - jj),
                                lanes(N - jj - 16), accumulate);
@@ -259,6 +375,10 @@ bool fp32_gemm_on_avx512() {
 void gemm_fp32_avx512(float* c, int64_t ldc, const float* a, int64_t lda, bool ta,
                       const BOperand& b, int64_t M, int64_t N, int64_t K, bool add) {
   if (empty_product(c, ldc, M, N, K, add)) return;
+  if (M <= kDotGemmRows && !ta && b.t && b.view != nullptr) {
+    dot_gemm(a, lda, *b.view, c, ldc, M, N, K, add);
+    return;
+  }
   thread_local std::vector<float> a_buffer;
   auto pack = [&](int64_t k0, int64_t kc) {
     float* pa = scratch(a_buffer, round_up(M, kMr) * kc);
