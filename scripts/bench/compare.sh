@@ -14,6 +14,12 @@
 #     libblas3 is the unoptimised reference BLAS.
 #   - --deconv phase: ConvTranspose2d as four 2x2 oneDNN convs (torch 1.13's CPU
 #     ConvTranspose2d has no oneDNN path).
+#   - glibc's malloc told to keep freed memory (GLIBC_TUNABLES=$TORCH_MALLOC): PyTorch
+#     allocates each step's tensors afresh, and glibc returns blocks over its mmap threshold to
+#     the kernel on free, so every step faults its activations in again. On a 2-core AMD EPYC
+#     Zen 5 VM that cost PyTorch a quarter of the standard CNN's step (cnn_c, 5 iterations:
+#     1387-1453 ms as is, 1070-1086 with these tunables, 1112-1189 with tcmalloc, 3845-4557
+#     with jemalloc). sngan's tensors come from its own pool, so it is unaffected.
 # Stock PyTorch (reference BLAS, native deconv) is timed once per STOCK_CASES case and shown
 # as a footnote only.
 #
@@ -25,9 +31,11 @@
 #   ITERS (measured generator iterations; default 10 for n_dis 1, 5 for n_dis 5),
 #   PYTHON (/usr/bin/python3: Debian's python3-torch), LOG_DIR (a new temp dir),
 #   TORCH_BLAS_DIR (a directory holding the libblas.so.3 for torch; default OpenBLAS's, see
-#   above; "system" keeps the system's), OPENBLAS_CORETYPE (default from the CPU),
+#   above; "system" keeps the system's), OPENBLAS_CORETYPE (default from the CPU; an inherited
+#   value wins, with a note when it differs from the CPU's),
 #   TORCH_ARGS (torch_reference.py arguments; default "--deconv phase"),
 #   STOCK_CASES (cases also timed with stock PyTorch, one round; default "cnn_c", "" for none),
+#   TORCH_MALLOC (the GLIBC_TUNABLES for PyTorch's runs, "" for glibc's defaults),
 #   PRECISIONS (sngan's train.precision values to time: default "fp32 bf16" on a CPU with
 #   AMX-BF16 tiles or AVX512_BF16, else "fp32"; bf16 elsewhere is emulated, slower than fp32).
 #   With bf16, PyTorch is also timed in its own bf16 mode (torch_reference.py --autocast bf16:
@@ -52,6 +60,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
 TORCH_ARGS=${TORCH_ARGS-"--deconv phase"}
 STOCK_CASES=${STOCK_CASES-cnn_c}
+TORCH_MALLOC=${TORCH_MALLOC-glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=68719476736}
 if [[ -z ${PRECISIONS:-} ]]; then
   PRECISIONS=fp32
   grep -qw -e amx_bf16 -e avx512_bf16 /proc/cpuinfo && PRECISIONS="fp32 bf16"
@@ -110,19 +119,30 @@ if [[ -z ${TORCH_BLAS_DIR:-} ]]; then
 fi
 [[ $TORCH_BLAS_DIR == system || -e $TORCH_BLAS_DIR/libblas.so.3 ]] ||
   die "TORCH_BLAS_DIR=$TORCH_BLAS_DIR holds no libblas.so.3"
-# OpenBLAS 0.3.21's core type from the CPU's instruction sets.
+# OpenBLAS 0.3.21's core type from the CPU's instruction sets, unless the environment sets
+# one: then that one is used, with a note when it differs (a machine may preset a weaker one).
+cpu_coretype=
+if grep -qw avx512f /proc/cpuinfo; then cpu_coretype=SkylakeX
+elif grep -qw avx2 /proc/cpuinfo; then cpu_coretype=Haswell
+fi
+coretype_note=
 if [[ -z ${OPENBLAS_CORETYPE:-} ]]; then
-  if grep -qw avx512f /proc/cpuinfo; then OPENBLAS_CORETYPE=SkylakeX
-  elif grep -qw avx2 /proc/cpuinfo; then OPENBLAS_CORETYPE=Haswell
-  fi
+  OPENBLAS_CORETYPE=$cpu_coretype
+elif [[ -n $cpu_coretype && $OPENBLAS_CORETYPE != "$cpu_coretype" ]]; then
+  coretype_note="note: OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE comes from the environment; this CPU's instruction sets give $cpu_coretype (unset OPENBLAS_CORETYPE to use it)"
 fi
 torch_env=()
 [[ $TORCH_BLAS_DIR != system ]] && torch_env+=("LD_LIBRARY_PATH=$TORCH_BLAS_DIR")
 [[ -n ${OPENBLAS_CORETYPE:-} ]] && torch_env+=("OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE")
+# glibc's malloc keeps freed memory instead of returning each large block to the kernel:
+# PyTorch allocates every activation afresh, and on a machine where page faults are dear it
+# otherwise pays for faulting them in again each step (see TORCH_MALLOC above).
+[[ -n $TORCH_MALLOC ]] && torch_env+=("GLIBC_TUNABLES=$TORCH_MALLOC")
 
 echo "CPU: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1), $(nproc) CPUs available"
 echo "threads: $THREADS, rounds: $ROUNDS, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "torch: $("$PYTHON" -c 'import torch; print(torch.__version__)'), BLAS: $TORCH_BLAS_DIR, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}, args: ${TORCH_ARGS:-none}"
+echo "torch: $("$PYTHON" -c 'import torch; print(torch.__version__)'), BLAS: $TORCH_BLAS_DIR, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}, args: ${TORCH_ARGS:-none}, GLIBC_TUNABLES=${TORCH_MALLOC:-unset}"
+[[ -z $coretype_note ]] || echo "$coretype_note"
 echo "logs: $LOG_DIR"
 
 for c in $CASES; do
@@ -161,7 +181,7 @@ for c in $STOCK_CASES; do
   iters=${ITERS:-$([[ $ndis == 1 ]] && echo 10 || echo 5)}
   echo "[$c stock] torch as Debian ships it ..."
   # shellcheck disable=SC2086
-  run_logged "$LOG_DIR/$c.stock.1.log" env -u OPENBLAS_CORETYPE \
+  run_logged "$LOG_DIR/$c.stock.1.log" env -u OPENBLAS_CORETYPE -u GLIBC_TUNABLES \
     "$PYTHON" "$root/scripts/bench/torch_reference.py" $targs --batch 64 --iters "$iters" --threads "$THREADS"
   check_result "$LOG_DIR/$c.stock.1.log" "RESULT impl=torch "
 done
@@ -225,3 +245,4 @@ for c in $STOCK_CASES; do
     if (s != "" && s != "nan" && s > 0) printf " (%.2fx sngan)", t / s
     printf "\n" }'
 done
+[[ -z $coretype_note ]] || echo "$coretype_note"
