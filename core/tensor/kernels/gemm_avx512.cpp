@@ -150,35 +150,56 @@ SNGAN_AVX512 void pack_a(float* dst, const float* a, int64_t lda, bool ta, int64
 // zero-padded and read whole, since masked loads cost the kernel about 15% of its speed
 // (12x32 tiles from L2 on an Intel Xeon, one thread: 167 -> 195 GFLOP/s).
 constexpr int64_t kPrefetch = 16;  // depth steps ahead that B's rows are prefetched
-template <int R, bool kMaskedB>
-SNGAN_AVX512 void micro_kernel(int64_t kc, const float* __restrict pa, const float* __restrict pb,
-                               int64_t ldpb, float* c, int64_t ldc, __mmask16 m0, __mmask16 m1,
-                               bool add) {
-  __m512 c0[R], c1[R];
+
+// A micro-kernel's R x 32 tile of C into its accumulators (zeros unless `add`), one depth
+// step, and the tile back.
+#define SNGAN_AVX512_INLINE __attribute__((target("avx512f"), always_inline)) inline
+template <int R>
+SNGAN_AVX512_INLINE void load_c_tile(__m512 (&c0)[R], __m512 (&c1)[R], const float* c,
+                                     int64_t ldc, __mmask16 m0, __mmask16 m1, bool add) {
 #pragma GCC unroll 12
   for (int r = 0; r < R; ++r) {
     c0[r] = add ? _mm512_maskz_loadu_ps(m0, c + r * ldc) : _mm512_setzero_ps();
     c1[r] = add ? _mm512_maskz_loadu_ps(m1, c + r * ldc + 16) : _mm512_setzero_ps();
   }
-  for (int64_t k = 0; k < kc; ++k) {
-    _mm_prefetch(reinterpret_cast<const char*>(pb + kPrefetch * ldpb), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(pb + kPrefetch * ldpb + 16), _MM_HINT_T0);
-    const __m512 b0 = kMaskedB ? _mm512_maskz_loadu_ps(m0, pb) : _mm512_load_ps(pb);
-    const __m512 b1 = kMaskedB ? _mm512_maskz_loadu_ps(m1, pb + 16) : _mm512_load_ps(pb + 16);
+}
+// One depth step: each row r's accumulators += pa[r] times B's row (b0, b1).
+template <int R>
+SNGAN_AVX512_INLINE void fma_step(__m512 (&c0)[R], __m512 (&c1)[R], const float* pa, __m512 b0,
+                                  __m512 b1) {
 #pragma GCC unroll 12
-    for (int r = 0; r < R; ++r) {
-      const __m512 av = _mm512_set1_ps(pa[r]);
-      c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
-      c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
-    }
-    pa += kMr;
-    pb += ldpb;
+  for (int r = 0; r < R; ++r) {
+    const __m512 av = _mm512_set1_ps(pa[r]);
+    c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
+    c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
   }
+}
+template <int R>
+SNGAN_AVX512_INLINE void store_c_tile(const __m512 (&c0)[R], const __m512 (&c1)[R], float* c,
+                                      int64_t ldc, __mmask16 m0, __mmask16 m1) {
 #pragma GCC unroll 12
   for (int r = 0; r < R; ++r) {
     _mm512_mask_storeu_ps(c + r * ldc, m0, c0[r]);
     _mm512_mask_storeu_ps(c + r * ldc + 16, m1, c1[r]);
   }
+}
+
+template <int R, bool kMaskedB>
+SNGAN_AVX512 void micro_kernel(int64_t kc, const float* __restrict pa, const float* __restrict pb,
+                               int64_t ldpb, float* c, int64_t ldc, __mmask16 m0, __mmask16 m1,
+                               bool add) {
+  __m512 c0[R], c1[R];
+  load_c_tile<R>(c0, c1, c, ldc, m0, m1, add);
+  for (int64_t k = 0; k < kc; ++k) {
+    _mm_prefetch(reinterpret_cast<const char*>(pb + kPrefetch * ldpb), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(pb + kPrefetch * ldpb + 16), _MM_HINT_T0);
+    const __m512 b0 = kMaskedB ? _mm512_maskz_loadu_ps(m0, pb) : _mm512_load_ps(pb);
+    const __m512 b1 = kMaskedB ? _mm512_maskz_loadu_ps(m1, pb + 16) : _mm512_load_ps(pb + 16);
+    fma_step<R>(c0, c1, pa, b0, b1);
+    pa += kMr;
+    pb += ldpb;
+  }
+  store_c_tile<R>(c0, c1, c, ldc, m0, m1);
 }
 
 using MicroKernel = void (*)(int64_t, const float*, const float*, int64_t, float*, int64_t,
@@ -210,27 +231,14 @@ SNGAN_AVX512 void micro_kernel_view(int64_t kc, const float* __restrict pa, cons
                                     const ViewReader::Group& g1, float* c, int64_t ldc,
                                     __mmask16 m0, __mmask16 m1, bool add) {
   __m512 c0[R], c1[R];
-#pragma GCC unroll 12
-  for (int r = 0; r < R; ++r) {
-    c0[r] = add ? _mm512_maskz_loadu_ps(m0, c + r * ldc) : _mm512_setzero_ps();
-    c1[r] = add ? _mm512_maskz_loadu_ps(m1, c + r * ldc + 16) : _mm512_setzero_ps();
-  }
+  load_c_tile<R>(c0, c1, c, ldc, m0, m1, add);
   for (int64_t k = 0; k < kc; ++k) {
     const __m512 b0 = col.load(r0 + k, g0, m0);
     const __m512 b1 = col.load(r0 + k, g1, m1);
-#pragma GCC unroll 12
-    for (int r = 0; r < R; ++r) {
-      const __m512 av = _mm512_set1_ps(pa[r]);
-      c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
-      c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
-    }
+    fma_step<R>(c0, c1, pa, b0, b1);
     pa += kMr;
   }
-#pragma GCC unroll 12
-  for (int r = 0; r < R; ++r) {
-    _mm512_mask_storeu_ps(c + r * ldc, m0, c0[r]);
-    _mm512_mask_storeu_ps(c + r * ldc + 16, m1, c1[r]);
-  }
+  store_c_tile<R>(c0, c1, c, ldc, m0, m1);
 }
 
 using ViewMicroKernel = void (*)(int64_t, const float*, const ViewReader&, int64_t,
