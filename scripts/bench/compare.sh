@@ -17,7 +17,7 @@
 #   - glibc's malloc told to keep freed memory (GLIBC_TUNABLES=$TORCH_MALLOC): PyTorch
 #     allocates each step's tensors afresh, and glibc returns blocks over its mmap threshold to
 #     the kernel on free, so every step faults its activations in again. On a 2-core AMD EPYC
-#     Zen 5 VM that cost PyTorch a quarter of the standard CNN's step (cnn_c, 5 iterations:
+#     Zen 5 VM that cost PyTorch about a quarter of the standard CNN's step (cnn_c, 5 iterations:
 #     1387-1453 ms as is, 1070-1086 with these tunables, 1112-1189 with tcmalloc, 3845-4557
 #     with jemalloc). sngan's tensors come from its own pool, so it is unaffected.
 # Stock PyTorch (reference BLAS, native deconv) is timed once per STOCK_CASES case and shown
