@@ -33,6 +33,7 @@ using avx512::lanes;
 using avx512::transpose16;
 
 #define SNGAN_AVX512 __attribute__((target("avx512f")))
+#define SNGAN_AVX512_INLINE __attribute__((target("avx512f"), always_inline)) inline
 
 constexpr int64_t kMr = 12;   // rows of a micro-tile (broadcast A values)
 constexpr int64_t kNr = 32;   // columns of a micro-tile (two 16-lane vectors)
@@ -153,7 +154,6 @@ constexpr int64_t kPrefetch = 16;  // depth steps ahead that B's rows are prefet
 
 // A micro-kernel's R x 32 tile of C into its accumulators (zeros unless `add`), one depth
 // step, and the tile back.
-#define SNGAN_AVX512_INLINE __attribute__((target("avx512f"), always_inline)) inline
 template <int R>
 SNGAN_AVX512_INLINE void load_c_tile(__m512 (&c0)[R], __m512 (&c1)[R], const float* c,
                                      int64_t ldc, __mmask16 m0, __mmask16 m1, bool add) {
