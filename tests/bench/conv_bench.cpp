@@ -8,12 +8,14 @@
 //
 //   conv_bench [--threads N] [--reps N] [--batch N] [--channels C] [--in C] [--out C]
 //              [--size HW] [--kernel K] [--stride S] [--pad P] [--bf16 1] [--eigen 1]
-//              [--im2col 1]
+//              [--im2col 1] [--winograd 0]
 // Defaults: all OpenMP threads, 5 reps, N=64, Cin=Cout=128, 16x16, 3x3 stride 1 pad 1, fp32.
 // --bf16 1 runs every kernel in the bf16 precision (on the CPU's native bf16 engine where it has one).
 // --eigen 1 runs the fp32 GEMMs on Eigen even where the AVX-512 micro-kernel serves.
 // --im2col 1 gives the GEMMs im2col copies (and backward_input col2im) even where they would
 // read the conv's input in place.
+// --winograd 0 runs 3x3 stride-1 convs through im2col + GEMM even where Winograd F(2x2, 3x3)
+// would serve (fp32 on AVX-512, 32 channels and more).
 // --channels sets both Cin and Cout; --in and --out set one.
 #include <omp.h>
 
@@ -65,7 +67,7 @@ Tensor randn(Rng& rng, const Shape& s) {
 [[noreturn]] void usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s [--threads N] [--reps N] [--batch N] [--channels C] [--in C] [--out C] [--size HW]\n"
-               "          [--kernel K] [--stride S] [--pad P] [--bf16 1] [--eigen 1] [--im2col 1]\n",
+               "          [--kernel K] [--stride S] [--pad P] [--bf16 1] [--eigen 1] [--im2col 1] [--winograd 0]\n",
                argv0);
   std::exit(2);
 }
@@ -75,13 +77,13 @@ Tensor randn(Rng& rng, const Shape& s) {
 int main(int argc, char** argv) {
   int threads = omp_get_max_threads(), reps = 5;
   int64_t N = 64, Cin = 128, Cout = 128, HW = 16, K = 3, stride = 1, pad = 1;
-  bool bf16 = false, eigen = false, explicit_im2col = false;
+  bool bf16 = false, eigen = false, explicit_im2col = false, winograd = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (i + 1 >= argc) usage(argv[0]);
     char* end = nullptr;
     const long v = std::strtol(argv[++i], &end, 10);
-    if (*end != '\0' || v < 0 || (v == 0 && a != "--pad" && a != "--bf16" && a != "--eigen" && a != "--im2col")) usage(argv[0]);
+    if (*end != '\0' || v < 0 || (v == 0 && a != "--pad" && a != "--bf16" && a != "--eigen" && a != "--im2col" && a != "--winograd")) usage(argv[0]);
     if (a == "--threads") threads = static_cast<int>(v);
     else if (a == "--reps") reps = static_cast<int>(v);
     else if (a == "--batch") N = v;
@@ -95,6 +97,7 @@ int main(int argc, char** argv) {
     else if (a == "--bf16") bf16 = v != 0;
     else if (a == "--eigen") eigen = v != 0;
     else if (a == "--im2col") explicit_im2col = v != 0;
+    else if (a == "--winograd") winograd = v != 0;
     else usage(argv[0]);
   }
   omp_set_num_threads(threads);
@@ -104,6 +107,7 @@ int main(int argc, char** argv) {
   kernels::PrecisionScope precision(bf16 ? kernels::Precision::kBf16 : kernels::Precision::kFp32);
   kernels::force_eigen_fp32(eigen);
   kernels::force_explicit_im2col(explicit_im2col);
+  kernels::disable_winograd(!winograd);
   const char* fp32_engine = kernels::fp32_runs_on_avx512() ? "fp32 (AVX-512)" : "fp32 (Eigen)";
   std::printf("threads %d, reps %d, Scalar %s, SIMD %s, precision %s%s, load average %s\n", threads,
               reps, sizeof(Scalar) == 4 ? "float" : "double", Eigen::SimdInstructionSetsInUse(),

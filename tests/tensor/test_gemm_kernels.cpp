@@ -160,6 +160,12 @@ const ConvCase kConvCases[] = {
     {1, 32, 39, 39, 3, 3, 3, 2, 1},
     // Weights large enough to be packed (and rearranged into phases) by all threads.
     {2, 64, 16, 16, 64, 4, 4, 2, 1},
+    // Winograd F(2x2, 3x3) in fp32 on AVX-512 (3x3 stride 1 pad 1, even sizes, 32 channels
+    // and more): channel counts off the 12-row tiles, an odd batch (a short last chunk),
+    // non-square maps (3 tile columns) and 2x2 maps (one tile per sample).
+    {3, 40, 8, 8, 44, 3, 3, 1, 1},
+    {2, 36, 4, 6, 32, 3, 3, 1, 1},
+    {5, 33, 2, 2, 35, 3, 3, 1, 1},
 };
 
 Vec rounded_to_bf16(const Vec& v) {
@@ -321,6 +327,33 @@ TEST(GemmKernels, ConvWithIm2colCopiesMatchesReference) {
   Forced copies(force_explicit_im2col);
   check_conv_kernels(Precision::kFp32, 1235);
   check_conv_kernels(Precision::kBf16, 4323);
+}
+
+// The im2col + GEMM path on the shapes where Winograd F(2x2, 3x3) would serve.
+TEST(GemmKernels, ConvWithoutWinogradMatchesReference) {
+  Forced direct(disable_winograd);
+  check_conv_kernels(Precision::kFp32, 1236);
+}
+
+// Winograd's chunks are planned for two threads whatever the thread count: the forward and the
+// input gradient give the same bits on 1, 2 and 3 threads.
+TEST(GemmKernels, WinogradBitsDoNotDependOnTheThreadCount) {
+  const Conv2dDims d = make_conv2d_dims(5, 40, 8, 8, 36, 3, 3, 1, 1);
+  Rng rng(77);
+  const Vec x = randn(rng, d.N * d.Cin * d.H * d.W), w = randn(rng, d.Cout * d.col_rows());
+  const Vec b = randn(rng, d.Cout), dy = randn(rng, d.N * d.Cout * d.out_pixels());
+  std::vector<Vec> ys, dxs;
+  for (int threads : {1, 2, 3}) {
+    ThreadCount guard(threads);
+    Vec y(dy.size()), dx(x.size());
+    conv2d_forward(y.data(), x.data(), w.data(), b.data(), d, false);
+    conv2d_backward_input(dx.data(), dy.data(), w.data(), d, false);
+    ys.push_back(y), dxs.push_back(dx);
+  }
+  for (size_t i = 1; i < ys.size(); ++i) {
+    EXPECT_EQ(ys[i], ys[0]) << "forward, thread count " << i + 1 << " vs 1";
+    EXPECT_EQ(dxs[i], dxs[0]) << "backward_input, thread count " << i + 1 << " vs 1";
+  }
 }
 
 // Each element of C goes through the same sums wherever the row blocks and threads split C:

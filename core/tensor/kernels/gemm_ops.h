@@ -57,6 +57,9 @@ void force_eigen_fp32(bool on);
 // where the engine would read the conv's input in place (implicit im2col; the AVX-512 fp32
 // kernel and the native bf16 engines).
 void force_explicit_im2col(bool on);
+// Tests and benchmarks: run 3x3 stride-1 convs through im2col + GEMM even where Winograd
+// F(2x2, 3x3) would serve (fp32 on the AVX-512 kernel).
+void disable_winograd(bool on);
 // x rounded to the nearest bf16 value as the bf16 GEMMs round their operands: ties to even,
 // denormals to a signed zero (as the CPU's bf16 conversion and AMX tiles treat them).
 Scalar round_to_bf16(Scalar x);

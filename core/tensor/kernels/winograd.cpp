@@ -1,0 +1,290 @@
+// Winograd F(2x2, 3x3) convolutions (see winograd.h).
+//
+// With d a 4x4 input tile, g a 3x3 kernel and
+//   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],  G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
+//   A^T = [1 1 1 0; 0 1 -1 -1],
+// the tile's 2x2 output is A^T [(G g G^T) .* (B^T d B)] A. Over channels the elementwise
+// product becomes, for each of the 16 positions xi of the 4x4 transform, one GEMM
+//   M_xi (out, tiles) = U_xi (out, in) * V_xi (in, tiles),
+// with U the transformed kernels (packed once per call) and V the transformed input tiles.
+// The batch goes in chunks of samples (planned for two threads whatever the thread count, so
+// every GEMM's shape and every sum's order stays the same), each chunk on one thread:
+// transform its tiles, 16 GEMMs, transform the products back into the output.
+#include "core/tensor/kernels/winograd.h"
+
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <array>
+#include <vector>
+
+#include "core/tensor/check.h"
+#include "core/tensor/kernels/avx512_block.h"
+#include "core/tensor/kernels/gemm_avx512.h"
+
+namespace sngan::kernels {
+
+namespace {
+
+// Only called on the AVX-512 fp32 path (the CPU has AVX-512F).
+#define SNGAN_WINOGRAD_AVX512 __attribute__((target("avx512f")))
+
+constexpr int64_t kPositions = 16;   // xi: the 4x4 transform's positions
+constexpr int64_t kPlanThreads = 2;  // chunks planned for two threads (see above)
+// Tiles per chunk (the GEMMs' width; a sample's tiles are never split). A chunk's transformed
+// tiles and products, 16 * (in + out) floats per tile, stay small enough to keep in cache:
+// conv_bench, 2 threads, batch 64, forward and input gradient, 64 -> 128 channels at 16x16,
+// 128 -> 256 at 8x8 and 256 -> 512 at 4x4 (AMD EPYC Zen 4): 64 tiles as fast as 128 or
+// faster, 256 up to 10% and 512 up to 25% slower.
+constexpr int64_t kTargetTiles = 64;
+
+// The conv as the transforms see it: `in` planes of H x W per sample into `out` planes.
+struct Problem {
+  int64_t N, in, out, H, W;
+  int64_t tile_rows() const { return H / 2; }
+  int64_t tile_cols() const { return W / 2; }
+  int64_t tiles_per_sample() const { return tile_rows() * tile_cols(); }
+};
+
+// U (16, out, in): U_xi(o, i) = (G g G^T)(xi) for the 3x3 kernel g of (o, i), whose tap
+// (kh, kw) is at w[o * o_stride + i * i_stride + (flip ? 8 - 3 * kh - kw : 3 * kh + kw)]:
+// sixteen input channels at a time, their taps gathered into vectors.
+SNGAN_WINOGRAD_AVX512 void transform_kernels(float* __restrict U, const float* __restrict w,
+                                             int64_t out, int64_t in, int64_t o_stride,
+                                             int64_t i_stride, bool flip) {
+  const int64_t plane = out * in;
+  const __m512i index = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                           _mm512_set1_epi32(static_cast<int32_t>(i_stride)));
+  const __m512 half = _mm512_set1_ps(0.5f);
+  const bool par = omp_get_level() == 0 && plane >= 4096;
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t o = 0; o < out; ++o) {
+    for (int64_t i = 0; i < in; i += 16) {
+      const __mmask16 valid = avx512::lanes(in - i);
+      const float* base = w + o * o_stride + i * i_stride;
+      __m512 g[3][3];
+      for (int kh = 0; kh < 3; ++kh)
+        for (int kw = 0; kw < 3; ++kw)
+          g[kh][kw] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, index,
+                                               base + (flip ? 8 - 3 * kh - kw : 3 * kh + kw), 4);
+      __m512 q[4][3];  // G g
+      for (int kw = 0; kw < 3; ++kw) {
+        q[0][kw] = g[0][kw];
+        q[1][kw] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(g[0][kw], g[1][kw]), g[2][kw]));
+        q[2][kw] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(g[0][kw], g[1][kw]), g[2][kw]));
+        q[3][kw] = g[2][kw];
+      }
+      float* dst = U + o * in + i;
+      for (int r = 0; r < 4; ++r) {  // (G g) G^T
+        const __m512 sum = _mm512_add_ps(q[r][0], q[r][2]);
+        _mm512_mask_storeu_ps(dst + (r * 4 + 0) * plane, valid, q[r][0]);
+        _mm512_mask_storeu_ps(dst + (r * 4 + 1) * plane, valid, _mm512_mul_ps(half, _mm512_add_ps(sum, q[r][1])));
+        _mm512_mask_storeu_ps(dst + (r * 4 + 2) * plane, valid, _mm512_mul_ps(half, _mm512_sub_ps(sum, q[r][1])));
+        _mm512_mask_storeu_ps(dst + (r * 4 + 3) * plane, valid, q[r][2]);
+      }
+    }
+  }
+}
+
+// The tiles of a chunk of B samples, t = (sample, tile row th, tile column tw) in order, seen
+// through the four stride-2 phase planes of an (H, W) map, P_ab(i, j) = map(2i + a, 2j + b),
+// each (H/2, W/2) = one value per tile, stored for the chunk's samples one after another.
+// A 4x4 input tile's row 2*th - 1 + r is phase row a(r) = (1, 0, 1, 0)[r] at i = th + di(r),
+// di = (-1, 0, 0, 1), and the same for columns: so each of its 16 values, over consecutive
+// tiles, is a contiguous run of one phase plane shifted by di*TW + dj, zero where th + di or
+// tw + dj leaves the grid (masks per 16-tile group and shift).
+constexpr int kPhaseOf[4] = {1, 0, 1, 0};
+constexpr int kShiftOf[4] = {-1, 0, 0, 1};
+
+struct TileGrid {
+  int64_t TH, TW, tps, T;  // tile rows and columns per sample, tiles per sample, in the chunk
+  int64_t groups() const { return (T + 15) / 16; }
+};
+
+// masks[g * 9 + (di + 1) * 3 + (dj + 1)]: the tiles of group g whose neighbour (th + di,
+// tw + dj) lies in the grid.
+const uint16_t* shift_masks(const TileGrid& grid) {
+  thread_local std::vector<uint16_t> masks;
+  masks.assign(static_cast<size_t>(grid.groups() * 9), 0);
+  for (int64_t t = 0; t < grid.T; ++t) {
+    const int64_t th = (t % grid.tps) / grid.TW, tw = t % grid.TW;
+    for (int di = -1; di <= 1; ++di)
+      for (int dj = -1; dj <= 1; ++dj)
+        if (th + di >= 0 && th + di < grid.TH && tw + dj >= 0 && tw + dj < grid.TW)
+          masks[static_cast<size_t>((t / 16) * 9 + (di + 1) * 3 + (dj + 1))] |= uint16_t(1u << (t % 16));
+  }
+  return masks.data();
+}
+
+// V (16, in, T) of a chunk's B samples x (B, in, H, W): V_xi(c, t) = (B^T d B)(xi) for tile t's
+// 4x4 input block d (rows 2*th - 1 .. 2*th + 2, columns 2*tw - 1 .. 2*tw + 2, zero outside).
+SNGAN_WINOGRAD_AVX512 void transform_input(float* __restrict V, const float* __restrict x,
+                                           const Problem& p, const TileGrid& grid) {
+  const int64_t H = p.H, W = p.W, TW = grid.TW, T = grid.T, margin = TW + 1;
+  const int64_t stride = T + 2 * margin + 16;  // floats per phase plane, margins either side
+  const int64_t position = p.in * T;           // floats between positions xi
+  const uint16_t* masks = shift_masks(grid);
+  thread_local std::vector<float> buffer;
+  if (static_cast<int64_t>(buffer.size()) < 4 * stride) buffer.assign(static_cast<size_t>(4 * stride), 0.0f);
+  float* planes[4];
+  for (int q = 0; q < 4; ++q) planes[q] = buffer.data() + q * stride + margin;
+  const int64_t samples = T / grid.tps;
+  for (int64_t c = 0; c < p.in; ++c) {
+    for (int64_t b = 0; b < samples; ++b) {  // the channel's phase planes
+      const float* map = x + (b * p.in + c) * H * W;
+      for (int64_t h = 0; h < H; ++h) {
+        float* __restrict even = planes[(h % 2) * 2] + b * grid.tps + (h / 2) * TW;
+        float* __restrict odd = planes[(h % 2) * 2 + 1] + b * grid.tps + (h / 2) * TW;
+        const float* row = map + h * W;
+        for (int64_t j = 0; j < TW; ++j) even[j] = row[2 * j], odd[j] = row[2 * j + 1];
+      }
+    }
+    float* dst = V + c * T;
+    for (int64_t t = 0; t < T; t += 16) {
+      const uint16_t* m = masks + (t / 16) * 9;
+      const __mmask16 valid = avx512::lanes(T - t);
+      __m512 u[4][4];  // d B: each row's columns combined
+      for (int r = 0; r < 4; ++r) {
+        __m512 d[4];
+        for (int j = 0; j < 4; ++j) {
+          const float* src = planes[kPhaseOf[r] * 2 + kPhaseOf[j]] + t + kShiftOf[r] * TW + kShiftOf[j];
+          d[j] = _mm512_maskz_loadu_ps(valid & m[(kShiftOf[r] + 1) * 3 + kShiftOf[j] + 1], src);
+        }
+        u[r][0] = _mm512_sub_ps(d[0], d[2]);
+        u[r][1] = _mm512_add_ps(d[1], d[2]);
+        u[r][2] = _mm512_sub_ps(d[2], d[1]);
+        u[r][3] = _mm512_sub_ps(d[1], d[3]);
+      }
+      for (int k = 0; k < 4; ++k) {  // B^T (d B): the rows combined
+        _mm512_mask_storeu_ps(dst + (0 * 4 + k) * position + t, valid, _mm512_sub_ps(u[0][k], u[2][k]));
+        _mm512_mask_storeu_ps(dst + (1 * 4 + k) * position + t, valid, _mm512_add_ps(u[1][k], u[2][k]));
+        _mm512_mask_storeu_ps(dst + (2 * 4 + k) * position + t, valid, _mm512_sub_ps(u[2][k], u[1][k]));
+        _mm512_mask_storeu_ps(dst + (3 * 4 + k) * position + t, valid, _mm512_sub_ps(u[1][k], u[3][k]));
+      }
+    }
+  }
+}
+
+// y (B, out, H, W) (=|+=) A^T M A (+ bias) for every tile of the chunk, M (16, out, T): the
+// 2x2 outputs of the tiles are y's four phase planes, put back in place.
+SNGAN_WINOGRAD_AVX512 void transform_output(float* __restrict y, const float* __restrict M,
+                                            const float* bias, const Problem& p,
+                                            const TileGrid& grid, bool accumulate) {
+  const int64_t H = p.H, W = p.W, TW = grid.TW, T = grid.T;
+  const int64_t position = p.out * T;
+  thread_local std::vector<float> buffer;
+  if (static_cast<int64_t>(buffer.size()) < 4 * (T + 16)) buffer.resize(static_cast<size_t>(4 * (T + 16)));
+  float* planes[4];
+  for (int q = 0; q < 4; ++q) planes[q] = buffer.data() + q * (T + 16);
+  const int64_t samples = T / grid.tps;
+  for (int64_t o = 0; o < p.out; ++o) {
+    const __m512 bo = _mm512_set1_ps(bias != nullptr ? bias[o] : 0.0f);
+    const float* src = M + o * T;
+    for (int64_t t = 0; t < T; t += 16) {
+      const __mmask16 valid = avx512::lanes(T - t);
+      __m512 s[2][4];  // A^T M: the rows combined
+      for (int k = 0; k < 4; ++k) {
+        const __m512 m0 = _mm512_maskz_loadu_ps(valid, src + (0 * 4 + k) * position + t);
+        const __m512 m1 = _mm512_maskz_loadu_ps(valid, src + (1 * 4 + k) * position + t);
+        const __m512 m2 = _mm512_maskz_loadu_ps(valid, src + (2 * 4 + k) * position + t);
+        const __m512 m3 = _mm512_maskz_loadu_ps(valid, src + (3 * 4 + k) * position + t);
+        s[0][k] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
+        s[1][k] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+      }
+      for (int r = 0; r < 2; ++r) {  // (A^T M) A
+        const __m512 v0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[r][0], s[r][1]), s[r][2]), bo);
+        const __m512 v1 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s[r][1], s[r][2]), s[r][3]), bo);
+        _mm512_storeu_ps(planes[r * 2] + t, v0);
+        _mm512_storeu_ps(planes[r * 2 + 1] + t, v1);
+      }
+    }
+    for (int64_t b = 0; b < samples; ++b) {  // the phase planes into y's map
+      float* map = y + (b * p.out + o) * H * W;
+      for (int64_t h = 0; h < H; ++h) {
+        const float* __restrict even = planes[(h % 2) * 2] + b * grid.tps + (h / 2) * TW;
+        const float* __restrict odd = planes[(h % 2) * 2 + 1] + b * grid.tps + (h / 2) * TW;
+        float* __restrict row = map + h * W;
+        if (accumulate) {
+          for (int64_t j = 0; j < TW; ++j) row[2 * j] += even[j], row[2 * j + 1] += odd[j];
+        } else {
+          for (int64_t j = 0; j < TW; ++j) row[2 * j] = even[j], row[2 * j + 1] = odd[j];
+        }
+      }
+    }
+  }
+}
+
+// y (N, out, H, W) (=|+=) the correlation of x (N, in, H, W) with the kernels whose transforms
+// U (16, out, in) hold (+ bias).
+void run(float* y, const float* x, const float* U, const float* bias, const Problem& p,
+         bool accumulate) {
+  // The transformed kernels packed once for all chunks (this thread's buffer; the chunks'
+  // threads only read it).
+  thread_local std::vector<float> packed;
+  const int64_t per = packed_a_floats(p.out, p.in);
+  if (static_cast<int64_t>(packed.size()) < kPositions * per)
+    packed.resize(static_cast<size_t>(kPositions * per));
+  std::array<PackedA, kPositions> a;
+  for (int64_t xi = 0; xi < kPositions; ++xi)
+    a[static_cast<size_t>(xi)] =
+        pack_a_operand(packed.data() + xi * per, U + xi * p.out * p.in, p.in, false, p.out, p.in);
+
+  const int64_t tps = p.tiles_per_sample();
+  int64_t B = std::max<int64_t>(1, (kTargetTiles + tps - 1) / tps);
+  B = std::min(B, (p.N + kPlanThreads - 1) / kPlanThreads);
+  const int64_t chunks = (p.N + B - 1) / B;
+  const int threads = omp_get_level() > 0 ? 1 : static_cast<int>(std::min<int64_t>(omp_get_max_threads(), chunks));
+  const int64_t xs = p.in * p.H * p.W, ys = p.out * p.H * p.W;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (int64_t ch = 0; ch < chunks; ++ch) {
+    const int64_t n0 = ch * B, nb = std::min(B, p.N - n0), T = nb * tps;
+    thread_local std::vector<float> v_buffer, m_buffer;
+    if (static_cast<int64_t>(v_buffer.size()) < kPositions * p.in * T)
+      v_buffer.resize(static_cast<size_t>(kPositions * p.in * T));
+    if (static_cast<int64_t>(m_buffer.size()) < kPositions * p.out * T)
+      m_buffer.resize(static_cast<size_t>(kPositions * p.out * T));
+    float* V = v_buffer.data();
+    float* M = m_buffer.data();
+    const TileGrid grid{p.tile_rows(), p.tile_cols(), tps, T};
+    transform_input(V, x + n0 * xs, p, grid);
+    for (int64_t xi = 0; xi < kPositions; ++xi) {
+      const BOperand b{V + xi * p.in * T, T, false, nullptr};
+      gemm_fp32_avx512_packed(M + xi * p.out * T, T, a[static_cast<size_t>(xi)], 0, b, p.out, T, false);
+    }
+    transform_output(y + n0 * ys, M, bias, p, grid, accumulate);
+  }
+}
+
+// This thread's buffer for the transformed kernels U (16, out, in).
+float* kernel_buffer(int64_t out, int64_t in) {
+  thread_local std::vector<float> U;
+  if (static_cast<int64_t>(U.size()) < kPositions * out * in) U.resize(static_cast<size_t>(kPositions * out * in));
+  return U.data();
+}
+
+}  // namespace
+
+bool winograd_shape(const Conv2dDims& d) {
+  return d.KH == 3 && d.KW == 3 && d.stride == 1 && d.pad_h == 1 && d.pad_w == 1 && d.H % 2 == 0 &&
+         d.W % 2 == 0;
+}
+
+void winograd_forward(float* y, const float* x, const float* w, const float* b,
+                      const Conv2dDims& d, bool accumulate) {
+  SNGAN_CHECK(winograd_shape(d) && fp32_gemm_on_avx512(), "winograd_forward: not a Winograd conv here");
+  float* U = kernel_buffer(d.Cout, d.Cin);
+  transform_kernels(U, w, d.Cout, d.Cin, d.Cin * 9, 9, false);
+  run(y, x, U, b, Problem{d.N, d.Cin, d.Cout, d.H, d.W}, accumulate);
+}
+
+void winograd_backward_input(float* dx, const float* dy, const float* w, const Conv2dDims& d,
+                             bool accumulate) {
+  SNGAN_CHECK(winograd_shape(d) && fp32_gemm_on_avx512(), "winograd_backward_input: not a Winograd conv here");
+  // dx(ci) = sum over co of dy(co) correlated with w(co, ci) turned 180 degrees (pad 1).
+  float* U = kernel_buffer(d.Cin, d.Cout);
+  transform_kernels(U, w, d.Cin, d.Cout, 9, d.Cin * 9, true);
+  run(dx, dy, U, nullptr, Problem{d.N, d.Cout, d.Cin, d.H, d.W}, accumulate);
+}
+
+}  // namespace sngan::kernels

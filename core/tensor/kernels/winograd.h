@@ -1,0 +1,33 @@
+// 3x3 stride-1 "same" convolutions as Winograd F(2x2, 3x3) (Lavin and Gray, "Fast Algorithms
+// for Convolutional Neural Networks", 2016): each 2x2 block of output pixels is computed from
+// a 4x4 block of the input with 16 multiplies per (input, output) channel pair instead of 36,
+// as 16 GEMMs (Cout, Cin) x (Cin, tiles) on the AVX-512 fp32 kernel between a linear
+// transform of the input tiles and one of the results. The forward and the input gradient
+// (the same correlation with the kernels turned 180 degrees and their channels swapped) run
+// this way; the weight gradient stays on the GEMM over the im2col view.
+//
+// Numerics: the transforms only add, subtract and halve, so each output is the exact sum in
+// another order, rounded differently (relative differences of order 1e-6 against the direct
+// sum in the fast-vs-reference tests). The work split depends on the shapes alone: the same
+// bits at every thread count. Internal to the kernels (gemm_ops.cpp decides where it serves).
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor/kernels/gemm_ops.h"
+
+namespace sngan::kernels {
+
+// Whether a conv of these dims has Winograd's shape: 3x3 kernels, stride 1, padding 1, even
+// height and width.
+bool winograd_shape(const Conv2dDims& d);
+
+// y (N, Cout, H, W) (=|+=) conv(x, w) + b (b may be null): the forward of conv d.
+void winograd_forward(float* y, const float* x, const float* w, const float* b,
+                      const Conv2dDims& d, bool accumulate);
+
+// dx (N, Cin, H, W) (=|+=) the gradient of conv d's input for dy (N, Cout, H, W).
+void winograd_backward_input(float* dx, const float* dy, const float* w, const Conv2dDims& d,
+                             bool accumulate);
+
+}  // namespace sngan::kernels
