@@ -9,6 +9,12 @@
 // on |inputs| (plus |sentinel| when accumulating). We allow (terms + 4) * eps * mag: a strict
 // bound that never flakes, yet far below the size of one product (~ mag / terms), which is
 // what a wrong or missing term would cost.
+//
+// Winograd F(2x2, 3x3) (where winograd_serves) sums transformed values instead of the products
+// themselves: each output combines up to 16 products of sums of inputs, whose magnitudes the
+// direct sum's mag does not bound (terms that cancel exactly still round). Its errors measured
+// up to 1.6 times the bound above (weight gradients on 2x2 maps); those shapes get 4 times it,
+// still far below one product for the shapes here.
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -45,7 +51,7 @@ Vec abs_of(const Vec& v) {
 // With accumulate, also checks the reference really added to the sentinel.
 template <typename Fast, typename Ref>
 void expect_match(const std::string& what, const Vec& sentinel, bool accumulate, int64_t terms,
-                  Fast fast, Ref reference, const Vec& magnitude) {
+                  Fast fast, Ref reference, const Vec& magnitude, double slack = 1) {
   Vec got = sentinel, want = sentinel, assigned = sentinel;
   fast(got.data(), accumulate);
   reference(want.data(), accumulate);
@@ -54,7 +60,7 @@ void expect_match(const std::string& what, const Vec& sentinel, bool accumulate,
   int bad = 0;
   for (size_t i = 0; i < got.size(); ++i) {
     const double mag = magnitude[i] + (accumulate ? std::abs(sentinel[i]) : 0.0);
-    const double tol = (terms + 4) * eps * mag + std::numeric_limits<Scalar>::min();
+    const double tol = slack * (terms + 4) * eps * mag + std::numeric_limits<Scalar>::min();
     if (std::abs(double(got[i]) - want[i]) > tol && bad++ < 5)
       ADD_FAILURE() << what << " accumulate=" << accumulate << " at " << i << ": fast "
                     << got[i] << ", reference " << want[i] << ", tolerance " << tol;
@@ -215,6 +221,7 @@ void check_conv_kernels(Precision precision, uint64_t seed) {
       const Vec xs = seen(x), ws = seen(w), dys = seen(dy);
       const Vec ax = abs_of(xs), aw = abs_of(ws), ab = abs_of(b), ady = abs_of(dys);
       const std::string what = name(c) + (bf16 ? " bf16" : "");
+      const double slack = winograd_serves(d) ? 4 : 1;  // see the tolerance above
       for (bool acc : {false, true}) {
         Vec mag(static_cast<size_t>(yn));
         ref::conv2d_forward(mag.data(), ax.data(), aw.data(), ab.data(), d, false);
@@ -222,13 +229,13 @@ void check_conv_kernels(Precision precision, uint64_t seed) {
             "forward " + what, randn(rng, yn), acc, d.col_rows() + 1,
             [&](Scalar* y, bool a) { conv2d_forward(y, x.data(), w.data(), b.data(), d, a); },
             [&](Scalar* y, bool a) { ref::conv2d_forward(y, xs.data(), ws.data(), b.data(), d, a); },
-            mag);
+            mag, slack);
         ref::conv2d_forward(mag.data(), ax.data(), aw.data(), nullptr, d, false);
         expect_match(
             "forward no bias " + what, randn(rng, yn), acc, d.col_rows(),
             [&](Scalar* y, bool a) { conv2d_forward(y, x.data(), w.data(), nullptr, d, a); },
             [&](Scalar* y, bool a) { ref::conv2d_forward(y, xs.data(), ws.data(), nullptr, d, a); },
-            mag);
+            mag, slack);
 
         mag.assign(static_cast<size_t>(xn), 0);
         ref::conv2d_backward_input(mag.data(), ady.data(), aw.data(), d, false);
@@ -236,7 +243,7 @@ void check_conv_kernels(Precision precision, uint64_t seed) {
             "backward_input " + what, randn(rng, xn), acc, d.Cout * d.KH * d.KW,
             [&](Scalar* dx, bool a) { conv2d_backward_input(dx, dy.data(), w.data(), d, a); },
             [&](Scalar* dx, bool a) { ref::conv2d_backward_input(dx, dys.data(), ws.data(), d, a); },
-            mag);
+            mag, slack);
 
         mag.assign(static_cast<size_t>(wn), 0);
         ref::conv2d_backward_weight(mag.data(), ady.data(), ax.data(), d, false);
@@ -246,7 +253,7 @@ void check_conv_kernels(Precision precision, uint64_t seed) {
             [&](Scalar* dw, bool a) {
               ref::conv2d_backward_weight(dw, dys.data(), xs.data(), d, a);
             },
-            mag);
+            mag, slack);
 
         mag.assign(static_cast<size_t>(d.Cout), 0);
         ref::conv2d_backward_bias(mag.data(), ady.data(), d, false);
@@ -335,24 +342,26 @@ TEST(GemmKernels, ConvWithoutWinogradMatchesReference) {
   check_conv_kernels(Precision::kFp32, 1236);
 }
 
-// Winograd's chunks are planned for two threads whatever the thread count: the forward and the
-// input gradient give the same bits on 1, 2 and 3 threads.
+// Winograd's chunks are planned for two threads whatever the thread count: the forward and both
+// gradients give the same bits on 1, 2 and 3 threads.
 TEST(GemmKernels, WinogradBitsDoNotDependOnTheThreadCount) {
   const Conv2dDims d = make_conv2d_dims(5, 40, 8, 8, 36, 3, 3, 1, 1);
   Rng rng(77);
   const Vec x = randn(rng, d.N * d.Cin * d.H * d.W), w = randn(rng, d.Cout * d.col_rows());
   const Vec b = randn(rng, d.Cout), dy = randn(rng, d.N * d.Cout * d.out_pixels());
-  std::vector<Vec> ys, dxs;
+  std::vector<Vec> ys, dxs, dws;
   for (int threads : {1, 2, 3}) {
     ThreadCount guard(threads);
-    Vec y(dy.size()), dx(x.size());
+    Vec y(dy.size()), dx(x.size()), dw(w.size());
     conv2d_forward(y.data(), x.data(), w.data(), b.data(), d, false);
     conv2d_backward_input(dx.data(), dy.data(), w.data(), d, false);
-    ys.push_back(y), dxs.push_back(dx);
+    conv2d_backward_weight(dw.data(), dy.data(), x.data(), d, false);
+    ys.push_back(y), dxs.push_back(dx), dws.push_back(dw);
   }
   for (size_t i = 1; i < ys.size(); ++i) {
     EXPECT_EQ(ys[i], ys[0]) << "forward, thread count " << i + 1 << " vs 1";
     EXPECT_EQ(dxs[i], dxs[0]) << "backward_input, thread count " << i + 1 << " vs 1";
+    EXPECT_EQ(dws[i], dws[0]) << "backward_weight, thread count " << i + 1 << " vs 1";
   }
 }
 

@@ -15,7 +15,7 @@
 // only grow: steady-state calls do not allocate. The work split depends only on the shapes
 // and the thread count, so results are reproducible for a fixed thread count. In fp32 on
 // AVX-512, 3x3 stride-1 "same" convs of 32 channels and more take Winograd F(2x2, 3x3) for
-// their forward and input gradient instead (winograd.h).
+// their forward and both gradients instead (winograd.h).
 #include "core/tensor/kernels/gemm_ops.h"
 
 #include <omp.h>
@@ -1126,26 +1126,31 @@ void backward_input_phases(Scalar* dx, const Scalar* dy, const Scalar* w, const 
 }
 #endif
 
+}  // namespace
+
 // ---- Winograd ----
-#ifndef SNGAN_SCALAR_DOUBLE
-// Whether conv d's forward and input gradient run as Winograd F(2x2, 3x3) (winograd.h): in fp32
-// on the AVX-512 kernel, for 3x3 stride-1 "same" convs on even sizes with at least
-// kWinogradChannels input and output channels. conv_bench, 2 threads, batch 64, ms forward /
+// Winograd F(2x2, 3x3) (winograd.h) serves in fp32 on the AVX-512 kernel, for 3x3 stride-1
+// "same" convs on even sizes with at least kWinogradChannels input and output channels.
+// conv_bench, 2 threads, batch 64, ms forward /
 // input gradient, im2col + GEMM against Winograd (AMD EPYC Zen 4, two alternating runs):
 // 16 -> 16 channels at 32x32 2.7-3.0 / 3.6 against 3.0 / 3.7-4.1; 32 -> 32 at 32x32 7.9-8.1 /
 // 10.0-10.3 against 6.8-7.2 / 6.7-7.2; 64 -> 128 at 16x16 11.5 / 12.9-13.1 against 6.8 /
 // 7.2-7.3; 128 -> 256 at 8x8 11.8-12.2 / 12.2-12.4 against 6.3-7.8 / 6.4-8.1; 256 -> 512 at 4x4
 // 12.3-12.9 / 13.2-13.3 against 7.0-7.7 / 7.2-8.0; 128 -> 128 at 32x32 98.5-100.5 / 101.6-103.5
-// against 52-54 / 52-54.
+// against 52-54 / 52-54. The weight gradient, same runs: 64 -> 128 at 16x16 13.3-13.5 against
+// 8.3-9.5, 128 -> 256 at 8x8 12.5-12.8 against 7.4-8.1, 256 -> 512 at 4x4 12.8-13.0 against
+// 8.8-15.8, 128 -> 128 at 32x32 110 against 70-71.
 constexpr int64_t kWinogradChannels = 32;
 bool winograd_serves(const Conv2dDims& d) {
+#ifdef SNGAN_SCALAR_DOUBLE
+  (void)d;
+  return false;
+#else
   return !g_disable_winograd.load(std::memory_order_relaxed) &&
          precision() == Precision::kFp32 && avx512_path() && winograd_shape(d) &&
          std::min(d.Cin, d.Cout) >= kWinogradChannels;
-}
 #endif
-
-}  // namespace
+}
 
 void matmul(Scalar* y, const Scalar* a, const Scalar* b, int64_t M, int64_t K, int64_t N,
             bool trans_a, bool trans_b, bool accumulate) {
@@ -1191,6 +1196,12 @@ void conv2d_backward_input(Scalar* dx, const Scalar* dy, const Scalar* w, const 
 
 void conv2d_backward_weight(Scalar* dw, const Scalar* dy, const Scalar* x, const Conv2dDims& d,
                             bool accumulate) {
+#ifndef SNGAN_SCALAR_DOUBLE
+  if (winograd_serves(d)) {
+    winograd_backward_weight(dw, dy, x, d, accumulate);
+    return;
+  }
+#endif
   const Plan plan = make_plan(d);
   const int64_t xs = d.Cin * d.H * d.W, ys = d.Cout * d.out_pixels(), wn = d.Cout * d.col_rows();
   auto chunk = [&](Scalar* part, int64_t i, bool add) {

@@ -90,6 +90,12 @@ inline Conv2dDims make_conv2d_dims(int64_t N, int64_t Cin, int64_t H, int64_t W,
 void matmul(Scalar* y, const Scalar* a, const Scalar* b, int64_t M, int64_t K, int64_t N,
             bool trans_a, bool trans_b, bool accumulate);
 
+// Whether the fast kernels run conv d (forward and both gradients) as Winograd F(2x2, 3x3)
+// here: fp32 on the AVX-512 kernel, 3x3 kernels, stride 1, padding 1, even sizes, at least 32
+// input and output channels. Its sums differ from the direct ones by more rounding (each output
+// combines transformed values of several products), within a few times the direct sum's bound.
+bool winograd_serves(const Conv2dDims& d);
+
 // y (N, Cout, Hout, Wout) (+)= conv(x, w) + b; b (Cout) may be null.
 void conv2d_forward(Scalar* y, const Scalar* x, const Scalar* w, const Scalar* b,
                     const Conv2dDims& d, bool accumulate);

@@ -38,6 +38,11 @@ constexpr int64_t kPlanThreads = 2;  // chunks planned for two threads (see abov
 // 128 -> 256 at 8x8 and 256 -> 512 at 4x4 (AMD EPYC Zen 4): 64 tiles as fast as 128 or
 // faster, 256 up to 10% and 512 up to 25% slower.
 constexpr int64_t kTargetTiles = 64;
+// The weight gradient's GEMMs are as deep as a chunk's tiles and add into a product of
+// 16 * out * in floats once per chunk, so wider chunks: conv_bench as above, 64 -> 512 tiles,
+// two runs each: 64 -> 128 channels at 16x16 8.4-9.5 ms at 64 tiles, 8.9-10.9 at 256; 128 ->
+// 256 at 8x8 8.7-13.7 and 8.7-9.2; 256 -> 512 at 4x4 12.4-12.8 and 8.1-11.1; 512 tiles no better.
+constexpr int64_t kWeightGradientTiles = 256;
 
 // The conv as the transforms see it: `in` planes of H x W per sample into `out` planes.
 struct Problem {
@@ -215,6 +220,36 @@ SNGAN_WINOGRAD_AVX512 void transform_output(float* __restrict y, const float* __
   }
 }
 
+// The batch in chunks of B samples (the last may be shorter), at least kTargetTiles tiles each
+// where the batch allows, and at least kPlanThreads chunks.
+struct Chunks {
+  int64_t B, chunks;
+};
+Chunks plan_chunks(const Problem& p, int64_t target = kTargetTiles) {
+  const int64_t tps = p.tiles_per_sample();
+  int64_t B = std::max<int64_t>(1, (target + tps - 1) / tps);
+  B = std::min(B, (p.N + kPlanThreads - 1) / kPlanThreads);
+  return {B, (p.N + B - 1) / B};
+}
+// Threads for `jobs` independent jobs: one inside a parallel region.
+int team_size(int64_t jobs) {
+  return omp_get_level() > 0 ? 1 : static_cast<int>(std::min<int64_t>(omp_get_max_threads(), jobs));
+}
+// This thread's buffers (transformed tiles, products or their gradients, partial sums), grown
+// to at least n floats, never shrunk.
+std::vector<float>& v_buffer() {
+  thread_local std::vector<float> b;
+  return b;
+}
+std::vector<float>& m_buffer() {
+  thread_local std::vector<float> b;
+  return b;
+}
+float* grown(std::vector<float>& b, int64_t n) {
+  if (static_cast<int64_t>(b.size()) < n) b.resize(static_cast<size_t>(n));
+  return b.data();
+}
+
 // y (N, out, H, W) (=|+=) the correlation of x (N, in, H, W) with the kernels whose transforms
 // U (16, out, in) hold (+ bias).
 void run(float* y, const float* x, const float* U, const float* bias, const Problem& p,
@@ -230,22 +265,14 @@ void run(float* y, const float* x, const float* U, const float* bias, const Prob
     a[static_cast<size_t>(xi)] =
         pack_a_operand(packed.data() + xi * per, U + xi * p.out * p.in, p.in, false, p.out, p.in);
 
-  const int64_t tps = p.tiles_per_sample();
-  int64_t B = std::max<int64_t>(1, (kTargetTiles + tps - 1) / tps);
-  B = std::min(B, (p.N + kPlanThreads - 1) / kPlanThreads);
-  const int64_t chunks = (p.N + B - 1) / B;
-  const int threads = omp_get_level() > 0 ? 1 : static_cast<int>(std::min<int64_t>(omp_get_max_threads(), chunks));
-  const int64_t xs = p.in * p.H * p.W, ys = p.out * p.H * p.W;
+  const Chunks plan = plan_chunks(p);
+  const int64_t tps = p.tiles_per_sample(), xs = p.in * p.H * p.W, ys = p.out * p.H * p.W;
+  const int threads = team_size(plan.chunks);
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-  for (int64_t ch = 0; ch < chunks; ++ch) {
-    const int64_t n0 = ch * B, nb = std::min(B, p.N - n0), T = nb * tps;
-    thread_local std::vector<float> v_buffer, m_buffer;
-    if (static_cast<int64_t>(v_buffer.size()) < kPositions * p.in * T)
-      v_buffer.resize(static_cast<size_t>(kPositions * p.in * T));
-    if (static_cast<int64_t>(m_buffer.size()) < kPositions * p.out * T)
-      m_buffer.resize(static_cast<size_t>(kPositions * p.out * T));
-    float* V = v_buffer.data();
-    float* M = m_buffer.data();
+  for (int64_t ch = 0; ch < plan.chunks; ++ch) {
+    const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * tps;
+    float* V = grown(v_buffer(), kPositions * p.in * T);
+    float* M = grown(m_buffer(), kPositions * p.out * T);
     const TileGrid grid{p.tile_rows(), p.tile_cols(), tps, T};
     transform_input(V, x + n0 * xs, p, grid);
     for (int64_t xi = 0; xi < kPositions; ++xi) {
@@ -259,8 +286,98 @@ void run(float* y, const float* x, const float* U, const float* bias, const Prob
 // This thread's buffer for the transformed kernels U (16, out, in).
 float* kernel_buffer(int64_t out, int64_t in) {
   thread_local std::vector<float> U;
-  if (static_cast<int64_t>(U.size()) < kPositions * out * in) U.resize(static_cast<size_t>(kPositions * out * in));
-  return U.data();
+  return grown(U, kPositions * out * in);
+}
+
+// E (16, out, T) of a chunk's output gradient dy (B, out, H, W): E_xi(o, t) = (A e A^T)(xi)
+// for tile t's 2x2 block e of dy, the adjoint of the output transform. The blocks' four
+// values, over consecutive tiles, are dy's four phase planes.
+SNGAN_WINOGRAD_AVX512 void transform_output_gradient(float* __restrict E, const float* __restrict dy,
+                                                     const Problem& p, const TileGrid& grid) {
+  const int64_t H = p.H, W = p.W, TW = grid.TW, T = grid.T;
+  const int64_t position = p.out * T;
+  thread_local std::vector<float> buffer;
+  float* const base = grown(buffer, 4 * (T + 16));
+  float* planes[4];
+  for (int q = 0; q < 4; ++q) planes[q] = base + q * (T + 16);
+  const int64_t samples = T / grid.tps;
+  for (int64_t o = 0; o < p.out; ++o) {
+    for (int64_t b = 0; b < samples; ++b) {
+      const float* map = dy + (b * p.out + o) * H * W;
+      for (int64_t h = 0; h < H; ++h) {
+        float* __restrict even = planes[(h % 2) * 2] + b * grid.tps + (h / 2) * TW;
+        float* __restrict odd = planes[(h % 2) * 2 + 1] + b * grid.tps + (h / 2) * TW;
+        const float* row = map + h * W;
+        for (int64_t j = 0; j < TW; ++j) even[j] = row[2 * j], odd[j] = row[2 * j + 1];
+      }
+    }
+    float* dst = E + o * T;
+    for (int64_t t = 0; t < T; t += 16) {
+      const __mmask16 valid = avx512::lanes(T - t);
+      __m512 e[2][2];
+      for (int r = 0; r < 2; ++r)
+        for (int c = 0; c < 2; ++c) e[r][c] = _mm512_maskz_loadu_ps(valid, planes[r * 2 + c] + t);
+      __m512 u[4][2];  // A e: the rows combined
+      for (int c = 0; c < 2; ++c) {
+        u[0][c] = e[0][c];
+        u[1][c] = _mm512_add_ps(e[0][c], e[1][c]);
+        u[2][c] = _mm512_sub_ps(e[0][c], e[1][c]);
+        u[3][c] = _mm512_sub_ps(_mm512_setzero_ps(), e[1][c]);
+      }
+      for (int r = 0; r < 4; ++r) {  // (A e) A^T: the columns combined
+        _mm512_mask_storeu_ps(dst + (r * 4 + 0) * position + t, valid, u[r][0]);
+        _mm512_mask_storeu_ps(dst + (r * 4 + 1) * position + t, valid, _mm512_add_ps(u[r][0], u[r][1]));
+        _mm512_mask_storeu_ps(dst + (r * 4 + 2) * position + t, valid, _mm512_sub_ps(u[r][0], u[r][1]));
+        _mm512_mask_storeu_ps(dst + (r * 4 + 3) * position + t, valid, _mm512_sub_ps(_mm512_setzero_ps(), u[r][1]));
+      }
+    }
+  }
+}
+
+// dw (out, in, 3, 3) (=|+=) G^T dU G for each (o, i), dU (16, out, in) the sum of `parts`
+// partials `stride` floats apart, added in order: sixteen input channels at a time, the nine
+// taps of each written through a small block.
+SNGAN_WINOGRAD_AVX512 void transform_weight_gradient(float* __restrict dw, const float* __restrict dU,
+                                                     int64_t parts, int64_t stride, int64_t out,
+                                                     int64_t in, bool accumulate) {
+  const int64_t plane = out * in;
+  auto load = [&](const float* src, __mmask16 valid) {
+    __m512 v = _mm512_maskz_loadu_ps(valid, src);
+    for (int64_t g = 1; g < parts; ++g) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(valid, src + g * stride));
+    return v;
+  };
+  const __m512 half = _mm512_set1_ps(0.5f);
+  const bool par = omp_get_level() == 0 && plane >= 4096;
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t o = 0; o < out; ++o) {
+    for (int64_t i = 0; i < in; i += 16) {
+      const __mmask16 valid = avx512::lanes(in - i);
+      const float* src = dU + o * in + i;
+      __m512 q[3][4];  // G^T dU: the rows combined
+      for (int k = 0; k < 4; ++k) {
+        const __m512 u0 = load(src + (0 * 4 + k) * plane, valid);
+        const __m512 u1 = load(src + (1 * 4 + k) * plane, valid);
+        const __m512 u2 = load(src + (2 * 4 + k) * plane, valid);
+        const __m512 u3 = load(src + (3 * 4 + k) * plane, valid);
+        const __m512 sum = _mm512_mul_ps(half, _mm512_add_ps(u1, u2));
+        q[0][k] = _mm512_add_ps(u0, sum);
+        q[1][k] = _mm512_mul_ps(half, _mm512_sub_ps(u1, u2));
+        q[2][k] = _mm512_add_ps(sum, u3);
+      }
+      alignas(64) float taps[9][16];
+      for (int r = 0; r < 3; ++r) {  // (G^T dU) G: the columns combined
+        const __m512 sum = _mm512_mul_ps(half, _mm512_add_ps(q[r][1], q[r][2]));
+        _mm512_store_ps(taps[r * 3 + 0], _mm512_add_ps(q[r][0], sum));
+        _mm512_store_ps(taps[r * 3 + 1], _mm512_mul_ps(half, _mm512_sub_ps(q[r][1], q[r][2])));
+        _mm512_store_ps(taps[r * 3 + 2], _mm512_add_ps(sum, q[r][3]));
+      }
+      const int64_t n = std::min<int64_t>(16, in - i);
+      for (int64_t l = 0; l < n; ++l) {
+        float* kernel = dw + (o * in + i + l) * 9;
+        for (int k = 0; k < 9; ++k) kernel[k] = accumulate ? kernel[k] + taps[k][l] : taps[k][l];
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -285,6 +402,40 @@ void winograd_backward_input(float* dx, const float* dy, const float* w, const C
   float* U = kernel_buffer(d.Cin, d.Cout);
   transform_kernels(U, w, d.Cin, d.Cout, 9, d.Cin * 9, true);
   run(dx, dy, U, nullptr, Problem{d.N, d.Cout, d.Cin, d.H, d.W}, accumulate);
+}
+
+void winograd_backward_weight(float* dw, const float* dy, const float* x, const Conv2dDims& d,
+                              bool accumulate) {
+  SNGAN_CHECK(winograd_shape(d) && fp32_gemm_on_avx512(), "winograd_backward_weight: not a Winograd conv here");
+  // dw(o, i) = G^T [sum over tiles of (A e A^T) .* (B^T d B)] G: per position xi, the GEMM
+  // dU_xi (out, in) += E_xi (out, T) * V_xi (in, T)^T over each chunk's tiles. The chunks go in
+  // kPlanThreads groups, each summing its chunks in order into its own partial dU; the
+  // partials are added in group order (the same bits at any thread count).
+  const Problem p{d.N, d.Cin, d.Cout, d.H, d.W};
+  const Chunks plan = plan_chunks(p, kWeightGradientTiles);
+  const int64_t groups = std::min(plan.chunks, kPlanThreads), per = kPositions * p.out * p.in;
+  const int64_t tps = p.tiles_per_sample(), xs = p.in * p.H * p.W, ys = p.out * p.H * p.W;
+  thread_local std::vector<float> partials;
+  float* dU = grown(partials, groups * per);
+  const int threads = team_size(groups);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (int64_t g = 0; g < groups; ++g) {
+    const int64_t first = plan.chunks * g / groups, last = plan.chunks * (g + 1) / groups;
+    for (int64_t ch = first; ch < last; ++ch) {
+      const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * tps;
+      float* V = grown(v_buffer(), kPositions * p.in * T);
+      float* E = grown(m_buffer(), kPositions * p.out * T);
+      const TileGrid grid{p.tile_rows(), p.tile_cols(), tps, T};
+      transform_input(V, x + n0 * xs, p, grid);
+      transform_output_gradient(E, dy + n0 * ys, p, grid);
+      for (int64_t xi = 0; xi < kPositions; ++xi) {
+        const BOperand vt{V + xi * p.in * T, T, true, nullptr};
+        gemm_fp32_avx512(dU + g * per + xi * p.out * p.in, p.in, E + xi * p.out * T, T, false, vt,
+                         p.out, p.in, T, ch > first);
+      }
+    }
+  }
+  transform_weight_gradient(dw, dU, groups, per, p.out, p.in, accumulate);
 }
 
 }  // namespace sngan::kernels

@@ -4,7 +4,8 @@
 // as 16 GEMMs (Cout, Cin) x (Cin, tiles) on the AVX-512 fp32 kernel between a linear
 // transform of the input tiles and one of the results. The forward and the input gradient
 // (the same correlation with the kernels turned 180 degrees and their channels swapped) run
-// this way; the weight gradient stays on the GEMM over the im2col view.
+// this way, and so does the weight gradient, through the transforms' adjoints: per tile,
+// G^T [(A e A^T) .* (B^T d B)] G for the output gradient's 2x2 block e.
 //
 // Numerics: the transforms only add, subtract and halve, so each output is the exact sum in
 // another order, rounded differently (relative differences of order 1e-6 against the direct
@@ -29,5 +30,10 @@ void winograd_forward(float* y, const float* x, const float* w, const float* b,
 // dx (N, Cin, H, W) (=|+=) the gradient of conv d's input for dy (N, Cout, H, W).
 void winograd_backward_input(float* dx, const float* dy, const float* w, const Conv2dDims& d,
                              bool accumulate);
+
+// dw (Cout, Cin, 3, 3) (=|+=) the gradient of conv d's weights for dy (N, Cout, H, W) and its
+// input x (N, Cin, H, W).
+void winograd_backward_weight(float* dw, const float* dy, const float* x, const Conv2dDims& d,
+                              bool accumulate);
 
 }  // namespace sngan::kernels
