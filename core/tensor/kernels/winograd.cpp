@@ -122,6 +122,21 @@ const uint16_t* shift_masks(const TileGrid& grid) {
   return masks.data();
 }
 
+// The chunk's samples' (H, W) maps of one channel (the first at `map`, the next `sample`
+// floats on) into the four phase planes: planes[a * 2 + b] + t = map(2 * th + a, 2 * tw + b).
+SNGAN_WINOGRAD_AVX512 void split_phases(float* const planes[4], const float* map, int64_t sample,
+                                        int64_t H, int64_t W, const TileGrid& grid) {
+  const int64_t TW = grid.TW, samples = grid.T / grid.tps;
+  for (int64_t b = 0; b < samples; ++b) {
+    for (int64_t h = 0; h < H; ++h) {
+      float* __restrict even = planes[(h % 2) * 2] + b * grid.tps + (h / 2) * TW;
+      float* __restrict odd = planes[(h % 2) * 2 + 1] + b * grid.tps + (h / 2) * TW;
+      const float* row = map + b * sample + h * W;
+      for (int64_t j = 0; j < TW; ++j) even[j] = row[2 * j], odd[j] = row[2 * j + 1];
+    }
+  }
+}
+
 // V (16, in, T) of a chunk's B samples x (B, in, H, W): V_xi(c, t) = (B^T d B)(xi) for tile t's
 // 4x4 input block d (rows 2*th - 1 .. 2*th + 2, columns 2*tw - 1 .. 2*tw + 2, zero outside).
 SNGAN_WINOGRAD_AVX512 void transform_input(float* __restrict V, const float* __restrict x,
@@ -134,17 +149,8 @@ SNGAN_WINOGRAD_AVX512 void transform_input(float* __restrict V, const float* __r
   if (static_cast<int64_t>(buffer.size()) < 4 * stride) buffer.assign(static_cast<size_t>(4 * stride), 0.0f);
   float* planes[4];
   for (int q = 0; q < 4; ++q) planes[q] = buffer.data() + q * stride + margin;
-  const int64_t samples = T / grid.tps;
   for (int64_t c = 0; c < p.in; ++c) {
-    for (int64_t b = 0; b < samples; ++b) {  // the channel's phase planes
-      const float* map = x + (b * p.in + c) * H * W;
-      for (int64_t h = 0; h < H; ++h) {
-        float* __restrict even = planes[(h % 2) * 2] + b * grid.tps + (h / 2) * TW;
-        float* __restrict odd = planes[(h % 2) * 2 + 1] + b * grid.tps + (h / 2) * TW;
-        const float* row = map + h * W;
-        for (int64_t j = 0; j < TW; ++j) even[j] = row[2 * j], odd[j] = row[2 * j + 1];
-      }
-    }
+    split_phases(planes, x + c * H * W, p.in * H * W, H, W, grid);
     float* dst = V + c * T;
     for (int64_t t = 0; t < T; t += 16) {
       const uint16_t* m = masks + (t / 16) * 9;
@@ -294,23 +300,14 @@ float* kernel_buffer(int64_t out, int64_t in) {
 // values, over consecutive tiles, are dy's four phase planes.
 SNGAN_WINOGRAD_AVX512 void transform_output_gradient(float* __restrict E, const float* __restrict dy,
                                                      const Problem& p, const TileGrid& grid) {
-  const int64_t H = p.H, W = p.W, TW = grid.TW, T = grid.T;
+  const int64_t H = p.H, W = p.W, T = grid.T;
   const int64_t position = p.out * T;
   thread_local std::vector<float> buffer;
   float* const base = grown(buffer, 4 * (T + 16));
   float* planes[4];
   for (int q = 0; q < 4; ++q) planes[q] = base + q * (T + 16);
-  const int64_t samples = T / grid.tps;
   for (int64_t o = 0; o < p.out; ++o) {
-    for (int64_t b = 0; b < samples; ++b) {
-      const float* map = dy + (b * p.out + o) * H * W;
-      for (int64_t h = 0; h < H; ++h) {
-        float* __restrict even = planes[(h % 2) * 2] + b * grid.tps + (h / 2) * TW;
-        float* __restrict odd = planes[(h % 2) * 2 + 1] + b * grid.tps + (h / 2) * TW;
-        const float* row = map + h * W;
-        for (int64_t j = 0; j < TW; ++j) even[j] = row[2 * j], odd[j] = row[2 * j + 1];
-      }
-    }
+    split_phases(planes, dy + o * H * W, p.out * H * W, H, W, grid);
     float* dst = E + o * T;
     for (int64_t t = 0; t < T; t += 16) {
       const __mmask16 valid = avx512::lanes(T - t);
