@@ -109,7 +109,7 @@ int run_bench(const BenchOptions& o) {
   const double sn_before = spectral_norm_seconds();
   const double comm_before = group ? group->seconds() : 0;
   mac_counter() = 0;  // what the timed iterations compute (fewer than the model's FLOPs when
-                      // ResNet blocks fold their resampling)
+                      // ResNet blocks fold their resampling or convs run as Winograd)
   std::vector<double> ms;
   for (int64_t i = 0; i < o.iters; ++i) {
     auto t = std::chrono::steady_clock::now();
@@ -131,7 +131,7 @@ int run_bench(const BenchOptions& o) {
               static_cast<long>(o.iters));
   std::printf("%.1f real images/s, %.1f GFLOP/s of the model's FLOPs\n", images, gflops);
   if (computed_flop < 0.99 * cost.flop_per_iteration)
-    std::printf("computed: %.1f GFLOP per iteration (resampling folded into the convs), %.1f GFLOP/s\n",
+    std::printf("computed: %.1f GFLOP per iteration (fewer than the model's: Winograd convs, folded resampling), %.1f GFLOP/s\n",
                 computed_flop / 1e9, computed_gflops);
   std::printf("per iteration: G forward %.1f ms, G backward %.1f ms, D forward %.1f ms, D backward %.1f ms\n",
               p.g_forward / n, p.g_backward / n, p.d_forward / n, p.d_backward / n);

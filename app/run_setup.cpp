@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "app/mpi_group.h"
+#include "core/tensor/kernels/gemm_ops.h"
 
 namespace sngan {
 
@@ -80,7 +81,9 @@ double iteration_macs(Trainer& trainer, const RunConfig& c) {
 
 ModelCost measure_model_cost(const RunConfig& config) {
   // The model's nominal cost: the multiply-adds of its layers as defined, not the fewer that
-  // folded resampling computes (which would make throughput look lower than it is).
+  // folded resampling or Winograd convs compute (which would make throughput look lower than
+  // it is).
+  const kernels::NoWinogradScope nominal;
   RunConfig c = config;
   c.generator.fold_resampling = c.discriminator.fold_resampling = false;
   TrainConfig t = c.train;

@@ -18,7 +18,12 @@ void check_4d(const Var& x, const char* op, const char* what) {
               x.shape().str());
 }
 
-int64_t conv_macs(const Conv2dDims& d) { return d.N * d.Cout * d.Hout * d.Wout * d.Cin * d.KH * d.KW; }
+// Multiply-adds the kernels compute for any of conv d's three products: as Winograd F(2x2, 3x3)
+// where it serves, 16 per 2x2 block of output pixels and channel pair instead of 36.
+int64_t conv_macs(const Conv2dDims& d) {
+  if (kernels::winograd_serves(d)) return d.N * d.Cout * d.Cin * (d.H / 2) * (d.W / 2) * 16;
+  return d.N * d.Cout * d.Hout * d.Wout * d.Cin * d.KH * d.KW;
+}
 
 // Checks that tensors match dims d (batch taken from the tensors).
 Conv2dDims with_batch(Conv2dDims d, int64_t n) {

@@ -46,8 +46,8 @@
 #          images_per_s=<x> gflop_per_iter=<x> gflops=<x> peak_rss_mb=<x>      (one line)
 # and sngan also `RESULT sgemm_gflops=<g>` (its SGEMM ceiling on this machine),
 # `RESULT fma_peak_gflops=<p> ...` (the fp32 FMA peak of THREADS threads, measured) and
-# computed_gflops=<x> (the FLOPs it actually ran per second; below gflops when it folds the
-# ResNet blocks' resampling into their convs). sn_GFLOPs is the model's FLOPs per second on
+# computed_gflops=<x> (the FLOPs it actually ran per second; below gflops where convs run as
+# Winograd F(2x2, 3x3) in fp32 or the ResNet blocks fold their resampling into their convs). sn_GFLOPs is the model's FLOPs per second on
 # both sides; sgemm_frac and peak_frac are sngan's computed GFLOP/s over the SGEMM ceiling and
 # over the FMA peak.
 set -euo pipefail
@@ -209,7 +209,7 @@ for c in $CASES; do
   s_ms=$(agg "$c" sngan ms_per_iter median); t_ms=$(agg "$c" torch ms_per_iter median)
   s_gf=$(agg "$c" sngan gflops median); ceil=$(agg "$c" sgemm sgemm_gflops median)
   peak=$(agg "$c" peak fma_peak_gflops median)
-  s_cgf=$(agg "$c" sngan computed_gflops median)  # what sngan computed (ResNet: folded blocks)
+  s_cgf=$(agg "$c" sngan computed_gflops median)  # what sngan computed (Winograd, folded blocks)
   [[ -n $s_cgf && $s_cgf != nan ]] || s_cgf=$s_gf
   s_rss=$(agg "$c" sngan peak_rss_mb maxval); t_rss=$(agg "$c" torch peak_rss_mb maxval)
   s_fl=$(agg "$c" sngan gflop_per_iter median); t_fl=$(agg "$c" torch gflop_per_iter median)
@@ -220,7 +220,7 @@ for c in $CASES; do
       sprintf("%.1f", pk), (pk > 0 ? sprintf("%.2f", cg / pk) : "n/a"),
       sprintf("%.0f", sr), sprintf("%.0f", tr)
     if (cg < 0.99 * sg)
-      printf "  %s: sngan computes fewer FLOPs than the model has (resampling folded into the convs): %.1f GFLOP/s computed\n", c, cg }'
+      printf "  %s: sngan computes fewer FLOPs than the model has (Winograd convs; the ResNet folds resampling into its convs): %.1f GFLOP/s computed\n", c, cg }'
   awk -v a="$s_fl" -v b="$t_fl" -v c="$c" 'BEGIN { if (a - b > 0.01 * b || b - a > 0.01 * b)
     printf "  warning: %s FLOP counts differ: sngan %s vs torch %s GFLOP/iter\n", c, a, b }'
   for p in $PRECISIONS; do

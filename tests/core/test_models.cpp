@@ -7,11 +7,14 @@
 
 #include "core/gan/models.h"
 #include "core/gan/trainer.h"
+#include "core/tensor/kernels/gemm_ops.h"
 
 namespace sngan {
 namespace {
 
+// The layers' nominal multiply-adds (Winograd convs compute fewer).
 int64_t forward_macs(UnaryModule& m, const Tensor& input) {
+  const kernels::NoWinogradScope nominal;
   NoGradGuard no_grad;
   m.train();
   mac_counter() = 0;
@@ -31,6 +34,23 @@ TEST(Models, StandardCnnMultiplyAddsMatchThePaper) {
   const double d_macs = forward_macs(*d, Tensor::zeros(Shape{2, 3, 32, 32})) / 2.0;
   EXPECT_NEAR(g_macs / 1e6, 104, 1.5);
   EXPECT_NEAR(d_macs / 1e6, 109, 1.5);
+}
+
+// The counter records what the kernels compute: a Winograd conv's forward 16 multiply-adds per
+// 2x2 output block and channel pair, the direct conv's 36.
+TEST(Models, ConvMultiplyAddsCountWhatTheKernelsCompute) {
+  const Tensor x = Tensor::zeros(Shape{2, 64, 8, 8}), w = Tensor::zeros(Shape{32, 64, 3, 3});
+  const int64_t direct = 2 * 32 * 8 * 8 * 64 * 9;
+  auto count = [&] {
+    NoGradGuard no_grad;
+    mac_counter() = 0;
+    conv2d(Var(x), Var(w), Var(), Conv2dOptions{1, 1});
+    return mac_counter();
+  };
+  const bool winograd = kernels::winograd_serves(kernels::make_conv2d_dims(2, 64, 8, 8, 32, 3, 3, 1, 1));
+  EXPECT_EQ(count(), winograd ? direct * 4 / 9 : direct);
+  const kernels::NoWinogradScope direct_only;
+  EXPECT_EQ(count(), direct);
 }
 
 TEST(Models, OutputShapesForEveryArchitecture) {

@@ -105,6 +105,7 @@ void force_bf16_emulation(bool on) { g_force_emulation.store(on, std::memory_ord
 void force_bf16_avx512_dot(bool on) { g_force_avx512_dot.store(on, std::memory_order_relaxed); }
 void force_explicit_im2col(bool on) { g_force_explicit_im2col.store(on, std::memory_order_relaxed); }
 void disable_winograd(bool on) { g_disable_winograd.store(on, std::memory_order_relaxed); }
+bool winograd_disabled() { return g_disable_winograd.load(std::memory_order_relaxed); }
 Scalar round_to_bf16(Scalar x) {
   return static_cast<Scalar>(nearest_bf16(static_cast<float>(x)));
 }
@@ -1131,15 +1132,12 @@ void backward_input_phases(Scalar* dx, const Scalar* dy, const Scalar* w, const 
 // ---- Winograd ----
 // Winograd F(2x2, 3x3) (winograd.h) serves in fp32 on the AVX-512 kernel, for 3x3 stride-1
 // "same" convs on even sizes with at least kWinogradChannels input and output channels.
-// conv_bench, 2 threads, batch 64, ms forward /
-// input gradient, im2col + GEMM against Winograd (AMD EPYC Zen 4, two alternating runs):
-// 16 -> 16 channels at 32x32 2.7-3.0 / 3.6 against 3.0 / 3.7-4.1; 32 -> 32 at 32x32 7.9-8.1 /
-// 10.0-10.3 against 6.8-7.2 / 6.7-7.2; 64 -> 128 at 16x16 11.5 / 12.9-13.1 against 6.8 /
-// 7.2-7.3; 128 -> 256 at 8x8 11.8-12.2 / 12.2-12.4 against 6.3-7.8 / 6.4-8.1; 256 -> 512 at 4x4
-// 12.3-12.9 / 13.2-13.3 against 7.0-7.7 / 7.2-8.0; 128 -> 128 at 32x32 98.5-100.5 / 101.6-103.5
-// against 52-54 / 52-54. The weight gradient, same runs: 64 -> 128 at 16x16 13.3-13.5 against
-// 8.3-9.5, 128 -> 256 at 8x8 12.5-12.8 against 7.4-8.1, 256 -> 512 at 4x4 12.8-13.0 against
-// 8.8-15.8, 128 -> 128 at 32x32 110 against 70-71.
+// conv_bench, 2 threads, batch 64, ms forward / input gradient / weight gradient, im2col + GEMM
+// against Winograd (AMD EPYC Zen 4, two alternating runs): 32 -> 32 channels at 32x32 6.7-7.3 /
+// 7.5-10.0 / 7.9-9.4 against 6.1-6.7 / 6.2-7.0 / 7.4-8.1; 64 -> 128 at 16x16 12.4-12.5 /
+// 14.5-14.8 / 13.3-13.4 against 7.7 / 8.3-8.4 / 9.5-9.7; 256 -> 512 at 4x4 11.6-12.1 /
+// 12.8-13.7 / 12.9-13.2 against 7.8-7.9 / 7.6-8.0 / 8.3-8.5. 16 -> 16 at 32x32 lost (forward
+// 2.7-3.0 against 3.0, input gradient 3.6 against 3.7-4.1).
 constexpr int64_t kWinogradChannels = 32;
 bool winograd_serves(const Conv2dDims& d) {
 #ifdef SNGAN_SCALAR_DOUBLE

@@ -57,9 +57,21 @@ void force_eigen_fp32(bool on);
 // where the engine would read the conv's input in place (implicit im2col; the AVX-512 fp32
 // kernel and the native bf16 engines).
 void force_explicit_im2col(bool on);
-// Tests and benchmarks: run 3x3 stride-1 convs through im2col + GEMM even where Winograd
-// F(2x2, 3x3) would serve (fp32 on the AVX-512 kernel).
+// Tests, benchmarks and the model's nominal FLOP count: run 3x3 stride-1 convs through im2col
+// + GEMM even where Winograd F(2x2, 3x3) would serve (fp32 on the AVX-512 kernel).
 void disable_winograd(bool on);
+bool winograd_disabled();
+// Disables Winograd for its lifetime and restores the previous setting.
+class NoWinogradScope {
+ public:
+  NoWinogradScope() : saved_(winograd_disabled()) { disable_winograd(true); }
+  ~NoWinogradScope() { disable_winograd(saved_); }
+  NoWinogradScope(const NoWinogradScope&) = delete;
+  NoWinogradScope& operator=(const NoWinogradScope&) = delete;
+
+ private:
+  bool saved_;
+};
 // x rounded to the nearest bf16 value as the bf16 GEMMs round their operands: ties to even,
 // denormals to a signed zero (as the CPU's bf16 conversion and AMX tiles treat them).
 Scalar round_to_bf16(Scalar x);
