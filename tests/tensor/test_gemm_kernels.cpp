@@ -168,8 +168,10 @@ const ConvCase kConvCases[] = {
     {2, 64, 16, 16, 64, 4, 4, 2, 1},
     // Winograd F(2x2, 3x3) in fp32 on AVX-512 (3x3 stride 1 pad 1, even sizes, 32 channels
     // and more): channel counts off the 12-row tiles, an odd batch (a short last chunk),
-    // non-square maps (3 tile columns) and 2x2 maps (one tile per sample).
+    // non-square maps (3 tile columns), 2x2 maps (one tile per sample), and enough samples
+    // for 10 forward chunks and 3 weight-gradient chunks in 2 uneven groups.
     {3, 40, 8, 8, 44, 3, 3, 1, 1},
+    {10, 32, 16, 16, 32, 3, 3, 1, 1},
     {2, 36, 4, 6, 32, 3, 3, 1, 1},
     {5, 33, 2, 2, 35, 3, 3, 1, 1},
 };
@@ -329,9 +331,10 @@ TEST(GemmKernels, EigenFp32MatchesReference) {
 }
 
 // The im2col copies and col2im that the AVX-512 and native bf16 engines skip where they read the input
-// in place (implicit im2col), on every shape, in both precisions.
+// in place (implicit im2col), on every shape (Winograd off), in both precisions.
 TEST(GemmKernels, ConvWithIm2colCopiesMatchesReference) {
   Forced copies(force_explicit_im2col);
+  Forced direct(disable_winograd);
   check_conv_kernels(Precision::kFp32, 1235);
   check_conv_kernels(Precision::kBf16, 4323);
 }
@@ -345,7 +348,7 @@ TEST(GemmKernels, ConvWithoutWinogradMatchesReference) {
 // Winograd's chunks are planned for two threads whatever the thread count: the forward and both
 // gradients give the same bits on 1, 2 and 3 threads.
 TEST(GemmKernels, WinogradBitsDoNotDependOnTheThreadCount) {
-  const Conv2dDims d = make_conv2d_dims(5, 40, 8, 8, 36, 3, 3, 1, 1);
+  const Conv2dDims d = make_conv2d_dims(10, 40, 16, 16, 36, 3, 3, 1, 1);
   Rng rng(77);
   const Vec x = randn(rng, d.N * d.Cin * d.H * d.W), w = randn(rng, d.Cout * d.col_rows());
   const Vec b = randn(rng, d.Cout), dy = randn(rng, d.N * d.Cout * d.out_pixels());

@@ -9,7 +9,8 @@
 // with U the transformed kernels (packed once per call) and V the transformed input tiles.
 // The batch goes in chunks of samples (planned for two threads whatever the thread count, so
 // every GEMM's shape and every sum's order stays the same), each chunk on one thread:
-// transform its tiles, 16 GEMMs, transform the products back into the output.
+// transform its tiles, 16 GEMMs, transform the products back into the output. With more
+// threads than chunks, the chunks run in turn with their 16 GEMMs spread over the threads.
 #include "core/tensor/kernels/winograd.h"
 
 #include <immintrin.h>
@@ -237,9 +238,31 @@ Chunks plan_chunks(const Problem& p, int64_t target = kTargetTiles) {
   B = std::min(B, (p.N + kPlanThreads - 1) / kPlanThreads);
   return {B, (p.N + B - 1) / B};
 }
-// Threads for `jobs` independent jobs: one inside a parallel region.
-int team_size(int64_t jobs) {
-  return omp_get_level() > 0 ? 1 : static_cast<int>(std::min<int64_t>(omp_get_max_threads(), jobs));
+// job(j, position_threads) for j in [0, jobs): with at least as many jobs as threads, the jobs
+// over the threads, each job's 16 position GEMMs on its own thread (position_threads 1);
+// otherwise the jobs in turn, each spreading its position GEMMs over the threads. (Inside a
+// parallel region everything runs on the calling thread.) Who runs a GEMM never changes its
+// bits. No parallel region around the jobs when they run in turn: a region inside an inactive
+// one would start a nested team, with fresh thread-local buffers, on every call.
+template <typename Job>
+void for_each_job(int64_t jobs, Job&& job) {
+  const int threads = omp_get_level() > 0 ? 1 : omp_get_max_threads();
+  if (threads > 1 && jobs >= threads) {
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t j = 0; j < jobs; ++j) job(j, 1);
+    return;
+  }
+  for (int64_t j = 0; j < jobs; ++j) job(j, threads);
+}
+// f(xi) for the 16 positions over `threads` threads.
+template <typename F>
+void for_each_position(int threads, F&& f) {
+  if (threads <= 1) {
+    for (int64_t xi = 0; xi < kPositions; ++xi) f(xi);
+    return;
+  }
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int64_t xi = 0; xi < kPositions; ++xi) f(xi);
 }
 // This thread's buffers (transformed tiles, products or their gradients, partial sums), grown
 // to at least n floats, never shrunk.
@@ -273,20 +296,18 @@ void run(float* y, const float* x, const float* U, const float* bias, const Prob
 
   const Chunks plan = plan_chunks(p);
   const int64_t tps = p.tiles_per_sample(), xs = p.in * p.H * p.W, ys = p.out * p.H * p.W;
-  const int threads = team_size(plan.chunks);
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-  for (int64_t ch = 0; ch < plan.chunks; ++ch) {
+  for_each_job(plan.chunks, [&](int64_t ch, int position_threads) {
     const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * tps;
     float* V = grown(v_buffer(), kPositions * p.in * T);
     float* M = grown(m_buffer(), kPositions * p.out * T);
     const TileGrid grid{p.tile_rows(), p.tile_cols(), tps, T};
     transform_input(V, x + n0 * xs, p, grid);
-    for (int64_t xi = 0; xi < kPositions; ++xi) {
+    for_each_position(position_threads, [&](int64_t xi) {
       const BOperand b{V + xi * p.in * T, T, false, nullptr};
       gemm_fp32_avx512_packed(M + xi * p.out * T, T, a[static_cast<size_t>(xi)], 0, b, p.out, T, false);
-    }
+    });
     transform_output(y + n0 * ys, M, bias, p, grid, accumulate);
-  }
+  });
 }
 
 // This thread's buffer for the transformed kernels U (16, out, in).
@@ -414,9 +435,7 @@ void winograd_backward_weight(float* dw, const float* dy, const float* x, const 
   const int64_t tps = p.tiles_per_sample(), xs = p.in * p.H * p.W, ys = p.out * p.H * p.W;
   thread_local std::vector<float> partials;
   float* dU = grown(partials, groups * per);
-  const int threads = team_size(groups);
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-  for (int64_t g = 0; g < groups; ++g) {
+  for_each_job(groups, [&](int64_t g, int position_threads) {
     const int64_t first = plan.chunks * g / groups, last = plan.chunks * (g + 1) / groups;
     for (int64_t ch = first; ch < last; ++ch) {
       const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * tps;
@@ -425,13 +444,13 @@ void winograd_backward_weight(float* dw, const float* dy, const float* x, const 
       const TileGrid grid{p.tile_rows(), p.tile_cols(), tps, T};
       transform_input(V, x + n0 * xs, p, grid);
       transform_output_gradient(E, dy + n0 * ys, p, grid);
-      for (int64_t xi = 0; xi < kPositions; ++xi) {
+      for_each_position(position_threads, [&](int64_t xi) {
         const BOperand vt{V + xi * p.in * T, T, true, nullptr};
         gemm_fp32_avx512(dU + g * per + xi * p.out * p.in, p.in, E + xi * p.out * T, T, false, vt,
                          p.out, p.in, T, ch > first);
-      }
+      });
     }
-  }
+  });
   transform_weight_gradient(dw, dU, groups, per, p.out, p.in, accumulate);
 }
 
