@@ -53,6 +53,17 @@ struct Problem {
   int64_t tiles_per_sample() const { return tile_rows() * tile_cols(); }
 };
 
+// f(o, i, valid) for each output channel o and block of 16 input channels from i (lanes
+// `valid`): the per-kernel transforms' loop, over the threads when called outside a parallel
+// region with enough kernels to share.
+template <typename F>
+void for_each_kernel_block(int64_t out, int64_t in, F&& f) {
+  const bool par = omp_get_level() == 0 && out * in >= 4096;
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t i = 0; i < in; i += 16) f(o, i, avx512::lanes(in - i));
+}
+
 // U (16, out, in): U_xi(o, i) = (G g G^T)(xi) for the 3x3 kernel g of (o, i), whose tap
 // (kh, kw) is at w[o * o_stride + i * i_stride + (flip ? 8 - 3 * kh - kw : 3 * kh + kw)]:
 // sixteen input channels at a time, their taps gathered into vectors.
@@ -63,34 +74,29 @@ SNGAN_WINOGRAD_AVX512 void transform_kernels(float* __restrict U, const float* _
   const __m512i index = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                            _mm512_set1_epi32(static_cast<int32_t>(i_stride)));
   const __m512 half = _mm512_set1_ps(0.5f);
-  const bool par = omp_get_level() == 0 && plane >= 4096;
-#pragma omp parallel for schedule(static) if (par)
-  for (int64_t o = 0; o < out; ++o) {
-    for (int64_t i = 0; i < in; i += 16) {
-      const __mmask16 valid = avx512::lanes(in - i);
-      const float* base = w + o * o_stride + i * i_stride;
-      __m512 g[3][3];
-      for (int kh = 0; kh < 3; ++kh)
-        for (int kw = 0; kw < 3; ++kw)
-          g[kh][kw] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, index,
-                                               base + (flip ? 8 - 3 * kh - kw : 3 * kh + kw), 4);
-      __m512 q[4][3];  // G g
-      for (int kw = 0; kw < 3; ++kw) {
-        q[0][kw] = g[0][kw];
-        q[1][kw] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(g[0][kw], g[1][kw]), g[2][kw]));
-        q[2][kw] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(g[0][kw], g[1][kw]), g[2][kw]));
-        q[3][kw] = g[2][kw];
-      }
-      float* dst = U + o * in + i;
-      for (int r = 0; r < 4; ++r) {  // (G g) G^T
-        const __m512 sum = _mm512_add_ps(q[r][0], q[r][2]);
-        _mm512_mask_storeu_ps(dst + (r * 4 + 0) * plane, valid, q[r][0]);
-        _mm512_mask_storeu_ps(dst + (r * 4 + 1) * plane, valid, _mm512_mul_ps(half, _mm512_add_ps(sum, q[r][1])));
-        _mm512_mask_storeu_ps(dst + (r * 4 + 2) * plane, valid, _mm512_mul_ps(half, _mm512_sub_ps(sum, q[r][1])));
-        _mm512_mask_storeu_ps(dst + (r * 4 + 3) * plane, valid, q[r][2]);
-      }
+  for_each_kernel_block(out, in, [&](int64_t o, int64_t i, __mmask16 valid) {
+    const float* base = w + o * o_stride + i * i_stride;
+    __m512 g[3][3];
+    for (int kh = 0; kh < 3; ++kh)
+      for (int kw = 0; kw < 3; ++kw)
+        g[kh][kw] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, index,
+                                             base + (flip ? 8 - 3 * kh - kw : 3 * kh + kw), 4);
+    __m512 q[4][3];  // G g
+    for (int kw = 0; kw < 3; ++kw) {
+      q[0][kw] = g[0][kw];
+      q[1][kw] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(g[0][kw], g[1][kw]), g[2][kw]));
+      q[2][kw] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(g[0][kw], g[1][kw]), g[2][kw]));
+      q[3][kw] = g[2][kw];
     }
-  }
+    float* dst = U + o * in + i;
+    for (int r = 0; r < 4; ++r) {  // (G g) G^T
+      const __m512 sum = _mm512_add_ps(q[r][0], q[r][2]);
+      _mm512_mask_storeu_ps(dst + (r * 4 + 0) * plane, valid, q[r][0]);
+      _mm512_mask_storeu_ps(dst + (r * 4 + 1) * plane, valid, _mm512_mul_ps(half, _mm512_add_ps(sum, q[r][1])));
+      _mm512_mask_storeu_ps(dst + (r * 4 + 2) * plane, valid, _mm512_mul_ps(half, _mm512_sub_ps(sum, q[r][1])));
+      _mm512_mask_storeu_ps(dst + (r * 4 + 3) * plane, valid, q[r][2]);
+    }
+  });
 }
 
 // The tiles of a chunk of B samples, t = (sample, tile row th, tile column tw) in order, seen
@@ -365,37 +371,32 @@ SNGAN_WINOGRAD_AVX512 void transform_weight_gradient(float* __restrict dw, const
     return v;
   };
   const __m512 half = _mm512_set1_ps(0.5f);
-  const bool par = omp_get_level() == 0 && plane >= 4096;
-#pragma omp parallel for schedule(static) if (par)
-  for (int64_t o = 0; o < out; ++o) {
-    for (int64_t i = 0; i < in; i += 16) {
-      const __mmask16 valid = avx512::lanes(in - i);
-      const float* src = dU + o * in + i;
-      __m512 q[3][4];  // G^T dU: the rows combined
-      for (int k = 0; k < 4; ++k) {
-        const __m512 u0 = load(src + (0 * 4 + k) * plane, valid);
-        const __m512 u1 = load(src + (1 * 4 + k) * plane, valid);
-        const __m512 u2 = load(src + (2 * 4 + k) * plane, valid);
-        const __m512 u3 = load(src + (3 * 4 + k) * plane, valid);
-        const __m512 sum = _mm512_mul_ps(half, _mm512_add_ps(u1, u2));
-        q[0][k] = _mm512_add_ps(u0, sum);
-        q[1][k] = _mm512_mul_ps(half, _mm512_sub_ps(u1, u2));
-        q[2][k] = _mm512_add_ps(sum, u3);
-      }
-      alignas(64) float taps[9][16];
-      for (int r = 0; r < 3; ++r) {  // (G^T dU) G: the columns combined
-        const __m512 sum = _mm512_mul_ps(half, _mm512_add_ps(q[r][1], q[r][2]));
-        _mm512_store_ps(taps[r * 3 + 0], _mm512_add_ps(q[r][0], sum));
-        _mm512_store_ps(taps[r * 3 + 1], _mm512_mul_ps(half, _mm512_sub_ps(q[r][1], q[r][2])));
-        _mm512_store_ps(taps[r * 3 + 2], _mm512_add_ps(sum, q[r][3]));
-      }
-      const int64_t n = std::min<int64_t>(16, in - i);
-      for (int64_t l = 0; l < n; ++l) {
-        float* kernel = dw + (o * in + i + l) * 9;
-        for (int k = 0; k < 9; ++k) kernel[k] = accumulate ? kernel[k] + taps[k][l] : taps[k][l];
-      }
+  for_each_kernel_block(out, in, [&](int64_t o, int64_t i, __mmask16 valid) {
+    const float* src = dU + o * in + i;
+    __m512 q[3][4];  // G^T dU: the rows combined
+    for (int k = 0; k < 4; ++k) {
+      const __m512 u0 = load(src + (0 * 4 + k) * plane, valid);
+      const __m512 u1 = load(src + (1 * 4 + k) * plane, valid);
+      const __m512 u2 = load(src + (2 * 4 + k) * plane, valid);
+      const __m512 u3 = load(src + (3 * 4 + k) * plane, valid);
+      const __m512 sum = _mm512_mul_ps(half, _mm512_add_ps(u1, u2));
+      q[0][k] = _mm512_add_ps(u0, sum);
+      q[1][k] = _mm512_mul_ps(half, _mm512_sub_ps(u1, u2));
+      q[2][k] = _mm512_add_ps(sum, u3);
     }
-  }
+    alignas(64) float taps[9][16];
+    for (int r = 0; r < 3; ++r) {  // (G^T dU) G: the columns combined
+      const __m512 sum = _mm512_mul_ps(half, _mm512_add_ps(q[r][1], q[r][2]));
+      _mm512_store_ps(taps[r * 3 + 0], _mm512_add_ps(q[r][0], sum));
+      _mm512_store_ps(taps[r * 3 + 1], _mm512_mul_ps(half, _mm512_sub_ps(q[r][1], q[r][2])));
+      _mm512_store_ps(taps[r * 3 + 2], _mm512_add_ps(sum, q[r][3]));
+    }
+    const int64_t n = std::min<int64_t>(16, in - i);
+    for (int64_t l = 0; l < n; ++l) {
+      float* kernel = dw + (o * in + i + l) * 9;
+      for (int k = 0; k < 9; ++k) kernel[k] = accumulate ? kernel[k] + taps[k][l] : taps[k][l];
+    }
+  });
 }
 
 }  // namespace
