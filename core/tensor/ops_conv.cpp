@@ -18,10 +18,14 @@ void check_4d(const Var& x, const char* op, const char* what) {
               x.shape().str());
 }
 
-// Multiply-adds the kernels compute for any of conv d's three products: as Winograd F(2x2, 3x3)
-// where it serves, 16 per 2x2 block of output pixels and channel pair instead of 36.
+// Multiply-adds the kernels compute for any of conv d's three products: where Winograd serves,
+// per 2x2 block of output pixels and channel pair, 16 instead of 36 (F(2x2, 3x3)) or 36
+// instead of 64 (F(2x2, 2x2) on 4x4 stride-2 convs).
 int64_t conv_macs(const Conv2dDims& d) {
-  if (kernels::winograd_serves(d)) return d.N * d.Cout * d.Cin * (d.H / 2) * (d.W / 2) * 16;
+  if (kernels::winograd_serves(d)) {
+    const int64_t blocks = d.N * (d.Hout / 2) * (d.Wout / 2);
+    return blocks * d.Cout * d.Cin * (d.KH == 3 ? 16 : 36);
+  }
   return d.N * d.Cout * d.Hout * d.Wout * d.Cin * d.KH * d.KW;
 }
 

@@ -14,8 +14,8 @@
 // --eigen 1 runs the fp32 GEMMs on Eigen even where the AVX-512 micro-kernel serves.
 // --im2col 1 gives the GEMMs im2col copies (and backward_input col2im) even where they would
 // read the conv's input in place.
-// --winograd 0 runs 3x3 stride-1 convs through im2col + GEMM even where Winograd F(2x2, 3x3)
-// would serve (fp32 on AVX-512, 32 channels and more).
+// --winograd 0 runs convs through im2col + GEMM even where Winograd F(2x2, 3x3) (3x3 stride 1)
+// or F(2x2, 2x2) (4x4 stride 2) would serve (fp32 on AVX-512, 32 channels and more).
 // --channels sets both Cin and Cout; --in and --out set one.
 #include <omp.h>
 

@@ -36,21 +36,26 @@ TEST(Models, StandardCnnMultiplyAddsMatchThePaper) {
   EXPECT_NEAR(d_macs / 1e6, 109, 1.5);
 }
 
-// The counter records what the kernels compute: a Winograd conv's forward 16 multiply-adds per
-// 2x2 output block and channel pair, the direct conv's 36.
+// The counter records what the kernels compute: per 2x2 output block and channel pair, a 3x3
+// Winograd conv's forward 16 multiply-adds (the direct conv's 36), a 4x4 stride-2 one's 36 (64).
 TEST(Models, ConvMultiplyAddsCountWhatTheKernelsCompute) {
-  const Tensor x = Tensor::zeros(Shape{2, 64, 8, 8}), w = Tensor::zeros(Shape{32, 64, 3, 3});
-  const int64_t direct = 2 * 32 * 8 * 8 * 64 * 9;
-  auto count = [&] {
+  const Tensor x = Tensor::zeros(Shape{2, 64, 8, 8});
+  const Tensor w3 = Tensor::zeros(Shape{32, 64, 3, 3}), w4 = Tensor::zeros(Shape{32, 64, 4, 4});
+  const int64_t direct3 = 2 * 32 * 8 * 8 * 64 * 9, direct4 = 2 * 32 * 4 * 4 * 64 * 16;
+  auto count = [&](const Tensor& w, int64_t stride) {
     NoGradGuard no_grad;
     mac_counter() = 0;
-    conv2d(Var(x), Var(w), Var(), Conv2dOptions{1, 1});
+    conv2d(Var(x), Var(w), Var(), Conv2dOptions{stride, 1});
     return mac_counter();
   };
-  const bool winograd = kernels::winograd_serves(kernels::make_conv2d_dims(2, 64, 8, 8, 32, 3, 3, 1, 1));
-  EXPECT_EQ(count(), winograd ? direct * 4 / 9 : direct);
+  const bool winograd3 = kernels::winograd_serves(kernels::make_conv2d_dims(2, 64, 8, 8, 32, 3, 3, 1, 1));
+  const bool winograd4 = kernels::winograd_serves(kernels::make_conv2d_dims(2, 64, 8, 8, 32, 4, 4, 2, 1));
+  EXPECT_EQ(winograd3, winograd4);
+  EXPECT_EQ(count(w3, 1), winograd3 ? direct3 * 4 / 9 : direct3);
+  EXPECT_EQ(count(w4, 2), winograd4 ? direct4 * 9 / 16 : direct4);
   const kernels::NoWinogradScope direct_only;
-  EXPECT_EQ(count(), direct);
+  EXPECT_EQ(count(w3, 1), direct3);
+  EXPECT_EQ(count(w4, 2), direct4);
 }
 
 TEST(Models, OutputShapesForEveryArchitecture) {

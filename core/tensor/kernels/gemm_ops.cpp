@@ -14,8 +14,8 @@
 // GEMM + col2im. Workspaces, including the GEMM's packing buffers, are thread_local and
 // only grow: steady-state calls do not allocate. The work split depends only on the shapes
 // and the thread count, so results are reproducible for a fixed thread count. In fp32 on
-// AVX-512, 3x3 stride-1 "same" convs of 32 channels and more take Winograd F(2x2, 3x3) for
-// their forward and both gradients instead (winograd.h).
+// AVX-512, 3x3 stride-1 "same" convs and 4x4 stride-2 pad-1 ones of 32 channels and more take
+// Winograd F(2x2, 3x3) or F(2x2, 2x2) for their forward and both gradients instead (winograd.h).
 #include "core/tensor/kernels/gemm_ops.h"
 
 #include <omp.h>
@@ -1130,8 +1130,9 @@ void backward_input_phases(Scalar* dx, const Scalar* dy, const Scalar* w, const 
 }  // namespace
 
 // ---- Winograd ----
-// Winograd F(2x2, 3x3) (winograd.h) serves in fp32 on the AVX-512 kernel, for 3x3 stride-1
-// "same" convs on even sizes with at least kWinogradChannels input and output channels.
+// Winograd (winograd.h) serves in fp32 on the AVX-512 kernel, with at least kWinogradChannels
+// input and output channels: F(2x2, 3x3) for 3x3 stride-1 "same" convs on even sizes, F(2x2, 2x2)
+// for 4x4 stride-2 pad-1 convs on sizes that are multiples of 4.
 // conv_bench, 2 threads, batch 64, ms forward / input gradient / weight gradient, im2col + GEMM
 // against Winograd (AMD EPYC Zen 4, two alternating runs): 32 -> 32 channels at 32x32 6.7-7.3 /
 // 7.5-10.0 / 7.9-9.4 against 6.1-6.7 / 6.2-7.0 / 7.4-8.1; 64 -> 128 at 16x16 12.4-12.5 /
@@ -1145,7 +1146,8 @@ bool winograd_serves(const Conv2dDims& d) {
   return false;
 #else
   return !g_disable_winograd.load(std::memory_order_relaxed) &&
-         precision() == Precision::kFp32 && avx512_path() && winograd_shape(d) &&
+         precision() == Precision::kFp32 && avx512_path() &&
+         (winograd_shape(d) || winograd_stride2_shape(d)) &&
          std::min(d.Cin, d.Cout) >= kWinogradChannels;
 #endif
 }
@@ -1160,7 +1162,11 @@ void conv2d_forward(Scalar* y, const Scalar* x, const Scalar* w, const Scalar* b
                     const Conv2dDims& d, bool accumulate) {
 #ifndef SNGAN_SCALAR_DOUBLE
   if (winograd_serves(d)) {
-    winograd_forward(y, x, w, b, d, accumulate);
+    if (winograd_shape(d)) {
+      winograd_forward(y, x, w, b, d, accumulate);
+    } else {
+      winograd_stride2_forward(y, x, w, b, d, accumulate);
+    }
     return;
   }
 #endif
@@ -1176,7 +1182,11 @@ void conv2d_backward_input(Scalar* dx, const Scalar* dy, const Scalar* w, const 
                            bool accumulate) {
 #ifndef SNGAN_SCALAR_DOUBLE
   if (winograd_serves(d)) {
-    winograd_backward_input(dx, dy, w, d, accumulate);
+    if (winograd_shape(d)) {
+      winograd_backward_input(dx, dy, w, d, accumulate);
+    } else {
+      winograd_stride2_backward_input(dx, dy, w, d, accumulate);
+    }
     return;
   }
   if (implicit_col2im(d)) {
@@ -1196,7 +1206,11 @@ void conv2d_backward_weight(Scalar* dw, const Scalar* dy, const Scalar* x, const
                             bool accumulate) {
 #ifndef SNGAN_SCALAR_DOUBLE
   if (winograd_serves(d)) {
-    winograd_backward_weight(dw, dy, x, d, accumulate);
+    if (winograd_shape(d)) {
+      winograd_backward_weight(dw, dy, x, d, accumulate);
+    } else {
+      winograd_stride2_backward_weight(dw, dy, x, d, accumulate);
+    }
     return;
   }
 #endif

@@ -57,8 +57,8 @@ void force_eigen_fp32(bool on);
 // where the engine would read the conv's input in place (implicit im2col; the AVX-512 fp32
 // kernel and the native bf16 engines).
 void force_explicit_im2col(bool on);
-// Tests, benchmarks and the model's nominal FLOP count: run 3x3 stride-1 convs through im2col
-// + GEMM even where Winograd F(2x2, 3x3) would serve (fp32 on the AVX-512 kernel).
+// Tests, benchmarks and the model's nominal FLOP count: run convs through im2col + GEMM even
+// where Winograd F(2x2, 3x3) or F(2x2, 2x2) would serve (fp32 on the AVX-512 kernel).
 void disable_winograd(bool on);
 bool winograd_disabled();
 // Disables Winograd for its lifetime and restores the previous setting.
@@ -102,10 +102,13 @@ inline Conv2dDims make_conv2d_dims(int64_t N, int64_t Cin, int64_t H, int64_t W,
 void matmul(Scalar* y, const Scalar* a, const Scalar* b, int64_t M, int64_t K, int64_t N,
             bool trans_a, bool trans_b, bool accumulate);
 
-// Whether the fast kernels run conv d (forward and both gradients) as Winograd F(2x2, 3x3)
-// here: fp32 on the AVX-512 kernel, 3x3 kernels, stride 1, padding 1, even sizes, at least 32
-// input and output channels. Its sums differ from the direct ones by more rounding (each output
-// combines transformed values of several products), within a few times the direct sum's bound.
+// Whether the fast kernels run conv d (forward and both gradients) as Winograd here: fp32 on
+// the AVX-512 kernel, at least 32 input and output channels, and either 3x3 kernels, stride 1,
+// padding 1 on even sizes (F(2x2, 3x3)) or 4x4 kernels, stride 2, padding 1 on sizes that are
+// multiples of 4 (F(2x2, 2x2) over the kernel's parity phases; the 4x4 stride-2 transposed
+// conv's forward is this conv's input gradient). F(2x2, 3x3)'s sums differ from the direct
+// ones by more rounding (each output combines transformed values of several products), within
+// a few times the direct sum's bound; F(2x2, 2x2) only adds and subtracts pairs.
 bool winograd_serves(const Conv2dDims& d);
 
 // y (N, Cout, Hout, Wout) (+)= conv(x, w) + b; b (Cout) may be null.

@@ -14,7 +14,6 @@
 #include "core/tensor/kernels/winograd.h"
 
 #include <immintrin.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <array>
@@ -23,16 +22,15 @@
 #include "core/tensor/check.h"
 #include "core/tensor/kernels/avx512_block.h"
 #include "core/tensor/kernels/gemm_avx512.h"
+#include "core/tensor/kernels/winograd_tiles.h"
 
 namespace sngan::kernels {
 
 namespace {
 
-// Only called on the AVX-512 fp32 path (the CPU has AVX-512F).
-#define SNGAN_WINOGRAD_AVX512 __attribute__((target("avx512f")))
+using namespace winograd_tiles;
 
-constexpr int64_t kPositions = 16;   // xi: the 4x4 transform's positions
-constexpr int64_t kPlanThreads = 2;  // chunks planned for two threads (see above)
+constexpr int64_t kPositions = 16;  // xi: the 4x4 transform's positions
 // Tiles per chunk (the GEMMs' width; a sample's tiles are never split). A chunk's transformed
 // tiles and products, 16 * (in + out) floats per tile, stay small enough to keep in cache:
 // conv_bench, 2 threads, batch 64, forward and input gradient, 64 -> 128 channels at 16x16,
@@ -52,17 +50,6 @@ struct Problem {
   int64_t tile_cols() const { return W / 2; }
   int64_t tiles_per_sample() const { return tile_rows() * tile_cols(); }
 };
-
-// f(o, i, valid) for each output channel o and block of 16 input channels from i (lanes
-// `valid`): the per-kernel transforms' loop, over the threads when called outside a parallel
-// region with enough kernels to share.
-template <typename F>
-void for_each_kernel_block(int64_t out, int64_t in, F&& f) {
-  const bool par = omp_get_level() == 0 && out * in >= 4096;
-#pragma omp parallel for schedule(static) if (par)
-  for (int64_t o = 0; o < out; ++o)
-    for (int64_t i = 0; i < in; i += 16) f(o, i, avx512::lanes(in - i));
-}
 
 // U (16, out, in): U_xi(o, i) = (G g G^T)(xi) for the 3x3 kernel g of (o, i), whose tap
 // (kh, kw) is at w[o * o_stride + i * i_stride + (flip ? 8 - 3 * kh - kw : 3 * kh + kw)]:
@@ -109,41 +96,6 @@ SNGAN_WINOGRAD_AVX512 void transform_kernels(float* __restrict U, const float* _
 constexpr int kPhaseOf[4] = {1, 0, 1, 0};
 constexpr int kShiftOf[4] = {-1, 0, 0, 1};
 
-struct TileGrid {
-  int64_t TH, TW, tps, T;  // tile rows and columns per sample, tiles per sample, in the chunk
-  int64_t groups() const { return (T + 15) / 16; }
-};
-
-// masks[g * 9 + (di + 1) * 3 + (dj + 1)]: the tiles of group g whose neighbour (th + di,
-// tw + dj) lies in the grid.
-const uint16_t* shift_masks(const TileGrid& grid) {
-  thread_local std::vector<uint16_t> masks;
-  masks.assign(static_cast<size_t>(grid.groups() * 9), 0);
-  for (int64_t t = 0; t < grid.T; ++t) {
-    const int64_t th = (t % grid.tps) / grid.TW, tw = t % grid.TW;
-    for (int di = -1; di <= 1; ++di)
-      for (int dj = -1; dj <= 1; ++dj)
-        if (th + di >= 0 && th + di < grid.TH && tw + dj >= 0 && tw + dj < grid.TW)
-          masks[static_cast<size_t>((t / 16) * 9 + (di + 1) * 3 + (dj + 1))] |= uint16_t(1u << (t % 16));
-  }
-  return masks.data();
-}
-
-// The chunk's samples' (H, W) maps of one channel (the first at `map`, the next `sample`
-// floats on) into the four phase planes: planes[a * 2 + b] + t = map(2 * th + a, 2 * tw + b).
-SNGAN_WINOGRAD_AVX512 void split_phases(float* const planes[4], const float* map, int64_t sample,
-                                        int64_t H, int64_t W, const TileGrid& grid) {
-  const int64_t TW = grid.TW, samples = grid.T / grid.tps;
-  for (int64_t b = 0; b < samples; ++b) {
-    for (int64_t h = 0; h < H; ++h) {
-      float* __restrict even = planes[(h % 2) * 2] + b * grid.tps + (h / 2) * TW;
-      float* __restrict odd = planes[(h % 2) * 2 + 1] + b * grid.tps + (h / 2) * TW;
-      const float* row = map + b * sample + h * W;
-      for (int64_t j = 0; j < TW; ++j) even[j] = row[2 * j], odd[j] = row[2 * j + 1];
-    }
-  }
-}
-
 // V (16, in, T) of a chunk's B samples x (B, in, H, W): V_xi(c, t) = (B^T d B)(xi) for tile t's
 // 4x4 input block d (rows 2*th - 1 .. 2*th + 2, columns 2*tw - 1 .. 2*tw + 2, zero outside).
 SNGAN_WINOGRAD_AVX512 void transform_input(float* __restrict V, const float* __restrict x,
@@ -152,12 +104,11 @@ SNGAN_WINOGRAD_AVX512 void transform_input(float* __restrict V, const float* __r
   const int64_t stride = T + 2 * margin + 16;  // floats per phase plane, margins either side
   const int64_t position = p.in * T;           // floats between positions xi
   const uint16_t* masks = shift_masks(grid);
-  thread_local std::vector<float> buffer;
-  if (static_cast<int64_t>(buffer.size()) < 4 * stride) buffer.assign(static_cast<size_t>(4 * stride), 0.0f);
+  float* const base = buffer(Buffer::kPlanes, 4 * stride);
   float* planes[4];
-  for (int q = 0; q < 4; ++q) planes[q] = buffer.data() + q * stride + margin;
+  for (int q = 0; q < 4; ++q) planes[q] = base + q * stride + margin;
   for (int64_t c = 0; c < p.in; ++c) {
-    split_phases(planes, x + c * H * W, p.in * H * W, H, W, grid);
+    split_phases<2>(planes, x + c * H * W, p.in * H * W, H, W, grid);
     float* dst = V + c * T;
     for (int64_t t = 0; t < T; t += 16) {
       const uint16_t* m = masks + (t / 16) * 9;
@@ -189,13 +140,11 @@ SNGAN_WINOGRAD_AVX512 void transform_input(float* __restrict V, const float* __r
 SNGAN_WINOGRAD_AVX512 void transform_output(float* __restrict y, const float* __restrict M,
                                             const float* bias, const Problem& p,
                                             const TileGrid& grid, bool accumulate) {
-  const int64_t H = p.H, W = p.W, TW = grid.TW, T = grid.T;
+  const int64_t H = p.H, W = p.W, T = grid.T;
   const int64_t position = p.out * T;
-  thread_local std::vector<float> buffer;
-  if (static_cast<int64_t>(buffer.size()) < 4 * (T + 16)) buffer.resize(static_cast<size_t>(4 * (T + 16)));
+  float* const base = buffer(Buffer::kPlanes, 4 * (T + 16));
   float* planes[4];
-  for (int q = 0; q < 4; ++q) planes[q] = buffer.data() + q * (T + 16);
-  const int64_t samples = T / grid.tps;
+  for (int q = 0; q < 4; ++q) planes[q] = base + q * (T + 16);
   for (int64_t o = 0; o < p.out; ++o) {
     const __m512 bo = _mm512_set1_ps(bias != nullptr ? bias[o] : 0.0f);
     const float* src = M + o * T;
@@ -217,109 +166,30 @@ SNGAN_WINOGRAD_AVX512 void transform_output(float* __restrict y, const float* __
         _mm512_storeu_ps(planes[r * 2 + 1] + t, v1);
       }
     }
-    for (int64_t b = 0; b < samples; ++b) {  // the phase planes into y's map
-      float* map = y + (b * p.out + o) * H * W;
-      for (int64_t h = 0; h < H; ++h) {
-        const float* __restrict even = planes[(h % 2) * 2] + b * grid.tps + (h / 2) * TW;
-        const float* __restrict odd = planes[(h % 2) * 2 + 1] + b * grid.tps + (h / 2) * TW;
-        float* __restrict row = map + h * W;
-        if (accumulate) {
-          for (int64_t j = 0; j < TW; ++j) row[2 * j] += even[j], row[2 * j + 1] += odd[j];
-        } else {
-          for (int64_t j = 0; j < TW; ++j) row[2 * j] = even[j], row[2 * j + 1] = odd[j];
-        }
-      }
-    }
+    merge_phases<2>(planes, y + o * H * W, p.out * H * W, H, W, grid, accumulate);
   }
-}
-
-// The batch in chunks of B samples (the last may be shorter), at least kTargetTiles tiles each
-// where the batch allows, and at least kPlanThreads chunks.
-struct Chunks {
-  int64_t B, chunks;
-};
-Chunks plan_chunks(const Problem& p, int64_t target = kTargetTiles) {
-  const int64_t tps = p.tiles_per_sample();
-  int64_t B = std::max<int64_t>(1, (target + tps - 1) / tps);
-  B = std::min(B, (p.N + kPlanThreads - 1) / kPlanThreads);
-  return {B, (p.N + B - 1) / B};
-}
-// job(j, position_threads) for j in [0, jobs): with at least as many jobs as threads, the jobs
-// over the threads, each job's 16 position GEMMs on its own thread (position_threads 1);
-// otherwise the jobs in turn, each spreading its position GEMMs over the threads. (Inside a
-// parallel region everything runs on the calling thread.) Who runs a GEMM never changes its
-// bits. No parallel region around the jobs when they run in turn: a region inside an inactive
-// one would start a nested team, with fresh thread-local buffers, on every call.
-template <typename Job>
-void for_each_job(int64_t jobs, Job&& job) {
-  const int threads = omp_get_level() > 0 ? 1 : omp_get_max_threads();
-  if (threads > 1 && jobs >= threads) {
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (int64_t j = 0; j < jobs; ++j) job(j, 1);
-    return;
-  }
-  for (int64_t j = 0; j < jobs; ++j) job(j, threads);
-}
-// f(xi) for the 16 positions over `threads` threads.
-template <typename F>
-void for_each_position(int threads, F&& f) {
-  if (threads <= 1) {
-    for (int64_t xi = 0; xi < kPositions; ++xi) f(xi);
-    return;
-  }
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (int64_t xi = 0; xi < kPositions; ++xi) f(xi);
-}
-// This thread's buffers (transformed tiles, products or their gradients, partial sums), grown
-// to at least n floats, never shrunk.
-std::vector<float>& v_buffer() {
-  thread_local std::vector<float> b;
-  return b;
-}
-std::vector<float>& m_buffer() {
-  thread_local std::vector<float> b;
-  return b;
-}
-float* grown(std::vector<float>& b, int64_t n) {
-  if (static_cast<int64_t>(b.size()) < n) b.resize(static_cast<size_t>(n));
-  return b.data();
 }
 
 // y (N, out, H, W) (=|+=) the correlation of x (N, in, H, W) with the kernels whose transforms
 // U (16, out, in) hold (+ bias).
 void run(float* y, const float* x, const float* U, const float* bias, const Problem& p,
          bool accumulate) {
-  // The transformed kernels packed once for all chunks (this thread's buffer; the chunks'
-  // threads only read it).
-  thread_local std::vector<float> packed;
-  const int64_t per = packed_a_floats(p.out, p.in);
-  if (static_cast<int64_t>(packed.size()) < kPositions * per)
-    packed.resize(static_cast<size_t>(kPositions * per));
-  std::array<PackedA, kPositions> a;
-  for (int64_t xi = 0; xi < kPositions; ++xi)
-    a[static_cast<size_t>(xi)] =
-        pack_a_operand(packed.data() + xi * per, U + xi * p.out * p.in, p.in, false, p.out, p.in);
+  const std::array<PackedA, kPositions> a = pack_kernels<kPositions>(U, p.out, p.in);
 
-  const Chunks plan = plan_chunks(p);
+  const Chunks plan = plan_chunks(p.N, p.tiles_per_sample(), kTargetTiles);
   const int64_t tps = p.tiles_per_sample(), xs = p.in * p.H * p.W, ys = p.out * p.H * p.W;
   for_each_job(plan.chunks, [&](int64_t ch, int position_threads) {
     const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * tps;
-    float* V = grown(v_buffer(), kPositions * p.in * T);
-    float* M = grown(m_buffer(), kPositions * p.out * T);
+    float* V = buffer(Buffer::kTiles, kPositions * p.in * T);
+    float* M = buffer(Buffer::kProducts, kPositions * p.out * T);
     const TileGrid grid{p.tile_rows(), p.tile_cols(), tps, T};
     transform_input(V, x + n0 * xs, p, grid);
-    for_each_position(position_threads, [&](int64_t xi) {
+    for_each_position(kPositions, position_threads, [&](int64_t xi) {
       const BOperand b{V + xi * p.in * T, T, false, nullptr};
       gemm_fp32_avx512_packed(M + xi * p.out * T, T, a[static_cast<size_t>(xi)], 0, b, p.out, T, false);
     });
     transform_output(y + n0 * ys, M, bias, p, grid, accumulate);
   });
-}
-
-// This thread's buffer for the transformed kernels U (16, out, in).
-float* kernel_buffer(int64_t out, int64_t in) {
-  thread_local std::vector<float> U;
-  return grown(U, kPositions * out * in);
 }
 
 // E (16, out, T) of a chunk's output gradient dy (B, out, H, W): E_xi(o, t) = (A e A^T)(xi)
@@ -329,12 +199,11 @@ SNGAN_WINOGRAD_AVX512 void transform_output_gradient(float* __restrict E, const 
                                                      const Problem& p, const TileGrid& grid) {
   const int64_t H = p.H, W = p.W, T = grid.T;
   const int64_t position = p.out * T;
-  thread_local std::vector<float> buffer;
-  float* const base = grown(buffer, 4 * (T + 16));
+  float* const base = buffer(Buffer::kPlanes, 4 * (T + 16));
   float* planes[4];
   for (int q = 0; q < 4; ++q) planes[q] = base + q * (T + 16);
   for (int64_t o = 0; o < p.out; ++o) {
-    split_phases(planes, dy + o * H * W, p.out * H * W, H, W, grid);
+    split_phases<2>(planes, dy + o * H * W, p.out * H * W, H, W, grid);
     float* dst = E + o * T;
     for (int64_t t = 0; t < T; t += 16) {
       const __mmask16 valid = avx512::lanes(T - t);
@@ -409,7 +278,7 @@ bool winograd_shape(const Conv2dDims& d) {
 void winograd_forward(float* y, const float* x, const float* w, const float* b,
                       const Conv2dDims& d, bool accumulate) {
   SNGAN_CHECK(winograd_shape(d) && fp32_gemm_on_avx512(), "winograd_forward: not a Winograd conv here");
-  float* U = kernel_buffer(d.Cout, d.Cin);
+  float* U = buffer(Buffer::kKernels, kPositions * d.Cout * d.Cin);
   transform_kernels(U, w, d.Cout, d.Cin, d.Cin * 9, 9, false);
   run(y, x, U, b, Problem{d.N, d.Cin, d.Cout, d.H, d.W}, accumulate);
 }
@@ -418,7 +287,7 @@ void winograd_backward_input(float* dx, const float* dy, const float* w, const C
                              bool accumulate) {
   SNGAN_CHECK(winograd_shape(d) && fp32_gemm_on_avx512(), "winograd_backward_input: not a Winograd conv here");
   // dx(ci) = sum over co of dy(co) correlated with w(co, ci) turned 180 degrees (pad 1).
-  float* U = kernel_buffer(d.Cin, d.Cout);
+  float* U = buffer(Buffer::kKernels, kPositions * d.Cin * d.Cout);
   transform_kernels(U, w, d.Cin, d.Cout, 9, d.Cin * 9, true);
   run(dx, dy, U, nullptr, Problem{d.N, d.Cout, d.Cin, d.H, d.W}, accumulate);
 }
@@ -431,21 +300,20 @@ void winograd_backward_weight(float* dw, const float* dy, const float* x, const 
   // kPlanThreads groups, each summing its chunks in order into its own partial dU; the
   // partials are added in group order (the same bits at any thread count).
   const Problem p{d.N, d.Cin, d.Cout, d.H, d.W};
-  const Chunks plan = plan_chunks(p, kWeightGradientTiles);
+  const Chunks plan = plan_chunks(p.N, p.tiles_per_sample(), kWeightGradientTiles);
   const int64_t groups = std::min(plan.chunks, kPlanThreads), per = kPositions * p.out * p.in;
   const int64_t tps = p.tiles_per_sample(), xs = p.in * p.H * p.W, ys = p.out * p.H * p.W;
-  thread_local std::vector<float> partials;
-  float* dU = grown(partials, groups * per);
+  float* dU = buffer(Buffer::kPartials, groups * per);
   for_each_job(groups, [&](int64_t g, int position_threads) {
     const int64_t first = plan.chunks * g / groups, last = plan.chunks * (g + 1) / groups;
     for (int64_t ch = first; ch < last; ++ch) {
       const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * tps;
-      float* V = grown(v_buffer(), kPositions * p.in * T);
-      float* E = grown(m_buffer(), kPositions * p.out * T);
+      float* V = buffer(Buffer::kTiles, kPositions * p.in * T);
+      float* E = buffer(Buffer::kProducts, kPositions * p.out * T);
       const TileGrid grid{p.tile_rows(), p.tile_cols(), tps, T};
       transform_input(V, x + n0 * xs, p, grid);
       transform_output_gradient(E, dy + n0 * ys, p, grid);
-      for_each_position(position_threads, [&](int64_t xi) {
+      for_each_position(kPositions, position_threads, [&](int64_t xi) {
         const BOperand vt{V + xi * p.in * T, T, true, nullptr};
         gemm_fp32_avx512(dU + g * per + xi * p.out * p.in, p.in, E + xi * p.out * T, T, false, vt,
                          p.out, p.in, T, ch > first);

@@ -36,4 +36,17 @@ void winograd_backward_input(float* dx, const float* dy, const float* w, const C
 void winograd_backward_weight(float* dw, const float* dy, const float* x, const Conv2dDims& d,
                               bool accumulate);
 
+// 4x4 stride-2 pad-1 convs as Winograd F(2x2, 2x2) over the kernel's four parity phases
+// (winograd_stride2.cpp): 36 multiplies per 2x2 output block and channel pair instead of 64.
+// The input gradient (the 4x4 stride-2 transposed conv's forward) splits by dx's parity phases
+// instead. The transforms only add and subtract. Shape: 4x4 kernels, stride 2, padding 1,
+// height and width multiples of 4 (even output sizes).
+bool winograd_stride2_shape(const Conv2dDims& d);
+void winograd_stride2_forward(float* y, const float* x, const float* w, const float* b,
+                              const Conv2dDims& d, bool accumulate);
+void winograd_stride2_backward_input(float* dx, const float* dy, const float* w, const Conv2dDims& d,
+                                     bool accumulate);
+void winograd_stride2_backward_weight(float* dw, const float* dy, const float* x, const Conv2dDims& d,
+                                      bool accumulate);
+
 }  // namespace sngan::kernels

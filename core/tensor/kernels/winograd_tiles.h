@@ -1,0 +1,214 @@
+// What the two Winograd conv families share (winograd.cpp: F(2x2, 3x3) for 3x3 stride-1
+// convs; winograd_stride2.cpp: F(2x2, 2x2) for 4x4 stride-2 ones): the grid of 2x2 output
+// tiles over a chunk of samples, the tiles' values as shifted runs of phase planes, the plan of
+// chunks that keeps every sum's order independent of the thread count, and per-thread buffers.
+// Internal to the kernels; only called on the AVX-512 fp32 path (the CPU has AVX-512F).
+#pragma once
+
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "core/tensor/kernels/avx512_block.h"
+#include "core/tensor/kernels/gemm_avx512.h"
+
+namespace sngan::kernels::winograd_tiles {
+
+#define SNGAN_WINOGRAD_AVX512 __attribute__((target("avx512f")))
+
+// Chunks are planned for two threads whatever the thread count, so every GEMM's shape and
+// every sum's order stays the same.
+constexpr int64_t kPlanThreads = 2;
+
+// The output tiles of a chunk, t = (sample, tile row th, tile column tw) in order.
+struct TileGrid {
+  int64_t TH, TW, tps, T;  // tile rows and columns per sample, tiles per sample, in the chunk
+  int64_t groups() const { return (T + 15) / 16; }
+};
+
+// masks[g * 9 + (di + 1) * 3 + (dj + 1)]: the tiles of 16-tile group g whose neighbour
+// (th + di, tw + dj) lies in the grid (a run of a phase plane shifted by di * TW + dj reads
+// the neighbour's value).
+inline const uint16_t* shift_masks(const TileGrid& grid) {
+  thread_local std::vector<uint16_t> masks;
+  masks.assign(static_cast<size_t>(grid.groups() * 9), 0);
+  for (int64_t t = 0; t < grid.T; ++t) {
+    const int64_t th = (t % grid.tps) / grid.TW, tw = t % grid.TW;
+    for (int di = -1; di <= 1; ++di)
+      for (int dj = -1; dj <= 1; ++dj)
+        if (th + di >= 0 && th + di < grid.TH && tw + dj >= 0 && tw + dj < grid.TW)
+          masks[static_cast<size_t>((t / 16) * 9 + (di + 1) * 3 + (dj + 1))] |= uint16_t(1u << (t % 16));
+  }
+  return masks.data();
+}
+
+// Lane permutations between a 16-float run of a row and its S phases, phase k's 16/S values
+// in lanes [k * 16/S, (k + 1) * 16/S): split[k * 16/S + j] = S * j + k, merge its inverse.
+template <int S>
+SNGAN_WINOGRAD_AVX512 inline __m512i split_lanes() {
+  alignas(64) int32_t idx[16];
+  for (int l = 0; l < 16; ++l) idx[l] = (l % (16 / S)) * S + l / (16 / S);
+  return _mm512_load_si512(idx);
+}
+template <int S>
+SNGAN_WINOGRAD_AVX512 inline __m512i merge_lanes() {
+  alignas(64) int32_t idx[16];
+  for (int l = 0; l < 16; ++l) idx[l] = (l % S) * (16 / S) + l / S;
+  return _mm512_load_si512(idx);
+}
+
+// The chunk's samples' (H, W) maps of one channel (the first at `map`, the next `sample`
+// floats on) into their S*S phase planes of one value per tile:
+// planes[a * S + b] + t = map(S * th + a, S * tw + b) (H = S * TH, W = S * TW), S = 2 or 4.
+// Rows a multiple of 16 wide go 16 values at a time, one permute and S stores each.
+template <int S>
+SNGAN_WINOGRAD_AVX512 void split_phases(float* const planes[S * S], const float* map, int64_t sample,
+                                        int64_t H, int64_t W, const TileGrid& grid) {
+  static_assert(S == 2 || S == 4, "phase planes of stride 2 or 4");
+  const int64_t TW = grid.TW, samples = grid.T / grid.tps;
+  const __m512i permute = split_lanes<S>();
+  for (int64_t b = 0; b < samples; ++b)
+    for (int64_t h = 0; h < H; ++h) {
+      const float* __restrict row = map + b * sample + h * W;
+      float* dst[S];
+      for (int k = 0; k < S; ++k) dst[k] = planes[(h % S) * S + k] + b * grid.tps + (h / S) * TW;
+      if (W % 16 == 0) {
+        for (int64_t j = 0; j < W; j += 16) {
+          const __m512 v = _mm512_permutexvar_ps(permute, _mm512_loadu_ps(row + j));
+          if constexpr (S == 2) {
+            _mm256_storeu_ps(dst[0] + j / 2, _mm512_castps512_ps256(v));
+            _mm256_storeu_ps(dst[1] + j / 2, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+          } else {
+            _mm_storeu_ps(dst[0] + j / 4, _mm512_extractf32x4_ps(v, 0));
+            _mm_storeu_ps(dst[1] + j / 4, _mm512_extractf32x4_ps(v, 1));
+            _mm_storeu_ps(dst[2] + j / 4, _mm512_extractf32x4_ps(v, 2));
+            _mm_storeu_ps(dst[3] + j / 4, _mm512_extractf32x4_ps(v, 3));
+          }
+        }
+        continue;
+      }
+      for (int k = 0; k < S; ++k)
+        for (int64_t j = 0; j < TW; ++j) dst[k][j] = row[S * j + k];
+    }
+}
+
+// The adjoint: the phase planes back into the maps (= or +=).
+template <int S>
+SNGAN_WINOGRAD_AVX512 void merge_phases(const float* const planes[S * S], float* map, int64_t sample,
+                                        int64_t H, int64_t W, const TileGrid& grid, bool accumulate) {
+  static_assert(S == 2 || S == 4, "phase planes of stride 2 or 4");
+  const int64_t TW = grid.TW, samples = grid.T / grid.tps;
+  const __m512i permute = merge_lanes<S>();
+  for (int64_t b = 0; b < samples; ++b)
+    for (int64_t h = 0; h < H; ++h) {
+      float* __restrict row = map + b * sample + h * W;
+      const float* src[S];
+      for (int k = 0; k < S; ++k) src[k] = planes[(h % S) * S + k] + b * grid.tps + (h / S) * TW;
+      if (W % 16 == 0) {
+        for (int64_t j = 0; j < W; j += 16) {
+          __m512 v;
+          if constexpr (S == 2) {
+            v = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(_mm256_loadu_ps(src[0] + j / 2))),
+                                                    _mm256_castps_pd(_mm256_loadu_ps(src[1] + j / 2)), 1));
+          } else {
+            v = _mm512_castps128_ps512(_mm_loadu_ps(src[0] + j / 4));
+            v = _mm512_insertf32x4(v, _mm_loadu_ps(src[1] + j / 4), 1);
+            v = _mm512_insertf32x4(v, _mm_loadu_ps(src[2] + j / 4), 2);
+            v = _mm512_insertf32x4(v, _mm_loadu_ps(src[3] + j / 4), 3);
+          }
+          v = _mm512_permutexvar_ps(permute, v);
+          if (accumulate) v = _mm512_add_ps(v, _mm512_loadu_ps(row + j));
+          _mm512_storeu_ps(row + j, v);
+        }
+        continue;
+      }
+      for (int k = 0; k < S; ++k) {
+        if (accumulate) {
+          for (int64_t j = 0; j < TW; ++j) row[S * j + k] += src[k][j];
+        } else {
+          for (int64_t j = 0; j < TW; ++j) row[S * j + k] = src[k][j];
+        }
+      }
+    }
+}
+
+// The batch in chunks of B samples (the last may be shorter), at least `target` tiles each
+// where the batch allows, and at least kPlanThreads chunks.
+struct Chunks {
+  int64_t B, chunks;
+};
+inline Chunks plan_chunks(int64_t N, int64_t tiles_per_sample, int64_t target) {
+  int64_t B = std::max<int64_t>(1, (target + tiles_per_sample - 1) / tiles_per_sample);
+  B = std::min(B, (N + kPlanThreads - 1) / kPlanThreads);
+  return {B, (N + B - 1) / B};
+}
+
+// job(j, position_threads) for j in [0, jobs): with at least as many jobs as threads, the jobs
+// over the threads, each job's position GEMMs on its own thread (position_threads 1);
+// otherwise the jobs in turn, each spreading its position GEMMs over the threads. (Inside a
+// parallel region everything runs on the calling thread.) Who runs a GEMM never changes its
+// bits. No parallel region around the jobs when they run in turn: a region inside an inactive
+// one would start a nested team, with fresh thread-local buffers, on every call.
+template <typename Job>
+void for_each_job(int64_t jobs, Job&& job) {
+  const int threads = omp_get_level() > 0 ? 1 : omp_get_max_threads();
+  if (threads > 1 && jobs >= threads) {
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (int64_t j = 0; j < jobs; ++j) job(j, 1);
+    return;
+  }
+  for (int64_t j = 0; j < jobs; ++j) job(j, threads);
+}
+// f(xi) for the positions xi in [0, positions) over `threads` threads.
+template <typename F>
+void for_each_position(int64_t positions, int threads, F&& f) {
+  if (threads <= 1) {
+    for (int64_t xi = 0; xi < positions; ++xi) f(xi);
+    return;
+  }
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int64_t xi = 0; xi < positions; ++xi) f(xi);
+}
+
+// f(o, i, valid) for each row o and block of 16 columns from i (lanes `valid`) of a
+// rows x cols table of kernels: the per-kernel transforms' loop, over the threads when called
+// outside a parallel region with enough kernels to share.
+template <typename F>
+void for_each_kernel_block(int64_t rows, int64_t cols, F&& f) {
+  const bool par = omp_get_level() == 0 && rows * cols >= 4096;
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t o = 0; o < rows; ++o)
+    for (int64_t i = 0; i < cols; i += 16) f(o, i, avx512::lanes(cols - i));
+}
+
+// The transformed kernels U (kCount operands of rows x depth, one after another) packed once
+// per call for all chunks, the operands over the threads (outside a parallel region) into this
+// thread's buffer; the chunks' threads only read it.
+template <size_t kCount>
+std::array<PackedA, kCount> pack_kernels(const float* U, int64_t rows, int64_t depth) {
+  thread_local std::vector<float> packed;
+  const int64_t per = packed_a_floats(rows, depth), count = static_cast<int64_t>(kCount);
+  if (static_cast<int64_t>(packed.size()) < count * per) packed.resize(static_cast<size_t>(count * per));
+  std::array<PackedA, kCount> a;
+  float* const base = packed.data();
+#pragma omp parallel for schedule(static) if (omp_get_level() == 0)
+  for (int64_t k = 0; k < count; ++k)
+    a[static_cast<size_t>(k)] = pack_a_operand(base + k * per, U + k * rows * depth, depth, false, rows, depth);
+  return a;
+}
+
+// This thread's buffers (transformed tiles, products or their gradients, transformed kernels,
+// partial sums, phase planes), grown to at least n floats, never shrunk.
+enum class Buffer { kTiles, kProducts, kKernels, kPartials, kPlanes };
+inline float* buffer(Buffer which, int64_t n) {
+  thread_local std::vector<float> buffers[5];
+  std::vector<float>& b = buffers[static_cast<int>(which)];
+  if (static_cast<int64_t>(b.size()) < n) b.resize(static_cast<size_t>(n));
+  return b.data();
+}
+
+}  // namespace sngan::kernels::winograd_tiles
