@@ -397,6 +397,10 @@ void gemm_fp32_avx512(float* c, int64_t ldc, const float* a, int64_t lda, bool t
 }
 
 int64_t packed_a_floats(int64_t M, int64_t K) { return round_up(M, kMr) * K; }
+PackedALayout packed_a_layout(int64_t M, int64_t K) {
+  static_assert(kPackedRowAlign == kMr, "packed panels are micro-tile rows");
+  return {M, K, round_up(M, kMr), depth_step(std::max<int64_t>(K, 1))};
+}
 
 PackedA pack_a_operand(float* dst, const float* a, int64_t lda, bool ta, int64_t M, int64_t K) {
   const int64_t mpad = round_up(M, kMr), kstep = depth_step(std::max<int64_t>(K, 1));

@@ -4,6 +4,7 @@
 // accumulators, which this replaces). Internal to the kernels; gemm_ops.h holds the switch.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "core/tensor/kernels/im2col_view.h"
@@ -34,6 +35,19 @@ int64_t packed_a_floats(int64_t M, int64_t K);
 PackedA pack_a_operand(float* dst, const float* a, int64_t lda, bool ta, int64_t M, int64_t K);
 // Packed row ranges start at multiples of this.
 constexpr int64_t kPackedRowAlign = 12;
+// Where a packed op(a) of `rows` rows and depth `depth` keeps element (i, k): per depth block
+// (equal blocks of at most `step`, fixed by the depth), panels of kPackedRowAlign rows, each
+// depth step's kPackedRowAlign values contiguous. For code that writes packed operands itself.
+struct PackedALayout {
+  int64_t rows, depth, padded_rows, step;
+  int64_t floats() const { return padded_rows * depth; }
+  int64_t offset(int64_t i, int64_t k) const {
+    const int64_t k0 = k / step * step, kc = std::min(step, depth - k0);
+    return padded_rows * k0 + (i / kPackedRowAlign) * kc * kPackedRowAlign + (k - k0) * kPackedRowAlign +
+           i % kPackedRowAlign;
+  }
+};
+PackedALayout packed_a_layout(int64_t M, int64_t K);
 
 // gemm_fp32_avx512 with op(a) = rows [row0, row0 + M) of a packed operand (row0 a multiple of
 // kPackedRowAlign), K its depth: the same bits as gemm_fp32_avx512 on the unpacked rows.

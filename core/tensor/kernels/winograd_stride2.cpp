@@ -65,30 +65,61 @@ struct Problem {
   TileGrid grid(int64_t T) const { return {tile_rows(), tile_cols(), tiles_per_sample(), T}; }
 };
 
-// dst[xi * position_stride + r * row_stride + j] = (G k G^T)(xi) for the 2x2 kernel k of row r
-// and column j of a rows x cols table, whose tap (t, s) is at
-// w[r * w_row + j * w_col + taps[2 * t + s]]: sixteen columns at a time, taps gathered.
-SNGAN_WINOGRAD_AVX512 void transform_kernels(float* __restrict dst, int64_t position_stride,
-                                             int64_t row_stride, const float* __restrict w,
-                                             int64_t rows, int64_t cols, int64_t w_row,
-                                             int64_t w_col, const std::array<int, 4>& taps) {
-  const __m512i index = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                           _mm512_set1_epi32(static_cast<int32_t>(w_col)));
-  for_each_kernel_block(rows, cols, [&](int64_t r, int64_t j, __mmask16 valid) {
-    const float* base = w + r * w_row + j * w_col;
-    __m512 k[4];
-    for (int q = 0; q < 4; ++q)
-      k[q] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, index, base + taps[static_cast<size_t>(q)], 4);
-    const __m512 g[3][2] = {{k[0], k[1]},  // G k: the rows combined
-                            {_mm512_add_ps(k[0], k[2]), _mm512_add_ps(k[1], k[3])},
-                            {k[2], k[3]}};
-    float* out = dst + r * row_stride + j;
-    for (int i = 0; i < 3; ++i) {  // (G k) G^T: the columns combined
-      _mm512_mask_storeu_ps(out + (i * 3 + 0) * position_stride, valid, g[i][0]);
-      _mm512_mask_storeu_ps(out + (i * 3 + 1) * position_stride, valid, _mm512_add_ps(g[i][0], g[i][1]));
-      _mm512_mask_storeu_ps(out + (i * 3 + 2) * position_stride, valid, g[i][1]);
+// The transformed 2x2 kernels written straight into packed GEMM operands (PackedALayout), one
+// per (phase ph, position xi): operand ph * operands_per_phase + xi, depth ph * depth_per_phase
+// + k. Row r's kernel for depth k is the 4x4 kernel at w + r * row_stride + k * k_stride, of
+// which phase ph takes taps[ph] (tap (t, s) at taps[ph][2 * t + s]). A panel's 12 kernels of
+// one depth are loaded whole and transposed, so each tap is a vector over the panel's rows.
+struct KernelSource {
+  const float* w;
+  int64_t rows, ks, row_stride, k_stride;
+  std::array<std::array<int, 4>, kPhases> taps;
+};
+SNGAN_WINOGRAD_AVX512 void transform_kernels_packed(float* __restrict packed, const PackedALayout& layout,
+                                                    int64_t operands_per_phase, int64_t depth_per_phase,
+                                                    const KernelSource& src) {
+  const int64_t panels = layout.padded_rows / kPackedRowAlign;
+  const bool par = omp_get_level() == 0 && src.rows * src.ks >= 4096;
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t panel = 0; panel < panels; ++panel) {
+    const int64_t r0 = panel * kPackedRowAlign, n = std::min(kPackedRowAlign, src.rows - r0);
+    const __mmask16 panel_rows = avx512::lanes(kPackedRowAlign);  // padding rows get zeros
+    for (int64_t k = 0; k < src.ks; ++k) {
+      __m512i kernel[16];  // kernel[i]: row r0 + i's 16 taps; transposed: tap q over the rows
+      for (int64_t i = 0; i < 16; ++i)
+        kernel[i] = i < n ? _mm512_loadu_si512(src.w + (r0 + i) * src.row_stride + k * src.k_stride)
+                          : _mm512_setzero_si512();
+      avx512::transpose16(kernel);
+      for (int ph = 0; ph < kPhases; ++ph) {
+        const std::array<int, 4>& t = src.taps[static_cast<size_t>(ph)];
+        __m512 g[4];
+        for (int q = 0; q < 4; ++q) g[q] = _mm512_castsi512_ps(kernel[t[static_cast<size_t>(q)]]);
+        const __m512 c[3][2] = {{g[0], g[1]},  // G k: the rows combined
+                                {_mm512_add_ps(g[0], g[2]), _mm512_add_ps(g[1], g[3])},
+                                {g[2], g[3]}};
+        const int64_t at = layout.offset(r0, ph * depth_per_phase + k);
+        float* dst = packed + ph * operands_per_phase * layout.floats() + at;
+        for (int i = 0; i < 3; ++i) {  // (G k) G^T: the columns combined
+          _mm512_mask_storeu_ps(dst + (i * 3 + 0) * layout.floats(), panel_rows, c[i][0]);
+          _mm512_mask_storeu_ps(dst + (i * 3 + 1) * layout.floats(), panel_rows, _mm512_add_ps(c[i][0], c[i][1]));
+          _mm512_mask_storeu_ps(dst + (i * 3 + 2) * layout.floats(), panel_rows, c[i][1]);
+        }
+      }
     }
-  });
+  }
+}
+
+// This thread's buffer of `count` packed operands of `layout`, and the operands.
+template <size_t kCount>
+std::array<PackedA, kCount> packed_operands(float** buffer_out, const PackedALayout& layout) {
+  thread_local std::vector<float> packed;
+  const int64_t n = static_cast<int64_t>(kCount) * layout.floats();
+  if (static_cast<int64_t>(packed.size()) < n) packed.resize(static_cast<size_t>(n));
+  *buffer_out = packed.data();
+  std::array<PackedA, kCount> a;
+  for (size_t k = 0; k < kCount; ++k)
+    a[k] = {packed.data() + static_cast<int64_t>(k) * layout.floats(), layout.rows, layout.depth};
+  return a;
 }
 
 // B^T d B of a 3x3 tile d, its nine values stored `position` floats apart.
@@ -322,14 +353,17 @@ void winograd_stride2_forward(float* y, const float* x, const float* w, const fl
               "winograd_stride2_forward: not a Winograd conv here");
   const Problem p{d.N, d.Cin, d.Cout, d.H, d.W};
   const int64_t depth = kPhases * p.in;
-  // U (9, out, 4 in): U_xi(o, ab * in + c) from the kernel phase w_ab(t, s) = w(o, c, 2t + a, 2s + b).
-  float* U = buffer(Buffer::kKernels, kPositions * p.out * depth);
+  // U_xi (out, 4 in), packed: U_xi(o, ab * in + c) = (G w_ab G^T)(xi) for the kernel phase
+  // w_ab(t, s) = w(o, c, 2t + a, 2s + b).
+  const PackedALayout layout = packed_a_layout(p.out, depth);
+  float* U = nullptr;
+  const std::array<PackedA, kPositions> packed = packed_operands<kPositions>(&U, layout);
+  KernelSource src{w, p.out, p.in, p.in * 16, 16, {}};
   for (int ab = 0; ab < kPhases; ++ab) {
     const int a = ab / 2, b = ab % 2;
-    transform_kernels(U + ab * p.in, p.out * depth, depth, w, p.out, p.in, p.in * 16, 16,
-                      {a * 4 + b, a * 4 + 2 + b, (2 + a) * 4 + b, (2 + a) * 4 + 2 + b});
+    src.taps[static_cast<size_t>(ab)] = {a * 4 + b, a * 4 + 2 + b, (2 + a) * 4 + b, (2 + a) * 4 + 2 + b};
   }
-  const std::array<PackedA, kPositions> packed = pack_kernels<kPositions>(U, p.out, depth);
+  transform_kernels_packed(U, layout, 0, p.in, src);
   const Chunks plan = plan_chunks(p.N, p.tiles_per_sample(), kTargetTiles);
   const int64_t xs = p.in * p.H * p.W, ys = p.out * (p.H / 2) * (p.W / 2);
   for_each_job(plan.chunks, [&](int64_t ch, int position_threads) {
@@ -352,15 +386,18 @@ void winograd_stride2_backward_input(float* dx, const float* dy, const float* w,
               "winograd_stride2_backward_input: not a Winograd conv here");
   const Problem p{d.N, d.Cin, d.Cout, d.H, d.W};
   constexpr int64_t kProducts = kPhases * kPositions;
-  // U (4 phases, 9, in, out): dx phase (p, q)'s kernel taps w(o, c, 3 - p - 2j, 3 - q - 2l).
-  float* U = buffer(Buffer::kKernels, kProducts * p.in * p.out);
+  // U_(pq, xi) (in, out), packed: dx phase (p, q)'s kernels w(o, c, 3 - p - 2j, 3 - q - 2l),
+  // transformed.
+  const PackedALayout layout = packed_a_layout(p.in, p.out);
+  float* U = nullptr;
+  const std::array<PackedA, kProducts> packed = packed_operands<kProducts>(&U, layout);
+  KernelSource src{w, p.in, p.out, 16, p.in * 16, {}};
   for (int pq = 0; pq < kPhases; ++pq) {
     const int pr = pq / 2, pc = pq % 2;
-    transform_kernels(U + pq * kPositions * p.in * p.out, p.in * p.out, p.out, w, p.in, p.out, 16,
-                      p.in * 16,
-                      {(3 - pr) * 4 + 3 - pc, (3 - pr) * 4 + 1 - pc, (1 - pr) * 4 + 3 - pc, (1 - pr) * 4 + 1 - pc});
+    src.taps[static_cast<size_t>(pq)] = {(3 - pr) * 4 + 3 - pc, (3 - pr) * 4 + 1 - pc, (1 - pr) * 4 + 3 - pc,
+                                         (1 - pr) * 4 + 1 - pc};
   }
-  const std::array<PackedA, kProducts> packed = pack_kernels<kProducts>(U, p.in, p.out);
+  transform_kernels_packed(U, layout, kPositions, 0, src);
   const Chunks plan = plan_chunks(p.N, p.tiles_per_sample(), kTargetTiles);
   const int64_t xs = p.in * p.H * p.W, ys = p.out * (p.H / 2) * (p.W / 2);
   for_each_job(plan.chunks, [&](int64_t ch, int position_threads) {
