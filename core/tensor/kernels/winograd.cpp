@@ -6,7 +6,8 @@
 // the tile's 2x2 output is A^T [(G g G^T) .* (B^T d B)] A. Over channels the elementwise
 // product becomes, for each of the 16 positions xi of the 4x4 transform, one GEMM
 //   M_xi (out, tiles) = U_xi (out, in) * V_xi (in, tiles),
-// with U the transformed kernels (packed once per call) and V the transformed input tiles.
+// with U the transformed kernels (written straight into packed GEMM operands once per call)
+// and V the transformed input tiles.
 // The batch goes in chunks of samples (planned for two threads whatever the thread count, so
 // every GEMM's shape and every sum's order stays the same), each chunk on one thread:
 // transform its tiles, 16 GEMMs, transform the products back into the output. With more
@@ -51,39 +52,48 @@ struct Problem {
   int64_t tiles_per_sample() const { return tile_rows() * tile_cols(); }
 };
 
-// U (16, out, in): U_xi(o, i) = (G g G^T)(xi) for the 3x3 kernel g of (o, i), whose tap
-// (kh, kw) is at w[o * o_stride + i * i_stride + (flip ? 8 - 3 * kh - kw : 3 * kh + kw)]:
-// sixteen input channels at a time, their taps gathered into vectors.
-SNGAN_WINOGRAD_AVX512 void transform_kernels(float* __restrict U, const float* __restrict w,
-                                             int64_t out, int64_t in, int64_t o_stride,
-                                             int64_t i_stride, bool flip) {
-  const int64_t plane = out * in;
-  const __m512i index = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                           _mm512_set1_epi32(static_cast<int32_t>(i_stride)));
+// The transformed kernels straight into the 16 packed GEMM operands U_xi (rows x ks,
+// PackedALayout): U_xi(r, k) = (G g G^T)(xi) for the 3x3 kernel g at w + r * row_stride +
+// k * k_stride (turned 180 degrees if `flip`). A panel's 12 kernels of one depth are loaded
+// whole and transposed, so each tap is a vector over the panel's rows.
+SNGAN_WINOGRAD_AVX512 void transform_kernels_packed(float* __restrict packed, const PackedALayout& layout,
+                                                    const float* __restrict w, int64_t row_stride,
+                                                    int64_t k_stride, bool flip) {
+  const int64_t rows = layout.rows, ks = layout.depth, panels = layout.padded_rows / kPackedRowAlign;
+  const __mmask16 taps = avx512::lanes(9), panel_rows = avx512::lanes(kPackedRowAlign);
   const __m512 half = _mm512_set1_ps(0.5f);
-  for_each_kernel_block(out, in, [&](int64_t o, int64_t i, __mmask16 valid) {
-    const float* base = w + o * o_stride + i * i_stride;
-    __m512 g[3][3];
-    for (int kh = 0; kh < 3; ++kh)
-      for (int kw = 0; kw < 3; ++kw)
-        g[kh][kw] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, index,
-                                             base + (flip ? 8 - 3 * kh - kw : 3 * kh + kw), 4);
-    __m512 q[4][3];  // G g
-    for (int kw = 0; kw < 3; ++kw) {
-      q[0][kw] = g[0][kw];
-      q[1][kw] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(g[0][kw], g[1][kw]), g[2][kw]));
-      q[2][kw] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(g[0][kw], g[1][kw]), g[2][kw]));
-      q[3][kw] = g[2][kw];
+  const bool par = omp_get_level() == 0 && rows * ks >= 4096;
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t panel = 0; panel < panels; ++panel) {
+    const int64_t r0 = panel * kPackedRowAlign, n = std::min(kPackedRowAlign, rows - r0);
+    for (int64_t k = 0; k < ks; ++k) {
+      __m512i kernel[16];  // kernel[i]: row r0 + i's 9 taps; transposed: tap q over the rows
+      for (int64_t i = 0; i < 16; ++i)
+        kernel[i] = i < n ? _mm512_maskz_loadu_epi32(taps, w + (r0 + i) * row_stride + k * k_stride)
+                          : _mm512_setzero_si512();
+      avx512::transpose16(kernel);
+      __m512 g[3][3];
+      for (int kh = 0; kh < 3; ++kh)
+        for (int kw = 0; kw < 3; ++kw)
+          g[kh][kw] = _mm512_castsi512_ps(kernel[flip ? 8 - 3 * kh - kw : 3 * kh + kw]);
+      __m512 q[4][3];  // G g
+      for (int kw = 0; kw < 3; ++kw) {
+        q[0][kw] = g[0][kw];
+        q[1][kw] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(g[0][kw], g[1][kw]), g[2][kw]));
+        q[2][kw] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(g[0][kw], g[1][kw]), g[2][kw]));
+        q[3][kw] = g[2][kw];
+      }
+      float* dst = packed + layout.offset(r0, k);
+      const int64_t position = layout.floats();
+      for (int r = 0; r < 4; ++r) {  // (G g) G^T
+        const __m512 sum = _mm512_add_ps(q[r][0], q[r][2]);
+        _mm512_mask_storeu_ps(dst + (r * 4 + 0) * position, panel_rows, q[r][0]);
+        _mm512_mask_storeu_ps(dst + (r * 4 + 1) * position, panel_rows, _mm512_mul_ps(half, _mm512_add_ps(sum, q[r][1])));
+        _mm512_mask_storeu_ps(dst + (r * 4 + 2) * position, panel_rows, _mm512_mul_ps(half, _mm512_sub_ps(sum, q[r][1])));
+        _mm512_mask_storeu_ps(dst + (r * 4 + 3) * position, panel_rows, q[r][2]);
+      }
     }
-    float* dst = U + o * in + i;
-    for (int r = 0; r < 4; ++r) {  // (G g) G^T
-      const __m512 sum = _mm512_add_ps(q[r][0], q[r][2]);
-      _mm512_mask_storeu_ps(dst + (r * 4 + 0) * plane, valid, q[r][0]);
-      _mm512_mask_storeu_ps(dst + (r * 4 + 1) * plane, valid, _mm512_mul_ps(half, _mm512_add_ps(sum, q[r][1])));
-      _mm512_mask_storeu_ps(dst + (r * 4 + 2) * plane, valid, _mm512_mul_ps(half, _mm512_sub_ps(sum, q[r][1])));
-      _mm512_mask_storeu_ps(dst + (r * 4 + 3) * plane, valid, q[r][2]);
-    }
-  });
+  }
 }
 
 // The tiles of a chunk of B samples, t = (sample, tile row th, tile column tw) in order, seen
@@ -170,11 +180,14 @@ SNGAN_WINOGRAD_AVX512 void transform_output(float* __restrict y, const float* __
   }
 }
 
-// y (N, out, H, W) (=|+=) the correlation of x (N, in, H, W) with the kernels whose transforms
-// U (16, out, in) hold (+ bias).
-void run(float* y, const float* x, const float* U, const float* bias, const Problem& p,
-         bool accumulate) {
-  const std::array<PackedA, kPositions> a = pack_kernels<kPositions>(U, p.out, p.in);
+// y (N, out, H, W) (=|+=) the correlation of x (N, in, H, W) with the 3x3 kernels at
+// w + o * row_stride + i * k_stride (turned 180 degrees if `flip`), + bias.
+void run(float* y, const float* x, const float* w, int64_t row_stride, int64_t k_stride, bool flip,
+         const float* bias, const Problem& p, bool accumulate) {
+  const PackedALayout layout = packed_a_layout(p.out, p.in);
+  float* U = nullptr;
+  const std::array<PackedA, kPositions> a = packed_operands<kPositions>(&U, layout);
+  transform_kernels_packed(U, layout, w, row_stride, k_stride, flip);
 
   const Chunks plan = plan_chunks(p.N, p.tiles_per_sample(), kTargetTiles);
   const int64_t tps = p.tiles_per_sample(), xs = p.in * p.H * p.W, ys = p.out * p.H * p.W;
@@ -278,18 +291,14 @@ bool winograd_shape(const Conv2dDims& d) {
 void winograd_forward(float* y, const float* x, const float* w, const float* b,
                       const Conv2dDims& d, bool accumulate) {
   SNGAN_CHECK(winograd_shape(d) && fp32_gemm_on_avx512(), "winograd_forward: not a Winograd conv here");
-  float* U = buffer(Buffer::kKernels, kPositions * d.Cout * d.Cin);
-  transform_kernels(U, w, d.Cout, d.Cin, d.Cin * 9, 9, false);
-  run(y, x, U, b, Problem{d.N, d.Cin, d.Cout, d.H, d.W}, accumulate);
+  run(y, x, w, d.Cin * 9, 9, false, b, Problem{d.N, d.Cin, d.Cout, d.H, d.W}, accumulate);
 }
 
 void winograd_backward_input(float* dx, const float* dy, const float* w, const Conv2dDims& d,
                              bool accumulate) {
   SNGAN_CHECK(winograd_shape(d) && fp32_gemm_on_avx512(), "winograd_backward_input: not a Winograd conv here");
   // dx(ci) = sum over co of dy(co) correlated with w(co, ci) turned 180 degrees (pad 1).
-  float* U = buffer(Buffer::kKernels, kPositions * d.Cin * d.Cout);
-  transform_kernels(U, w, d.Cin, d.Cout, 9, d.Cin * 9, true);
-  run(dx, dy, U, nullptr, Problem{d.N, d.Cout, d.Cin, d.H, d.W}, accumulate);
+  run(dx, dy, w, 9, d.Cin * 9, true, nullptr, Problem{d.N, d.Cout, d.Cin, d.H, d.W}, accumulate);
 }
 
 void winograd_backward_weight(float* dw, const float* dy, const float* x, const Conv2dDims& d,

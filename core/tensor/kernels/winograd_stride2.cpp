@@ -109,19 +109,6 @@ SNGAN_WINOGRAD_AVX512 void transform_kernels_packed(float* __restrict packed, co
   }
 }
 
-// This thread's buffer of `count` packed operands of `layout`, and the operands.
-template <size_t kCount>
-std::array<PackedA, kCount> packed_operands(float** buffer_out, const PackedALayout& layout) {
-  thread_local std::vector<float> packed;
-  const int64_t n = static_cast<int64_t>(kCount) * layout.floats();
-  if (static_cast<int64_t>(packed.size()) < n) packed.resize(static_cast<size_t>(n));
-  *buffer_out = packed.data();
-  std::array<PackedA, kCount> a;
-  for (size_t k = 0; k < kCount; ++k)
-    a[k] = {packed.data() + static_cast<int64_t>(k) * layout.floats(), layout.rows, layout.depth};
-  return a;
-}
-
 // B^T d B of a 3x3 tile d, its nine values stored `position` floats apart.
 SNGAN_WINOGRAD_AVX512 inline void store_input_transform(float* dst, int64_t position, __mmask16 valid,
                                                         const __m512 d[3][3]) {

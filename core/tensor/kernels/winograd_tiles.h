@@ -185,27 +185,26 @@ void for_each_kernel_block(int64_t rows, int64_t cols, F&& f) {
     for (int64_t i = 0; i < cols; i += 16) f(o, i, avx512::lanes(cols - i));
 }
 
-// The transformed kernels U (kCount operands of rows x depth, one after another) packed once
-// per call for all chunks, the operands over the threads (outside a parallel region) into this
-// thread's buffer; the chunks' threads only read it.
+// This thread's buffer for kCount packed GEMM operands of `layout`, one after another (the
+// transformed kernels, written once per call for all chunks; the chunks' threads only read
+// them), and the operands.
 template <size_t kCount>
-std::array<PackedA, kCount> pack_kernels(const float* U, int64_t rows, int64_t depth) {
+std::array<PackedA, kCount> packed_operands(float** buffer_out, const PackedALayout& layout) {
   thread_local std::vector<float> packed;
-  const int64_t per = packed_a_floats(rows, depth), count = static_cast<int64_t>(kCount);
-  if (static_cast<int64_t>(packed.size()) < count * per) packed.resize(static_cast<size_t>(count * per));
+  const int64_t n = static_cast<int64_t>(kCount) * layout.floats();
+  if (static_cast<int64_t>(packed.size()) < n) packed.resize(static_cast<size_t>(n));
+  *buffer_out = packed.data();
   std::array<PackedA, kCount> a;
-  float* const base = packed.data();
-#pragma omp parallel for schedule(static) if (omp_get_level() == 0)
-  for (int64_t k = 0; k < count; ++k)
-    a[static_cast<size_t>(k)] = pack_a_operand(base + k * per, U + k * rows * depth, depth, false, rows, depth);
+  for (size_t k = 0; k < kCount; ++k)
+    a[k] = {packed.data() + static_cast<int64_t>(k) * layout.floats(), layout.rows, layout.depth};
   return a;
 }
 
-// This thread's buffers (transformed tiles, products or their gradients, transformed kernels,
-// partial sums, phase planes), grown to at least n floats, never shrunk.
-enum class Buffer { kTiles, kProducts, kKernels, kPartials, kPlanes };
+// This thread's buffers (transformed tiles, products or their gradients, partial sums, phase
+// planes), grown to at least n floats, never shrunk.
+enum class Buffer { kTiles, kProducts, kPartials, kPlanes };
 inline float* buffer(Buffer which, int64_t n) {
-  thread_local std::vector<float> buffers[5];
+  thread_local std::vector<float> buffers[4];
   std::vector<float>& b = buffers[static_cast<int>(which)];
   if (static_cast<int64_t>(b.size()) < n) b.resize(static_cast<size_t>(n));
   return b.data();
