@@ -335,7 +335,7 @@ SNGAN_AVX512 void run_gemm(float* c, int64_t ldc, PackedBlock packed_a, const BO
     const int64_t kc = std::min(kstep, K - k0);
     const bool accumulate = add || k0 > 0;
     const float* pa = packed_a(k0, kc);
-    if (M <= kMr && !b.t) {  // one row panel: each element of B is used once, unpacked
+    if (M <= kMr && !b.t && !b.panels) {  // one row panel: each element of B is used once, unpacked
       if (b.view != nullptr) {
         const ViewReader col(*b.view);
         for (int64_t jj = 0; jj < N; jj += kNr) {
@@ -352,9 +352,15 @@ SNGAN_AVX512 void run_gemm(float* c, int64_t ldc, PackedBlock packed_a, const BO
     }
     for (int64_t j0 = 0; j0 < N; j0 += kNc) {
       const int64_t cols = std::min(kNc, N - j0);
-      float* pb = scratch(b_buffer, round_up(cols, kNr) * kc);
-      if (b.view != nullptr) pack_b(pb, *b.view, b.t, k0, kc, j0, cols);
-      else pack_b(pb, b.p, b.ld, b.t, k0, kc, j0, cols);
+      const float* pb = nullptr;
+      if (b.panels) {  // already packed (PackedBRows)
+        pb = b.p + k0 * round_up(N, kNr) + j0 * kc;
+      } else {
+        float* dst = scratch(b_buffer, round_up(cols, kNr) * kc);
+        if (b.view != nullptr) pack_b(dst, *b.view, b.t, k0, kc, j0, cols);
+        else pack_b(dst, b.p, b.ld, b.t, k0, kc, j0, cols);
+        pb = dst;
+      }
       for (int64_t ii = 0; ii < M; ii += kMr) {  // one A panel stays in L1 ...
         const MicroKernel micro = kMicroKernels<false>[std::min(kMr, M - ii)];
         const float* panel_a = pa + ii * kc;
@@ -382,6 +388,8 @@ bool fp32_gemm_on_avx512() {
 
 void gemm_fp32_avx512(float* c, int64_t ldc, const float* a, int64_t lda, bool ta,
                       const BOperand& b, int64_t M, int64_t N, int64_t K, bool add) {
+  SNGAN_CHECK(!b.panels || (!b.t && b.view == nullptr && reinterpret_cast<uintptr_t>(b.p) % 64 == 0),
+              "GEMM: B in panels must be untransposed, in memory, 64-byte aligned");
   if (empty_product(c, ldc, M, N, K, add)) return;
   if (M <= kDotGemmRows && !ta && b.t && b.view != nullptr) {
     dot_gemm(a, lda, *b.view, c, ldc, M, N, K, add);
@@ -397,6 +405,9 @@ void gemm_fp32_avx512(float* c, int64_t ldc, const float* a, int64_t lda, bool t
 }
 
 int64_t packed_a_floats(int64_t M, int64_t K) { return round_up(M, kMr) * K; }
+PackedBRows packed_b_rows(int64_t K, int64_t N) {
+  return {K, round_up(N, kNr), depth_step(std::max<int64_t>(K, 1))};
+}
 PackedALayout packed_a_layout(int64_t M, int64_t K) {
   static_assert(kPackedRowAlign == kMr, "packed panels are micro-tile rows");
   return {M, K, round_up(M, kMr), depth_step(std::max<int64_t>(K, 1))};
@@ -422,6 +433,8 @@ void gemm_fp32_avx512_packed(float* c, int64_t ldc, const PackedA& a, int64_t ro
               "packed GEMM: rows [", row0, ", ", row0 + M, ") of a packed operand of ", a.rows,
               " rows (the first a multiple of ", kPackedRowAlign, ")");
   const int64_t K = a.depth;
+  SNGAN_CHECK(!b.panels || (!b.t && b.view == nullptr && reinterpret_cast<uintptr_t>(b.p) % 64 == 0),
+              "packed GEMM: B in panels must be untransposed, in memory, 64-byte aligned");
   if (empty_product(c, ldc, M, N, K, add)) return;
   const int64_t mpad = round_up(a.rows, kMr);
   auto block = [&](int64_t k0, int64_t kc) { return a.data + mpad * k0 + row0 * kc; };

@@ -48,6 +48,24 @@ struct PackedALayout {
   }
 };
 PackedALayout packed_a_layout(int64_t M, int64_t K);
+// Where a B operand written in the GEMM's own panels (BOperand::panels) keeps row k of op(b)
+// (depth K, N columns): per depth block (equal blocks fixed by K), panels of 32 columns, each
+// depth's 32 values contiguous, the panels' rows padded to a multiple of 32 columns (the
+// padding's values are read but never reach C). Column j of row k is at
+// base + (j / 32) * panel + j % 32. The data starts 64-byte aligned.
+struct PackedBRow {
+  int64_t base, panel;
+  int64_t at(int64_t j) const { return base + (j >> 5) * panel + (j & 31); }
+};
+struct PackedBRows {
+  int64_t depth, padded_cols, step;
+  int64_t floats() const { return padded_cols * depth; }
+  PackedBRow row(int64_t k) const {
+    const int64_t k0 = k / step * step, kc = std::min(step, depth - k0);
+    return {k0 * padded_cols + (k - k0) * 32, kc * 32};
+  }
+};
+PackedBRows packed_b_rows(int64_t K, int64_t N);
 
 // gemm_fp32_avx512 with op(a) = rows [row0, row0 + M) of a packed operand (row0 a multiple of
 // kPackedRowAlign), K its depth: the same bits as gemm_fp32_avx512 on the unpacked rows.

@@ -42,12 +42,15 @@ struct Im2colView {
 };
 
 // op(b) of the packed GEMMs: row-major data p with row stride ld, or, when `view` is set, an
-// im2col view read in place; transposed if t: op(b)(k, j) = t ? b(j, k) : b(k, j).
+// im2col view read in place; transposed if t: op(b)(k, j) = t ? b(j, k) : b(k, j). With
+// `panels` (fp32 AVX-512 GEMM only), p already holds op(b) in the GEMM's own packed panels
+// (gemm_avx512.h: PackedBRows), which it then reads without packing.
 struct BOperand {
   const float* p = nullptr;
   int64_t ld = 0;
   bool t = false;
   const Im2colView* view = nullptr;
+  bool panels = false;
 };
 
 // A view's masked 16-lane loads for the packing loops, with its tables in locals (the loops'

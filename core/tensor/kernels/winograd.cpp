@@ -106,20 +106,21 @@ SNGAN_WINOGRAD_AVX512 void transform_kernels_packed(float* __restrict packed, co
 constexpr int kPhaseOf[4] = {1, 0, 1, 0};
 constexpr int kShiftOf[4] = {-1, 0, 0, 1};
 
-// V (16, in, T) of a chunk's B samples x (B, in, H, W): V_xi(c, t) = (B^T d B)(xi) for tile t's
-// 4x4 input block d (rows 2*th - 1 .. 2*th + 2, columns 2*tw - 1 .. 2*tw + 2, zero outside).
-SNGAN_WINOGRAD_AVX512 void transform_input(float* __restrict V, const float* __restrict x,
-                                           const Problem& p, const TileGrid& grid) {
+// V (16 operands of in x T, laid out as `ops` says) of a chunk's B samples x (B, in, H, W):
+// V_xi(c, t) = (B^T d B)(xi) for tile t's 4x4 input block d (rows 2*th - 1 .. 2*th + 2, columns 2*tw - 1 .. 2*tw + 2, zero outside).
+SNGAN_WINOGRAD_AVX512 void transform_input(float* __restrict V, const TileOperands& ops,
+                                           const float* __restrict x, const Problem& p,
+                                           const TileGrid& grid) {
   const int64_t H = p.H, W = p.W, TW = grid.TW, T = grid.T, margin = TW + 1;
   const int64_t stride = T + 2 * margin + 16;  // floats per phase plane, margins either side
-  const int64_t position = p.in * T;           // floats between positions xi
   const uint16_t* masks = shift_masks(grid);
   float* const base = buffer(Buffer::kPlanes, 4 * stride);
   float* planes[4];
   for (int q = 0; q < 4; ++q) planes[q] = base + q * stride + margin;
   for (int64_t c = 0; c < p.in; ++c) {
     split_phases<2>(planes, x + c * H * W, p.in * H * W, H, W, grid);
-    float* dst = V + c * T;
+    const PackedBRow row = ops.row(c);  // V_xi(c, t) at V + xi * ops.position + row.at(t)
+    const int64_t position = ops.position;
     for (int64_t t = 0; t < T; t += 16) {
       const uint16_t* m = masks + (t / 16) * 9;
       const __mmask16 valid = avx512::lanes(T - t);
@@ -136,10 +137,10 @@ SNGAN_WINOGRAD_AVX512 void transform_input(float* __restrict V, const float* __r
         u[r][3] = _mm512_sub_ps(d[1], d[3]);
       }
       for (int k = 0; k < 4; ++k) {  // B^T (d B): the rows combined
-        _mm512_mask_storeu_ps(dst + (0 * 4 + k) * position + t, valid, _mm512_sub_ps(u[0][k], u[2][k]));
-        _mm512_mask_storeu_ps(dst + (1 * 4 + k) * position + t, valid, _mm512_add_ps(u[1][k], u[2][k]));
-        _mm512_mask_storeu_ps(dst + (2 * 4 + k) * position + t, valid, _mm512_sub_ps(u[2][k], u[1][k]));
-        _mm512_mask_storeu_ps(dst + (3 * 4 + k) * position + t, valid, _mm512_sub_ps(u[1][k], u[3][k]));
+        _mm512_mask_storeu_ps(V + (0 * 4 + k) * position + row.at(t), valid, _mm512_sub_ps(u[0][k], u[2][k]));
+        _mm512_mask_storeu_ps(V + (1 * 4 + k) * position + row.at(t), valid, _mm512_add_ps(u[1][k], u[2][k]));
+        _mm512_mask_storeu_ps(V + (2 * 4 + k) * position + row.at(t), valid, _mm512_sub_ps(u[2][k], u[1][k]));
+        _mm512_mask_storeu_ps(V + (3 * 4 + k) * position + row.at(t), valid, _mm512_sub_ps(u[1][k], u[3][k]));
       }
     }
   }
@@ -193,13 +194,14 @@ void run(float* y, const float* x, const float* w, int64_t row_stride, int64_t k
   const int64_t tps = p.tiles_per_sample(), xs = p.in * p.H * p.W, ys = p.out * p.H * p.W;
   for_each_job(plan.chunks, [&](int64_t ch, int position_threads) {
     const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * tps;
-    float* V = buffer(Buffer::kTiles, kPositions * p.in * T);
+    const TileOperands ops = packed_tiles(p.in, T);
+    float* V = buffer(Buffer::kTiles, kPositions * ops.position);
     float* M = buffer(Buffer::kProducts, kPositions * p.out * T);
     const TileGrid grid{p.tile_rows(), p.tile_cols(), tps, T};
-    transform_input(V, x + n0 * xs, p, grid);
+    transform_input(V, ops, x + n0 * xs, p, grid);
     for_each_position(kPositions, position_threads, [&](int64_t xi) {
-      const BOperand b{V + xi * p.in * T, T, false, nullptr};
-      gemm_fp32_avx512_packed(M + xi * p.out * T, T, a[static_cast<size_t>(xi)], 0, b, p.out, T, false);
+      gemm_fp32_avx512_packed(M + xi * p.out * T, T, a[static_cast<size_t>(xi)], 0, ops.operand(V, xi, false),
+                              p.out, T, false);
     });
     transform_output(y + n0 * ys, M, bias, p, grid, accumulate);
   });
@@ -317,13 +319,14 @@ void winograd_backward_weight(float* dw, const float* dy, const float* x, const 
     const int64_t first = plan.chunks * g / groups, last = plan.chunks * (g + 1) / groups;
     for (int64_t ch = first; ch < last; ++ch) {
       const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * tps;
-      float* V = buffer(Buffer::kTiles, kPositions * p.in * T);
+      const TileOperands ops = plain_tiles(p.in, T);
+      float* V = buffer(Buffer::kTiles, kPositions * ops.position);
       float* E = buffer(Buffer::kProducts, kPositions * p.out * T);
       const TileGrid grid{p.tile_rows(), p.tile_cols(), tps, T};
-      transform_input(V, x + n0 * xs, p, grid);
+      transform_input(V, ops, x + n0 * xs, p, grid);
       transform_output_gradient(E, dy + n0 * ys, p, grid);
       for_each_position(kPositions, position_threads, [&](int64_t xi) {
-        const BOperand vt{V + xi * p.in * T, T, true, nullptr};
+        const BOperand vt = ops.operand(V, xi, true);
         gemm_fp32_avx512(dU + g * per + xi * p.out * p.in, p.in, E + xi * p.out * T, T, false, vt,
                          p.out, p.in, T, ch > first);
       });

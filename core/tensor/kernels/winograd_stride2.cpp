@@ -109,7 +109,7 @@ SNGAN_WINOGRAD_AVX512 void transform_kernels_packed(float* __restrict packed, co
   }
 }
 
-// B^T d B of a 3x3 tile d, its nine values stored `position` floats apart.
+// B^T d B of 16 tiles' 3x3 tiles d, their nine values stored `position` floats apart from dst.
 SNGAN_WINOGRAD_AVX512 inline void store_input_transform(float* dst, int64_t position, __mmask16 valid,
                                                         const __m512 d[3][3]) {
   __m512 u[3][3];  // B^T d: the rows combined
@@ -143,16 +143,17 @@ SNGAN_WINOGRAD_AVX512 inline void output_transform(__m512 out[4], const float* s
   }
 }
 
-// V (9, 4 in, T) of a chunk's samples x (B, in, H, W): V_xi(ab * in + c, t) = (B^T d B)(xi)
+// V (9 operands of 4 in x T, laid out as `ops` says) of a chunk's samples x (B, in, H, W):
+// V_xi(ab * in + c, t) = (B^T d B)(xi)
 // for the 3x3 tile d of kernel phase ab, d(r, s) = x(c, 4*th + 2r + a - 1, 4*tw + 2s + b - 1)
 // (zero outside). Tile row e = 2r + a of the 6x6 input tile is x's stride-4 phase row
 // (e + 3) % 4 at tile row th - 1, th or th + 1 (e = 0, 1..4, 5), and the same for columns: each
 // value, over consecutive tiles, is a masked run of one of the 16 phase planes.
-SNGAN_WINOGRAD_AVX512 void transform_input(float* __restrict V, const float* __restrict x,
-                                           const Problem& p, const TileGrid& grid) {
+SNGAN_WINOGRAD_AVX512 void transform_input(float* __restrict V, const TileOperands& ops,
+                                           const float* __restrict x, const Problem& p,
+                                           const TileGrid& grid) {
   const int64_t H = p.H, W = p.W, TW = grid.TW, T = grid.T, margin = TW + 1;
   const int64_t stride = T + 2 * margin + 16;  // floats per phase plane, margins either side
-  const int64_t position = kPhases * p.in * T;
   const uint16_t* masks = shift_masks(grid);
   float* const base = buffer(Buffer::kPlanes, 16 * stride);
   float* planes[16];
@@ -173,7 +174,7 @@ SNGAN_WINOGRAD_AVX512 void transform_input(float* __restrict V, const float* __r
             const float* src = planes[phase(er) * 4 + phase(ec)] + t + shift(er) * TW + shift(ec);
             d[r][s] = _mm512_maskz_loadu_ps(valid & m[(shift(er) + 1) * 3 + shift(ec) + 1], src);
           }
-        store_input_transform(V + (ab * p.in + c) * T + t, position, valid, d);
+        store_input_transform(V + ops.row(ab * p.in + c).at(t), ops.position, valid, d);
       }
     }
   }
@@ -198,15 +199,16 @@ SNGAN_WINOGRAD_AVX512 void transform_output(float* __restrict y, const float* __
   }
 }
 
-// dy's transformed 4x4 tiles, V (4 phases, 9, out, T): for dx phase pq = (p, q), the
+// dy's transformed 4x4 tiles, V (4 phases x 9 operands of out x T, laid out as `ops` says):
+// for dx phase pq = (p, q), the
 // (B^T d B)(xi) of the 3x3 tile d = rows p .. p + 2 and columns q .. q + 2 of dy's 4x4 tile
 // at rows 2*th - 1 .. 2*th + 2, columns 2*tw - 1 .. 2*tw + 2 (zero outside), read through
 // dy's stride-2 phase planes as in the 3x3 Winograd.
-SNGAN_WINOGRAD_AVX512 void transform_output_gradient_tiles(float* __restrict V, const float* __restrict dy,
-                                                           const Problem& p, const TileGrid& grid) {
+SNGAN_WINOGRAD_AVX512 void transform_output_gradient_tiles(float* __restrict V, const TileOperands& ops,
+                                                           const float* __restrict dy, const Problem& p,
+                                                           const TileGrid& grid) {
   const int64_t Ho = p.H / 2, Wo = p.W / 2, TW = grid.TW, T = grid.T, margin = TW + 1;
   const int64_t stride = T + 2 * margin + 16;
-  const int64_t position = p.out * T;
   const uint16_t* masks = shift_masks(grid);
   float* const base = buffer(Buffer::kPlanes, 4 * stride);
   float* planes[4];
@@ -229,7 +231,7 @@ SNGAN_WINOGRAD_AVX512 void transform_output_gradient_tiles(float* __restrict V, 
         const __m512 sub[3][3] = {{d[pr][pc], d[pr][pc + 1], d[pr][pc + 2]},
                                   {d[pr + 1][pc], d[pr + 1][pc + 1], d[pr + 1][pc + 2]},
                                   {d[pr + 2][pc], d[pr + 2][pc + 1], d[pr + 2][pc + 2]}};
-        store_input_transform(V + pq * kPositions * position + o * T + t, position, valid, sub);
+        store_input_transform(V + pq * kPositions * ops.position + ops.row(o).at(t), ops.position, valid, sub);
       }
     }
   }
@@ -355,13 +357,14 @@ void winograd_stride2_forward(float* y, const float* x, const float* w, const fl
   const int64_t xs = p.in * p.H * p.W, ys = p.out * (p.H / 2) * (p.W / 2);
   for_each_job(plan.chunks, [&](int64_t ch, int position_threads) {
     const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * p.tiles_per_sample();
-    float* V = buffer(Buffer::kTiles, kPositions * depth * T);
+    const TileOperands ops = packed_tiles(depth, T);
+    float* V = buffer(Buffer::kTiles, kPositions * ops.position);
     float* M = buffer(Buffer::kProducts, kPositions * p.out * T);
     const TileGrid grid = p.grid(T);
-    transform_input(V, x + n0 * xs, p, grid);
+    transform_input(V, ops, x + n0 * xs, p, grid);
     for_each_position(kPositions, position_threads, [&](int64_t xi) {
-      const BOperand v{V + xi * depth * T, T, false, nullptr};
-      gemm_fp32_avx512_packed(M + xi * p.out * T, T, packed[static_cast<size_t>(xi)], 0, v, p.out, T, false);
+      gemm_fp32_avx512_packed(M + xi * p.out * T, T, packed[static_cast<size_t>(xi)], 0, ops.operand(V, xi, false),
+                              p.out, T, false);
     });
     transform_output(y + n0 * ys, M, b, p, grid, accumulate);
   });
@@ -389,13 +392,14 @@ void winograd_stride2_backward_input(float* dx, const float* dy, const float* w,
   const int64_t xs = p.in * p.H * p.W, ys = p.out * (p.H / 2) * (p.W / 2);
   for_each_job(plan.chunks, [&](int64_t ch, int position_threads) {
     const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * p.tiles_per_sample();
-    float* V = buffer(Buffer::kTiles, kProducts * p.out * T);
+    const TileOperands ops = packed_tiles(p.out, T);
+    float* V = buffer(Buffer::kTiles, kProducts * ops.position);
     float* M = buffer(Buffer::kProducts, kProducts * p.in * T);
     const TileGrid grid = p.grid(T);
-    transform_output_gradient_tiles(V, dy + n0 * ys, p, grid);
+    transform_output_gradient_tiles(V, ops, dy + n0 * ys, p, grid);
     for_each_position(kProducts, position_threads, [&](int64_t k) {
-      const BOperand v{V + k * p.out * T, T, false, nullptr};
-      gemm_fp32_avx512_packed(M + k * p.in * T, T, packed[static_cast<size_t>(k)], 0, v, p.in, T, false);
+      gemm_fp32_avx512_packed(M + k * p.in * T, T, packed[static_cast<size_t>(k)], 0, ops.operand(V, k, false),
+                              p.in, T, false);
     });
     transform_input_gradient(dx + n0 * xs, M, p, grid, accumulate);
   });
@@ -417,13 +421,14 @@ void winograd_stride2_backward_weight(float* dw, const float* dy, const float* x
     const int64_t first = plan.chunks * g / groups, last = plan.chunks * (g + 1) / groups;
     for (int64_t ch = first; ch < last; ++ch) {
       const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * p.tiles_per_sample();
-      float* V = buffer(Buffer::kTiles, kPositions * depth * T);
+      const TileOperands ops = plain_tiles(depth, T);
+      float* V = buffer(Buffer::kTiles, kPositions * ops.position);
       float* E = buffer(Buffer::kProducts, kPositions * p.out * T);
       const TileGrid grid = p.grid(T);
-      transform_input(V, x + n0 * xs, p, grid);
+      transform_input(V, ops, x + n0 * xs, p, grid);
       transform_output_gradient(E, dy + n0 * ys, p, grid);
       for_each_position(kPositions, position_threads, [&](int64_t xi) {
-        const BOperand vt{V + xi * depth * T, T, true, nullptr};
+        const BOperand vt = ops.operand(V, xi, true);
         gemm_fp32_avx512(dU + g * per + xi * p.out * depth, depth, E + xi * p.out * T, T, false, vt,
                          p.out, depth, T, ch > first);
       });

@@ -200,14 +200,34 @@ std::array<PackedA, kCount> packed_operands(float** buffer_out, const PackedALay
   return a;
 }
 
+// Where a chunk's transformed tiles go: position xi's operand (depth K = channels, T columns =
+// tiles) at + xi * position, row k's tile t at row(k).at(t). Either the GEMM's own packed B
+// panels (the forward's and input gradient's operands, read without packing) or plain rows of
+// T tiles (the weight gradient's, which its GEMM reads transposed).
+struct TileOperands {
+  int64_t position, T;
+  bool packed;
+  PackedBRows panels;
+  PackedBRow row(int64_t k) const { return packed ? panels.row(k) : PackedBRow{k * T, 32}; }
+  BOperand operand(const float* V, int64_t xi, bool transposed) const {
+    return {V + xi * position, T, transposed, nullptr, packed};
+  }
+};
+inline TileOperands packed_tiles(int64_t K, int64_t T) {
+  const PackedBRows panels = packed_b_rows(K, T);
+  return {panels.floats(), T, true, panels};
+}
+inline TileOperands plain_tiles(int64_t K, int64_t T) { return {K * T, T, false, {}}; }
+
 // This thread's buffers (transformed tiles, products or their gradients, partial sums, phase
 // planes), grown to at least n floats, never shrunk.
 enum class Buffer { kTiles, kProducts, kPartials, kPlanes };
 inline float* buffer(Buffer which, int64_t n) {
   thread_local std::vector<float> buffers[4];
   std::vector<float>& b = buffers[static_cast<int>(which)];
-  if (static_cast<int64_t>(b.size()) < n) b.resize(static_cast<size_t>(n));
-  return b.data();
+  if (static_cast<int64_t>(b.size()) < n + 16) b.resize(static_cast<size_t>(n + 16));
+  const auto misalignment = reinterpret_cast<uintptr_t>(b.data()) % 64;
+  return b.data() + (64 - misalignment) % 64 / sizeof(float);
 }
 
 }  // namespace sngan::kernels::winograd_tiles
