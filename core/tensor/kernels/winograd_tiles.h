@@ -61,10 +61,21 @@ SNGAN_WINOGRAD_AVX512 inline __m512i merge_lanes() {
   return _mm512_load_si512(idx);
 }
 
+// The same for an 8-float row: split[k * 8/S + j] = S * j + k, merge its inverse.
+template <int S>
+SNGAN_WINOGRAD_AVX512 inline __m256i narrow_split_lanes() {
+  return S == 2 ? _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7) : _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+}
+template <int S>
+SNGAN_WINOGRAD_AVX512 inline __m256i narrow_merge_lanes() {
+  return S == 2 ? _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7) : _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+}
+
 // The chunk's samples' (H, W) maps of one channel (the first at `map`, the next `sample`
 // floats on) into their S*S phase planes of one value per tile:
 // planes[a * S + b] + t = map(S * th + a, S * tw + b) (H = S * TH, W = S * TW), S = 2 or 4.
-// Rows a multiple of 16 wide go 16 values at a time, one permute and S stores each.
+// Rows a multiple of 16 wide go 16 values at a time, one permute and S stores each; rows of 8 in
+// one 8-float permute.
 template <int S>
 SNGAN_WINOGRAD_AVX512 void split_phases(float* const planes[S * S], const float* map, int64_t sample,
                                         int64_t H, int64_t W, const TileGrid& grid) {
@@ -88,6 +99,20 @@ SNGAN_WINOGRAD_AVX512 void split_phases(float* const planes[S * S], const float*
             _mm_storeu_ps(dst[2] + j / 4, _mm512_extractf32x4_ps(v, 2));
             _mm_storeu_ps(dst[3] + j / 4, _mm512_extractf32x4_ps(v, 3));
           }
+        }
+        continue;
+      }
+      if (W == 8) {  // one 8-float permute, S pieces of 8/S
+        const __m256 v = _mm256_permutevar8x32_ps(_mm256_loadu_ps(row), narrow_split_lanes<S>());
+        const __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+        if constexpr (S == 2) {
+          _mm_storeu_ps(dst[0], lo);
+          _mm_storeu_ps(dst[1], hi);
+        } else {
+          _mm_storel_pi(reinterpret_cast<__m64*>(dst[0]), lo);
+          _mm_storeh_pi(reinterpret_cast<__m64*>(dst[1]), lo);
+          _mm_storel_pi(reinterpret_cast<__m64*>(dst[2]), hi);
+          _mm_storeh_pi(reinterpret_cast<__m64*>(dst[3]), hi);
         }
         continue;
       }
@@ -124,6 +149,22 @@ SNGAN_WINOGRAD_AVX512 void merge_phases(const float* const planes[S * S], float*
           if (accumulate) v = _mm512_add_ps(v, _mm512_loadu_ps(row + j));
           _mm512_storeu_ps(row + j, v);
         }
+        continue;
+      }
+      if (W == 8) {  // S pieces of 8/S, one 8-float permute
+        __m128 lo, hi;
+        if constexpr (S == 2) {
+          lo = _mm_loadu_ps(src[0]);
+          hi = _mm_loadu_ps(src[1]);
+        } else {
+          lo = _mm_loadh_pi(_mm_loadl_pi(_mm_setzero_ps(), reinterpret_cast<const __m64*>(src[0])),
+                            reinterpret_cast<const __m64*>(src[1]));
+          hi = _mm_loadh_pi(_mm_loadl_pi(_mm_setzero_ps(), reinterpret_cast<const __m64*>(src[2])),
+                            reinterpret_cast<const __m64*>(src[3]));
+        }
+        __m256 v = _mm256_permutevar8x32_ps(_mm256_set_m128(hi, lo), narrow_merge_lanes<S>());
+        if (accumulate) v = _mm256_add_ps(v, _mm256_loadu_ps(row));
+        _mm256_storeu_ps(row, v);
         continue;
       }
       for (int k = 0; k < S; ++k) {
