@@ -74,8 +74,8 @@ SNGAN_WINOGRAD_AVX512 inline __m256i narrow_merge_lanes() {
 // The chunk's samples' (H, W) maps of one channel (the first at `map`, the next `sample`
 // floats on) into their S*S phase planes of one value per tile:
 // planes[a * S + b] + t = map(S * th + a, S * tw + b) (H = S * TH, W = S * TW), S = 2 or 4.
-// Rows a multiple of 16 wide go 16 values at a time, one permute and S stores each; rows of 8 in
-// one 8-float permute.
+// Rows a multiple of 16 wide go 16 values at a time, one permute and S stores each; rows of 8
+// (and of 4 in stride 2) in one short permute.
 template <int S>
 SNGAN_WINOGRAD_AVX512 void split_phases(float* const planes[S * S], const float* map, int64_t sample,
                                         int64_t H, int64_t W, const TileGrid& grid) {
@@ -114,6 +114,13 @@ SNGAN_WINOGRAD_AVX512 void split_phases(float* const planes[S * S], const float*
           _mm_storel_pi(reinterpret_cast<__m64*>(dst[2]), hi);
           _mm_storeh_pi(reinterpret_cast<__m64*>(dst[3]), hi);
         }
+        continue;
+      }
+      if (S == 2 && W == 4) {  // (e0, o0, e1, o1) -> (e0, e1 | o0, o1)
+        const __m128 v = _mm_loadu_ps(row);
+        const __m128 p = _mm_shuffle_ps(v, v, _MM_SHUFFLE(3, 1, 2, 0));
+        _mm_storel_pi(reinterpret_cast<__m64*>(dst[0]), p);
+        _mm_storeh_pi(reinterpret_cast<__m64*>(dst[1]), p);
         continue;
       }
       for (int k = 0; k < S; ++k)
@@ -165,6 +172,14 @@ SNGAN_WINOGRAD_AVX512 void merge_phases(const float* const planes[S * S], float*
         __m256 v = _mm256_permutevar8x32_ps(_mm256_set_m128(hi, lo), narrow_merge_lanes<S>());
         if (accumulate) v = _mm256_add_ps(v, _mm256_loadu_ps(row));
         _mm256_storeu_ps(row, v);
+        continue;
+      }
+      if (S == 2 && W == 4) {  // (e0, e1 | o0, o1) -> (e0, o0, e1, o1)
+        const __m128 p = _mm_loadh_pi(_mm_loadl_pi(_mm_setzero_ps(), reinterpret_cast<const __m64*>(src[0])),
+                                      reinterpret_cast<const __m64*>(src[1]));
+        __m128 v = _mm_shuffle_ps(p, p, _MM_SHUFFLE(3, 1, 2, 0));
+        if (accumulate) v = _mm_add_ps(v, _mm_loadu_ps(row));
+        _mm_storeu_ps(row, v);
         continue;
       }
       for (int k = 0; k < S; ++k) {
