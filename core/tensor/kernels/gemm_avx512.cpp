@@ -406,6 +406,7 @@ void gemm_fp32_avx512(float* c, int64_t ldc, const float* a, int64_t lda, bool t
 
 int64_t packed_a_floats(int64_t M, int64_t K) { return round_up(M, kMr) * K; }
 PackedBRows packed_b_rows(int64_t K, int64_t N) {
+  static_assert(kNr == 32, "PackedBRow's panels are micro-tile columns");
   return {K, round_up(N, kNr), depth_step(std::max<int64_t>(K, 1))};
 }
 PackedALayout packed_a_layout(int64_t M, int64_t K) {
