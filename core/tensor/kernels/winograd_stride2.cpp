@@ -52,6 +52,8 @@ constexpr int64_t kPhases = 4;     // the kernel's (or dx's) parity phases (a, b
 // at 32x32 (AMD EPYC Zen 4), three alternating runs each of 32, 64 and 128 tiles (128, 256
 // and 512 for the weight gradient): no width consistently faster than 64 (256) within the
 // machine's 10-30% noise; 16 tiles (one sample of a 16x16 map per chunk) up to 1.7x slower.
+// Again with the operands written packed, for the input gradient (256 -> 512 at 8x8, 64 -> 128
+// at 32x32, 128 -> 256 at 16x16; 16 to 128 tiles, three rounds): the same.
 constexpr int64_t kTargetTiles = 64;
 constexpr int64_t kWeightGradientTiles = 256;
 
@@ -144,9 +146,8 @@ SNGAN_WINOGRAD_AVX512 inline void output_transform(__m512 out[4], const float* s
 }
 
 // V (9 operands of 4 in x T, laid out as `ops` says) of a chunk's samples x (B, in, H, W):
-// V_xi(ab * in + c, t) = (B^T d B)(xi)
-// for the 3x3 tile d of kernel phase ab, d(r, s) = x(c, 4*th + 2r + a - 1, 4*tw + 2s + b - 1)
-// (zero outside). Tile row e = 2r + a of the 6x6 input tile is x's stride-4 phase row
+// V_xi(ab * in + c, t) = (B^T d B)(xi) for the 3x3 tile d of kernel phase ab,
+// d(r, s) = x(c, 4*th + 2r + a - 1, 4*tw + 2s + b - 1) (zero outside). Tile row e = 2r + a of the 6x6 input tile is x's stride-4 phase row
 // (e + 3) % 4 at tile row th - 1, th or th + 1 (e = 0, 1..4, 5), and the same for columns: each
 // value, over consecutive tiles, is a masked run of one of the 16 phase planes.
 SNGAN_WINOGRAD_AVX512 void transform_input(float* __restrict V, const TileOperands& ops,
@@ -162,6 +163,7 @@ SNGAN_WINOGRAD_AVX512 void transform_input(float* __restrict V, const TileOperan
   auto shift = [](int e) { return e == 0 ? -1 : e == 5 ? 1 : 0; };
   for (int64_t c = 0; c < p.in; ++c) {
     split_phases<4>(planes, x + c * H * W, p.in * H * W, H, W, grid);
+    const PackedBRow rows[kPhases] = {ops.row(c), ops.row(p.in + c), ops.row(2 * p.in + c), ops.row(3 * p.in + c)};
     for (int64_t t = 0; t < T; t += 16) {
       const uint16_t* m = masks + (t / 16) * 9;
       const __mmask16 valid = avx512::lanes(T - t);
@@ -174,7 +176,7 @@ SNGAN_WINOGRAD_AVX512 void transform_input(float* __restrict V, const TileOperan
             const float* src = planes[phase(er) * 4 + phase(ec)] + t + shift(er) * TW + shift(ec);
             d[r][s] = _mm512_maskz_loadu_ps(valid & m[(shift(er) + 1) * 3 + shift(ec) + 1], src);
           }
-        store_input_transform(V + ops.row(ab * p.in + c).at(t), ops.position, valid, d);
+        store_input_transform(V + rows[ab].at(t), ops.position, valid, d);
       }
     }
   }
@@ -217,6 +219,7 @@ SNGAN_WINOGRAD_AVX512 void transform_output_gradient_tiles(float* __restrict V, 
   constexpr int kShiftOf[4] = {-1, 0, 0, 1};  // and its tile row offset
   for (int64_t o = 0; o < p.out; ++o) {
     split_phases<2>(planes, dy + o * Ho * Wo, p.out * Ho * Wo, Ho, Wo, grid);
+    const PackedBRow row = ops.row(o);
     for (int64_t t = 0; t < T; t += 16) {
       const uint16_t* m = masks + (t / 16) * 9;
       const __mmask16 valid = avx512::lanes(T - t);
@@ -231,7 +234,7 @@ SNGAN_WINOGRAD_AVX512 void transform_output_gradient_tiles(float* __restrict V, 
         const __m512 sub[3][3] = {{d[pr][pc], d[pr][pc + 1], d[pr][pc + 2]},
                                   {d[pr + 1][pc], d[pr + 1][pc + 1], d[pr + 1][pc + 2]},
                                   {d[pr + 2][pc], d[pr + 2][pc + 1], d[pr + 2][pc + 2]}};
-        store_input_transform(V + pq * kPositions * ops.position + ops.row(o).at(t), ops.position, valid, sub);
+        store_input_transform(V + pq * kPositions * ops.position + row.at(t), ops.position, valid, sub);
       }
     }
   }
