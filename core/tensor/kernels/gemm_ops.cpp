@@ -1139,8 +1139,9 @@ void backward_input_phases(Scalar* dx, const Scalar* dy, const Scalar* w, const 
 // 14.5-14.8 / 13.3-13.4 against 7.7 / 8.3-8.4 / 9.5-9.7; 256 -> 512 at 4x4 11.6-12.1 /
 // 12.8-13.7 / 12.9-13.2 against 7.8-7.9 / 7.6-8.0 / 8.3-8.5. 16 -> 16 at 32x32 lost (forward
 // 2.7-3.0 against 3.0, input gradient 3.6 against 3.7-4.1). The floor was measured on 3x3
-// convs; F(2x2, 2x2) serves the same channel counts (64 -> 64 4x4 stride-2 at 32x32: 12.3 /
-// 12.9-13.0 / 14.4-14.5 against 8.1-8.3 / 8.5-8.8 / 8.7-9.8 ms), below 64 not measured.
+// convs; F(2x2, 2x2) also wins at it (4x4 stride 2, 32 -> 32 at 32x32: 3.1-3.6 / 3.8-3.8 /
+// 3.8-4.0 against 2.2-2.4 / 2.3-2.5 / 2.6-2.8 ms; at 16x16 0.74 / 0.83-0.84 / 0.89 against
+// 0.56 / 0.60 / 0.63-0.66), below 32 not measured.
 constexpr int64_t kWinogradChannels = 32;
 bool winograd_serves(const Conv2dDims& d) {
 #ifdef SNGAN_SCALAR_DOUBLE
