@@ -112,13 +112,10 @@ SNGAN_WINOGRAD_AVX512 void transform_input(float* __restrict V, const TileOperan
                                            const float* __restrict x, const Problem& p,
                                            const TileGrid& grid) {
   const int64_t H = p.H, W = p.W, TW = grid.TW, T = grid.T, margin = TW + 1;
-  const int64_t stride = T + 2 * margin + 16;  // floats per phase plane, margins either side
   const uint16_t* masks = shift_masks(grid);
-  float* const base = buffer(Buffer::kPlanes, 4 * stride);
-  float* planes[4];
-  for (int q = 0; q < 4; ++q) planes[q] = base + q * stride + margin;
+  const std::array<float*, 4> planes = phase_planes<4>(T, margin);
   for (int64_t c = 0; c < p.in; ++c) {
-    split_phases<2>(planes, x + c * H * W, p.in * H * W, H, W, grid);
+    split_phases<2>(planes.data(), x + c * H * W, p.in * H * W, H, W, grid);
     const PackedBRow row = ops.row(c);  // V_xi(c, t) at V + xi * ops.position + row.at(t)
     const int64_t position = ops.position;
     for (int64_t t = 0; t < T; t += 16) {
@@ -153,9 +150,7 @@ SNGAN_WINOGRAD_AVX512 void transform_output(float* __restrict y, const float* __
                                             const TileGrid& grid, bool accumulate) {
   const int64_t H = p.H, W = p.W, T = grid.T;
   const int64_t position = p.out * T;
-  float* const base = buffer(Buffer::kPlanes, 4 * (T + 16));
-  float* planes[4];
-  for (int q = 0; q < 4; ++q) planes[q] = base + q * (T + 16);
+  const std::array<float*, 4> planes = phase_planes<4>(T);
   for (int64_t o = 0; o < p.out; ++o) {
     const __m512 bo = _mm512_set1_ps(bias != nullptr ? bias[o] : 0.0f);
     const float* src = M + o * T;
@@ -177,7 +172,7 @@ SNGAN_WINOGRAD_AVX512 void transform_output(float* __restrict y, const float* __
         _mm512_storeu_ps(planes[r * 2 + 1] + t, v1);
       }
     }
-    merge_phases<2>(planes, y + o * H * W, p.out * H * W, H, W, grid, accumulate);
+    merge_phases<2>(planes.data(), y + o * H * W, p.out * H * W, H, W, grid, accumulate);
   }
 }
 
@@ -214,11 +209,9 @@ SNGAN_WINOGRAD_AVX512 void transform_output_gradient(float* __restrict E, const 
                                                      const Problem& p, const TileGrid& grid) {
   const int64_t H = p.H, W = p.W, T = grid.T;
   const int64_t position = p.out * T;
-  float* const base = buffer(Buffer::kPlanes, 4 * (T + 16));
-  float* planes[4];
-  for (int q = 0; q < 4; ++q) planes[q] = base + q * (T + 16);
+  const std::array<float*, 4> planes = phase_planes<4>(T);
   for (int64_t o = 0; o < p.out; ++o) {
-    split_phases<2>(planes, dy + o * H * W, p.out * H * W, H, W, grid);
+    split_phases<2>(planes.data(), dy + o * H * W, p.out * H * W, H, W, grid);
     float* dst = E + o * T;
     for (int64_t t = 0; t < T; t += 16) {
       const __mmask16 valid = avx512::lanes(T - t);
@@ -249,20 +242,15 @@ SNGAN_WINOGRAD_AVX512 void transform_weight_gradient(float* __restrict dw, const
                                                      int64_t parts, int64_t stride, int64_t out,
                                                      int64_t in, bool accumulate) {
   const int64_t plane = out * in;
-  auto load = [&](const float* src, __mmask16 valid) {
-    __m512 v = _mm512_maskz_loadu_ps(valid, src);
-    for (int64_t g = 1; g < parts; ++g) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(valid, src + g * stride));
-    return v;
-  };
   const __m512 half = _mm512_set1_ps(0.5f);
   for_each_kernel_block(out, in, [&](int64_t o, int64_t i, __mmask16 valid) {
     const float* src = dU + o * in + i;
     __m512 q[3][4];  // G^T dU: the rows combined
     for (int k = 0; k < 4; ++k) {
-      const __m512 u0 = load(src + (0 * 4 + k) * plane, valid);
-      const __m512 u1 = load(src + (1 * 4 + k) * plane, valid);
-      const __m512 u2 = load(src + (2 * 4 + k) * plane, valid);
-      const __m512 u3 = load(src + (3 * 4 + k) * plane, valid);
+      const __m512 u0 = sum_partials(src + (0 * 4 + k) * plane, parts, stride, valid);
+      const __m512 u1 = sum_partials(src + (1 * 4 + k) * plane, parts, stride, valid);
+      const __m512 u2 = sum_partials(src + (2 * 4 + k) * plane, parts, stride, valid);
+      const __m512 u3 = sum_partials(src + (3 * 4 + k) * plane, parts, stride, valid);
       const __m512 sum = _mm512_mul_ps(half, _mm512_add_ps(u1, u2));
       q[0][k] = _mm512_add_ps(u0, sum);
       q[1][k] = _mm512_mul_ps(half, _mm512_sub_ps(u1, u2));
@@ -275,11 +263,7 @@ SNGAN_WINOGRAD_AVX512 void transform_weight_gradient(float* __restrict dw, const
       _mm512_store_ps(taps[r * 3 + 1], _mm512_mul_ps(half, _mm512_sub_ps(q[r][1], q[r][2])));
       _mm512_store_ps(taps[r * 3 + 2], _mm512_add_ps(sum, q[r][3]));
     }
-    const int64_t n = std::min<int64_t>(16, in - i);
-    for (int64_t l = 0; l < n; ++l) {
-      float* kernel = dw + (o * in + i + l) * 9;
-      for (int k = 0; k < 9; ++k) kernel[k] = accumulate ? kernel[k] + taps[k][l] : taps[k][l];
-    }
+    store_kernel_taps(dw, taps, o, in, i, accumulate);
   });
 }
 

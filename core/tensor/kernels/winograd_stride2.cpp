@@ -154,15 +154,12 @@ SNGAN_WINOGRAD_AVX512 void transform_input(float* __restrict V, const TileOperan
                                            const float* __restrict x, const Problem& p,
                                            const TileGrid& grid) {
   const int64_t H = p.H, W = p.W, TW = grid.TW, T = grid.T, margin = TW + 1;
-  const int64_t stride = T + 2 * margin + 16;  // floats per phase plane, margins either side
   const uint16_t* masks = shift_masks(grid);
-  float* const base = buffer(Buffer::kPlanes, 16 * stride);
-  float* planes[16];
-  for (int q = 0; q < 16; ++q) planes[q] = base + q * stride + margin;
+  const std::array<float*, 16> planes = phase_planes<16>(T, margin);
   auto phase = [](int e) { return (e + 3) % 4; };
   auto shift = [](int e) { return e == 0 ? -1 : e == 5 ? 1 : 0; };
   for (int64_t c = 0; c < p.in; ++c) {
-    split_phases<4>(planes, x + c * H * W, p.in * H * W, H, W, grid);
+    split_phases<4>(planes.data(), x + c * H * W, p.in * H * W, H, W, grid);
     const PackedBRow rows[kPhases] = {ops.row(c), ops.row(p.in + c), ops.row(2 * p.in + c), ops.row(3 * p.in + c)};
     for (int64_t t = 0; t < T; t += 16) {
       const uint16_t* m = masks + (t / 16) * 9;
@@ -187,9 +184,7 @@ SNGAN_WINOGRAD_AVX512 void transform_output(float* __restrict y, const float* __
                                             const float* bias, const Problem& p,
                                             const TileGrid& grid, bool accumulate) {
   const int64_t Ho = p.H / 2, Wo = p.W / 2, T = grid.T, position = p.out * T;
-  float* const base = buffer(Buffer::kPlanes, 4 * (T + 16));
-  float* planes[4];
-  for (int q = 0; q < 4; ++q) planes[q] = base + q * (T + 16);
+  const std::array<float*, 4> planes = phase_planes<4>(T);
   for (int64_t o = 0; o < p.out; ++o) {
     const __m512 bo = _mm512_set1_ps(bias != nullptr ? bias[o] : 0.0f);
     for (int64_t t = 0; t < T; t += 16) {
@@ -197,7 +192,7 @@ SNGAN_WINOGRAD_AVX512 void transform_output(float* __restrict y, const float* __
       output_transform(out, M + o * T + t, position, avx512::lanes(T - t));
       for (int q = 0; q < 4; ++q) _mm512_storeu_ps(planes[q] + t, _mm512_add_ps(out[q], bo));
     }
-    merge_phases<2>(planes, y + o * Ho * Wo, p.out * Ho * Wo, Ho, Wo, grid, accumulate);
+    merge_phases<2>(planes.data(), y + o * Ho * Wo, p.out * Ho * Wo, Ho, Wo, grid, accumulate);
   }
 }
 
@@ -210,15 +205,12 @@ SNGAN_WINOGRAD_AVX512 void transform_output_gradient_tiles(float* __restrict V, 
                                                            const float* __restrict dy, const Problem& p,
                                                            const TileGrid& grid) {
   const int64_t Ho = p.H / 2, Wo = p.W / 2, TW = grid.TW, T = grid.T, margin = TW + 1;
-  const int64_t stride = T + 2 * margin + 16;
   const uint16_t* masks = shift_masks(grid);
-  float* const base = buffer(Buffer::kPlanes, 4 * stride);
-  float* planes[4];
-  for (int q = 0; q < 4; ++q) planes[q] = base + q * stride + margin;
+  const std::array<float*, 4> planes = phase_planes<4>(T, margin);
   constexpr int kPhaseOf[4] = {1, 0, 1, 0};   // tile row r: phase row 2*th - 1 + r
   constexpr int kShiftOf[4] = {-1, 0, 0, 1};  // and its tile row offset
   for (int64_t o = 0; o < p.out; ++o) {
-    split_phases<2>(planes, dy + o * Ho * Wo, p.out * Ho * Wo, Ho, Wo, grid);
+    split_phases<2>(planes.data(), dy + o * Ho * Wo, p.out * Ho * Wo, Ho, Wo, grid);
     const PackedBRow row = ops.row(o);
     for (int64_t t = 0; t < T; t += 16) {
       const uint16_t* m = masks + (t / 16) * 9;
@@ -247,9 +239,7 @@ SNGAN_WINOGRAD_AVX512 void transform_input_gradient(float* __restrict dx, const 
                                                     const Problem& p, const TileGrid& grid,
                                                     bool accumulate) {
   const int64_t H = p.H, W = p.W, T = grid.T, position = p.in * T;
-  float* const base = buffer(Buffer::kPlanes, 16 * (T + 16));
-  float* planes[16];
-  for (int q = 0; q < 16; ++q) planes[q] = base + q * (T + 16);
+  const std::array<float*, 16> planes = phase_planes<16>(T);
   for (int64_t c = 0; c < p.in; ++c) {
     for (int64_t t = 0; t < T; t += 16) {
       const __mmask16 valid = avx512::lanes(T - t);
@@ -261,7 +251,7 @@ SNGAN_WINOGRAD_AVX512 void transform_input_gradient(float* __restrict dx, const 
           for (int v = 0; v < 2; ++v) _mm512_storeu_ps(planes[(2 * u + pr) * 4 + 2 * v + pc] + t, out[u * 2 + v]);
       }
     }
-    merge_phases<4>(planes, dx + c * H * W, p.in * H * W, H, W, grid, accumulate);
+    merge_phases<4>(planes.data(), dx + c * H * W, p.in * H * W, H, W, grid, accumulate);
   }
 }
 
@@ -271,11 +261,9 @@ SNGAN_WINOGRAD_AVX512 void transform_input_gradient(float* __restrict dx, const 
 SNGAN_WINOGRAD_AVX512 void transform_output_gradient(float* __restrict E, const float* __restrict dy,
                                                      const Problem& p, const TileGrid& grid) {
   const int64_t Ho = p.H / 2, Wo = p.W / 2, T = grid.T, position = p.out * T;
-  float* const base = buffer(Buffer::kPlanes, 4 * (T + 16));
-  float* planes[4];
-  for (int q = 0; q < 4; ++q) planes[q] = base + q * (T + 16);
+  const std::array<float*, 4> planes = phase_planes<4>(T);
   for (int64_t o = 0; o < p.out; ++o) {
-    split_phases<2>(planes, dy + o * Ho * Wo, p.out * Ho * Wo, Ho, Wo, grid);
+    split_phases<2>(planes.data(), dy + o * Ho * Wo, p.out * Ho * Wo, Ho, Wo, grid);
     float* dst = E + o * T;
     for (int64_t t = 0; t < T; t += 16) {
       const __mmask16 valid = avx512::lanes(T - t);
@@ -301,11 +289,6 @@ SNGAN_WINOGRAD_AVX512 void transform_weight_gradient(float* __restrict dw, const
                                                      int64_t parts, int64_t stride, int64_t out,
                                                      int64_t in, bool accumulate) {
   const int64_t plane = out * kPhases * in;
-  auto load = [&](const float* src, __mmask16 valid) {
-    __m512 v = _mm512_maskz_loadu_ps(valid, src);
-    for (int64_t g = 1; g < parts; ++g) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(valid, src + g * stride));
-    return v;
-  };
   for_each_kernel_block(out, in, [&](int64_t o, int64_t i, __mmask16 valid) {
     alignas(64) float taps[16][16];
     for (int ab = 0; ab < kPhases; ++ab) {
@@ -313,9 +296,9 @@ SNGAN_WINOGRAD_AVX512 void transform_weight_gradient(float* __restrict dw, const
       const float* src = dU + o * kPhases * in + ab * in + i;
       __m512 q[2][3];  // G^T dU: the rows combined
       for (int k = 0; k < 3; ++k) {
-        const __m512 u0 = load(src + (0 * 3 + k) * plane, valid);
-        const __m512 u1 = load(src + (1 * 3 + k) * plane, valid);
-        const __m512 u2 = load(src + (2 * 3 + k) * plane, valid);
+        const __m512 u0 = sum_partials(src + (0 * 3 + k) * plane, parts, stride, valid);
+        const __m512 u1 = sum_partials(src + (1 * 3 + k) * plane, parts, stride, valid);
+        const __m512 u2 = sum_partials(src + (2 * 3 + k) * plane, parts, stride, valid);
         q[0][k] = _mm512_add_ps(u0, u1);
         q[1][k] = _mm512_add_ps(u1, u2);
       }
@@ -324,11 +307,7 @@ SNGAN_WINOGRAD_AVX512 void transform_weight_gradient(float* __restrict dw, const
         _mm512_store_ps(taps[(2 * t + a) * 4 + 2 + b], _mm512_add_ps(q[t][1], q[t][2]));
       }
     }
-    const int64_t n = std::min<int64_t>(16, in - i);
-    for (int64_t l = 0; l < n; ++l) {
-      float* kernel = dw + (o * in + i + l) * 16;
-      for (int k = 0; k < 16; ++k) kernel[k] = accumulate ? kernel[k] + taps[k][l] : taps[k][l];
-    }
+    store_kernel_taps(dw, taps, o, in, i, accumulate);
   });
 }
 

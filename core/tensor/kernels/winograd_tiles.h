@@ -286,4 +286,35 @@ inline float* buffer(Buffer which, int64_t n) {
   return b.data() + (64 - misalignment) % 64 / sizeof(float);
 }
 
+
+// This thread's phase-plane buffer as kCount planes of T values (and 16 of slack), each with
+// `margin` floats either side that the input transforms' shifted runs may read (masked off).
+template <int kCount>
+std::array<float*, kCount> phase_planes(int64_t T, int64_t margin = 0) {
+  const int64_t stride = T + 2 * margin + 16;
+  float* const base = buffer(Buffer::kPlanes, kCount * stride);
+  std::array<float*, kCount> planes;
+  for (int q = 0; q < kCount; ++q) planes[static_cast<size_t>(q)] = base + q * stride + margin;
+  return planes;
+}
+
+// The weight gradients' last step. sum_partials: 16 lanes of `parts` partial sums `stride`
+// floats apart, added in order. store_kernel_taps: taps[k][l] into tap k of the kernel
+// (o, i + l) of dw (out, in, kTaps), assigned or added, for the lanes l with i + l < in.
+SNGAN_WINOGRAD_AVX512 inline __m512 sum_partials(const float* src, int64_t parts, int64_t stride,
+                                                 __mmask16 valid) {
+  __m512 v = _mm512_maskz_loadu_ps(valid, src);
+  for (int64_t g = 1; g < parts; ++g) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(valid, src + g * stride));
+  return v;
+}
+template <int kTaps>
+void store_kernel_taps(float* dw, const float (&taps)[kTaps][16], int64_t o, int64_t in, int64_t i,
+                       bool accumulate) {
+  const int64_t n = std::min<int64_t>(16, in - i);
+  for (int64_t l = 0; l < n; ++l) {
+    float* kernel = dw + (o * in + i + l) * kTaps;
+    for (int k = 0; k < kTaps; ++k) kernel[k] = accumulate ? kernel[k] + taps[k][l] : taps[k][l];
+  }
+}
+
 }  // namespace sngan::kernels::winograd_tiles
