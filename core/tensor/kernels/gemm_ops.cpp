@@ -14,8 +14,9 @@
 // GEMM + col2im. Workspaces, including the GEMM's packing buffers, are thread_local and
 // only grow: steady-state calls do not allocate. The work split depends only on the shapes
 // and the thread count, so results are reproducible for a fixed thread count. In fp32 on
-// AVX-512, 3x3 stride-1 "same" convs and 4x4 stride-2 pad-1 ones of 32 channels and more take
-// Winograd F(2x2, 3x3) or F(2x2, 2x2) for their forward and both gradients instead (winograd.h).
+// AVX-512 and in bf16 on the native engines, 3x3 stride-1 "same" convs and 4x4 stride-2 pad-1
+// ones of 32 channels and more take Winograd F(2x2, 3x3) or F(2x2, 2x2) for their forward and
+// both gradients instead (winograd.h).
 #include "core/tensor/kernels/gemm_ops.h"
 
 #include <omp.h>
@@ -1130,7 +1131,8 @@ void backward_input_phases(Scalar* dx, const Scalar* dy, const Scalar* w, const 
 }  // namespace
 
 // ---- Winograd ----
-// Winograd (winograd.h) serves in fp32 on the AVX-512 kernel, with at least kWinogradChannels
+// Winograd (winograd.h) serves in fp32 on the AVX-512 kernel and in bf16 on the native bf16
+// engines (where the CPU has AVX-512F for the transforms), with at least kWinogradChannels
 // input and output channels: F(2x2, 3x3) for 3x3 stride-1 "same" convs on even sizes, F(2x2, 2x2)
 // for 4x4 stride-2 pad-1 convs on sizes that are multiples of 4.
 // conv_bench, 2 threads, batch 64, ms forward / input gradient / weight gradient, im2col + GEMM
@@ -1141,19 +1143,31 @@ void backward_input_phases(Scalar* dx, const Scalar* dy, const Scalar* w, const 
 // 2.7-3.0 against 3.0, input gradient 3.6 against 3.7-4.1). The floor was measured on 3x3
 // convs; F(2x2, 2x2) also wins at it (4x4 stride 2, 32 -> 32 at 32x32: 3.1-3.6 / 3.8-3.8 /
 // 3.8-4.0 against 2.2-2.4 / 2.3-2.5 / 2.6-2.8 ms; at 16x16 0.74 / 0.83-0.84 / 0.89 against
-// 0.56 / 0.60 / 0.63-0.66), below 32 not measured.
+// 0.56 / 0.60 / 0.63-0.66), below 32 not measured. In bf16 (dot products), 32 -> 32 at
+// 32x32: 3x3 4.0-4.4 / 4.7-5.6 / 4.4-4.7 against 4.0-4.5 / 3.9-4.7 / 4.1-4.9 ms (a tie), 4x4
+// stride 2 2.5 / 2.6-2.7 / 2.8 against 1.9-2.2 / 2.1-2.7 / 2.1-2.6.
 constexpr int64_t kWinogradChannels = 32;
 bool winograd_serves(const Conv2dDims& d) {
 #ifdef SNGAN_SCALAR_DOUBLE
   (void)d;
   return false;
 #else
-  return !g_disable_winograd.load(std::memory_order_relaxed) &&
-         precision() == Precision::kFp32 && avx512_path() &&
+  const bool gemms = precision() == Precision::kFp32 ? avx512_path() : native_bf16_path() && fp32_gemm_on_avx512();
+  return !g_disable_winograd.load(std::memory_order_relaxed) && gemms &&
          (winograd_shape(d) || winograd_stride2_shape(d)) &&
          std::min(d.Cin, d.Cout) >= kWinogradChannels;
 #endif
 }
+
+#ifndef SNGAN_SCALAR_DOUBLE
+namespace {
+// The GEMMs of a conv that winograd_serves, in the current precision.
+WinogradGemms winograd_gemms() {
+  if (precision() == Precision::kFp32) return {};
+  return {true, packed_engine()};
+}
+}  // namespace
+#endif
 
 void matmul(Scalar* y, const Scalar* a, const Scalar* b, int64_t M, int64_t K, int64_t N,
             bool trans_a, bool trans_b, bool accumulate) {
@@ -1166,9 +1180,9 @@ void conv2d_forward(Scalar* y, const Scalar* x, const Scalar* w, const Scalar* b
 #ifndef SNGAN_SCALAR_DOUBLE
   if (winograd_serves(d)) {
     if (winograd_shape(d)) {
-      winograd_forward(y, x, w, b, d, accumulate);
+      winograd_forward(y, x, w, b, d, accumulate, winograd_gemms());
     } else {
-      winograd_stride2_forward(y, x, w, b, d, accumulate);
+      winograd_stride2_forward(y, x, w, b, d, accumulate, winograd_gemms());
     }
     return;
   }
@@ -1186,9 +1200,9 @@ void conv2d_backward_input(Scalar* dx, const Scalar* dy, const Scalar* w, const 
 #ifndef SNGAN_SCALAR_DOUBLE
   if (winograd_serves(d)) {
     if (winograd_shape(d)) {
-      winograd_backward_input(dx, dy, w, d, accumulate);
+      winograd_backward_input(dx, dy, w, d, accumulate, winograd_gemms());
     } else {
-      winograd_stride2_backward_input(dx, dy, w, d, accumulate);
+      winograd_stride2_backward_input(dx, dy, w, d, accumulate, winograd_gemms());
     }
     return;
   }
@@ -1210,9 +1224,9 @@ void conv2d_backward_weight(Scalar* dw, const Scalar* dy, const Scalar* x, const
 #ifndef SNGAN_SCALAR_DOUBLE
   if (winograd_serves(d)) {
     if (winograd_shape(d)) {
-      winograd_backward_weight(dw, dy, x, d, accumulate);
+      winograd_backward_weight(dw, dy, x, d, accumulate, winograd_gemms());
     } else {
-      winograd_stride2_backward_weight(dw, dy, x, d, accumulate);
+      winograd_stride2_backward_weight(dw, dy, x, d, accumulate, winograd_gemms());
     }
     return;
   }

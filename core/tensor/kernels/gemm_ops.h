@@ -58,7 +58,8 @@ void force_eigen_fp32(bool on);
 // kernel and the native bf16 engines).
 void force_explicit_im2col(bool on);
 // Tests, benchmarks and the model's nominal FLOP count: run convs through im2col + GEMM even
-// where Winograd F(2x2, 3x3) or F(2x2, 2x2) would serve (fp32 on the AVX-512 kernel).
+// where Winograd F(2x2, 3x3) or F(2x2, 2x2) would serve (fp32 on the AVX-512 kernel, bf16 on
+// a native bf16 engine).
 void disable_winograd(bool on);
 bool winograd_disabled();
 // Disables Winograd for its lifetime and restores the previous setting.
@@ -103,12 +104,14 @@ void matmul(Scalar* y, const Scalar* a, const Scalar* b, int64_t M, int64_t K, i
             bool trans_a, bool trans_b, bool accumulate);
 
 // Whether the fast kernels run conv d (forward and both gradients) as Winograd here: fp32 on
-// the AVX-512 kernel, at least 32 input and output channels, and either 3x3 kernels, stride 1,
+// the AVX-512 kernel or bf16 on a native bf16 engine (on a CPU with AVX-512F), at least 32
+// input and output channels, and either 3x3 kernels, stride 1,
 // padding 1 on even sizes (F(2x2, 3x3)) or 4x4 kernels, stride 2, padding 1 on sizes that are
 // multiples of 4 (F(2x2, 2x2) over the kernel's parity phases; the 4x4 stride-2 transposed
 // conv's forward is this conv's input gradient). F(2x2, 3x3)'s sums differ from the direct
 // ones by more rounding (each output combines transformed values of several products), within
-// a few times the direct sum's bound; F(2x2, 2x2) only adds and subtracts pairs.
+// a few times the direct sum's bound; F(2x2, 2x2) only adds and subtracts pairs. In bf16 the
+// transformed operands are rounded (not x and w): about twice the direct bf16 conv's error.
 bool winograd_serves(const Conv2dDims& d);
 
 // y (N, Cout, Hout, Wout) (+)= conv(x, w) + b; b (Cout) may be null.

@@ -52,48 +52,44 @@ struct Problem {
   int64_t tiles_per_sample() const { return tile_rows() * tile_cols(); }
 };
 
-// The transformed kernels straight into the 16 packed GEMM operands U_xi (rows x ks,
-// PackedALayout): U_xi(r, k) = (G g G^T)(xi) for the 3x3 kernel g at w + r * row_stride +
+// The transformed kernels straight into the 16 GEMM operands U_xi (rows x ks, as
+// KernelLayout places them): U_xi(r, k) = (G g G^T)(xi) for the 3x3 kernel g at w + r * row_stride +
 // k * k_stride (turned 180 degrees if `flip`). A panel's 12 kernels of one depth are loaded
 // whole and transposed, so each tap is a vector over the panel's rows.
-SNGAN_WINOGRAD_AVX512 void transform_kernels_packed(float* __restrict packed, const PackedALayout& layout,
-                                                    const float* __restrict w, int64_t row_stride,
-                                                    int64_t k_stride, bool flip) {
-  const int64_t rows = layout.rows, ks = layout.depth, panels = layout.padded_rows / kPackedRowAlign;
+SNGAN_WINOGRAD_AVX512 void transform_kernels(float* __restrict packed, const KernelLayout& layout,
+                                             const float* __restrict w, int64_t row_stride, int64_t k_stride,
+                                             bool flip) {
+  const int64_t rows = layout.rows();
   const __mmask16 taps = avx512::lanes(9), panel_rows = avx512::lanes(kPackedRowAlign);
   const __m512 half = _mm512_set1_ps(0.5f);
-  const bool par = omp_get_level() == 0 && rows * ks >= 4096;
-#pragma omp parallel for schedule(static) if (par)
-  for (int64_t panel = 0; panel < panels; ++panel) {
+  for_each_panel_depth(rows, layout.depth(), layout.columns, [&](int64_t panel, int64_t k) SNGAN_WINOGRAD_AVX512 {
     const int64_t r0 = panel * kPackedRowAlign, n = std::min(kPackedRowAlign, rows - r0);
-    for (int64_t k = 0; k < ks; ++k) {
-      __m512i kernel[16];  // kernel[i]: row r0 + i's 9 taps; transposed: tap q over the rows
-      for (int64_t i = 0; i < 16; ++i)
-        kernel[i] = i < n ? _mm512_maskz_loadu_epi32(taps, w + (r0 + i) * row_stride + k * k_stride)
-                          : _mm512_setzero_si512();
-      avx512::transpose16(kernel);
-      __m512 g[3][3];
-      for (int kh = 0; kh < 3; ++kh)
-        for (int kw = 0; kw < 3; ++kw)
-          g[kh][kw] = _mm512_castsi512_ps(kernel[flip ? 8 - 3 * kh - kw : 3 * kh + kw]);
-      __m512 q[4][3];  // G g
-      for (int kw = 0; kw < 3; ++kw) {
-        q[0][kw] = g[0][kw];
-        q[1][kw] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(g[0][kw], g[1][kw]), g[2][kw]));
-        q[2][kw] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(g[0][kw], g[1][kw]), g[2][kw]));
-        q[3][kw] = g[2][kw];
-      }
-      float* dst = packed + layout.offset(r0, k);
-      const int64_t position = layout.floats();
-      for (int r = 0; r < 4; ++r) {  // (G g) G^T
-        const __m512 sum = _mm512_add_ps(q[r][0], q[r][2]);
-        _mm512_mask_storeu_ps(dst + (r * 4 + 0) * position, panel_rows, q[r][0]);
-        _mm512_mask_storeu_ps(dst + (r * 4 + 1) * position, panel_rows, _mm512_mul_ps(half, _mm512_add_ps(sum, q[r][1])));
-        _mm512_mask_storeu_ps(dst + (r * 4 + 2) * position, panel_rows, _mm512_mul_ps(half, _mm512_sub_ps(sum, q[r][1])));
-        _mm512_mask_storeu_ps(dst + (r * 4 + 3) * position, panel_rows, q[r][2]);
-      }
+    __m512i kernel[16];  // kernel[i]: row r0 + i's 9 taps; transposed: tap q over the rows
+    for (int64_t i = 0; i < 16; ++i)
+      kernel[i] = i < n ? _mm512_maskz_loadu_epi32(taps, w + (r0 + i) * row_stride + k * k_stride)
+                        : _mm512_setzero_si512();
+    avx512::transpose16(kernel);
+    __m512 g[3][3];
+    for (int kh = 0; kh < 3; ++kh)
+      for (int kw = 0; kw < 3; ++kw)
+        g[kh][kw] = _mm512_castsi512_ps(kernel[flip ? 8 - 3 * kh - kw : 3 * kh + kw]);
+    __m512 q[4][3];  // G g
+    for (int kw = 0; kw < 3; ++kw) {
+      q[0][kw] = g[0][kw];
+      q[1][kw] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(g[0][kw], g[1][kw]), g[2][kw]));
+      q[2][kw] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(g[0][kw], g[1][kw]), g[2][kw]));
+      q[3][kw] = g[2][kw];
     }
-  }
+    float* dst = packed + layout.offset(r0, k);
+    const int64_t position = layout.floats();
+    for (int r = 0; r < 4; ++r) {  // (G g) G^T
+      const __m512 sum = _mm512_add_ps(q[r][0], q[r][2]);
+      _mm512_mask_storeu_ps(dst + (r * 4 + 0) * position, panel_rows, q[r][0]);
+      _mm512_mask_storeu_ps(dst + (r * 4 + 1) * position, panel_rows, _mm512_mul_ps(half, _mm512_add_ps(sum, q[r][1])));
+      _mm512_mask_storeu_ps(dst + (r * 4 + 2) * position, panel_rows, _mm512_mul_ps(half, _mm512_sub_ps(sum, q[r][1])));
+      _mm512_mask_storeu_ps(dst + (r * 4 + 3) * position, panel_rows, q[r][2]);
+    }
+  });
 }
 
 // The tiles of a chunk of B samples, t = (sample, tile row th, tile column tw) in order, seen
@@ -179,24 +175,22 @@ SNGAN_WINOGRAD_AVX512 void transform_output(float* __restrict y, const float* __
 // y (N, out, H, W) (=|+=) the correlation of x (N, in, H, W) with the 3x3 kernels at
 // w + o * row_stride + i * k_stride (turned 180 degrees if `flip`), + bias.
 void run(float* y, const float* x, const float* w, int64_t row_stride, int64_t k_stride, bool flip,
-         const float* bias, const Problem& p, bool accumulate) {
-  const PackedALayout layout = packed_a_layout(p.out, p.in);
-  float* U = nullptr;
-  const std::array<PackedA, kPositions> a = packed_operands<kPositions>(&U, layout);
-  transform_kernels_packed(U, layout, w, row_stride, k_stride, flip);
+         const float* bias, const Problem& p, bool accumulate, const WinogradGemms& gemms) {
+  KernelOperands<kPositions> U(p.out, p.in, gemms);
+  transform_kernels(U.data(), U.layout(), w, row_stride, k_stride, flip);
+  U.seal();
 
   const Chunks plan = plan_chunks(p.N, p.tiles_per_sample(), kTargetTiles);
   const int64_t tps = p.tiles_per_sample(), xs = p.in * p.H * p.W, ys = p.out * p.H * p.W;
   for_each_job(plan.chunks, [&](int64_t ch, int position_threads) {
     const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * tps;
-    const TileOperands ops = packed_tiles(p.in, T);
+    const TileOperands ops = gemm_tiles(p.in, T, gemms);
     float* V = buffer(Buffer::kTiles, kPositions * ops.position);
     float* M = buffer(Buffer::kProducts, kPositions * p.out * T);
     const TileGrid grid{p.tile_rows(), p.tile_cols(), tps, T};
     transform_input(V, ops, x + n0 * xs, p, grid);
     for_each_position(kPositions, position_threads, [&](int64_t xi) {
-      gemm_fp32_avx512_packed(M + xi * p.out * T, T, a[static_cast<size_t>(xi)], 0, ops.operand(V, xi, false),
-                              p.out, T, false);
+      U.multiply(xi, M + xi * p.out * T, T, ops.operand(V, xi, false), T);
     });
     transform_output(y + n0 * ys, M, bias, p, grid, accumulate);
   });
@@ -275,20 +269,20 @@ bool winograd_shape(const Conv2dDims& d) {
 }
 
 void winograd_forward(float* y, const float* x, const float* w, const float* b,
-                      const Conv2dDims& d, bool accumulate) {
+                      const Conv2dDims& d, bool accumulate, const WinogradGemms& gemms) {
   SNGAN_CHECK(winograd_shape(d) && fp32_gemm_on_avx512(), "winograd_forward: not a Winograd conv here");
-  run(y, x, w, d.Cin * 9, 9, false, b, Problem{d.N, d.Cin, d.Cout, d.H, d.W}, accumulate);
+  run(y, x, w, d.Cin * 9, 9, false, b, Problem{d.N, d.Cin, d.Cout, d.H, d.W}, accumulate, gemms);
 }
 
 void winograd_backward_input(float* dx, const float* dy, const float* w, const Conv2dDims& d,
-                             bool accumulate) {
+                             bool accumulate, const WinogradGemms& gemms) {
   SNGAN_CHECK(winograd_shape(d) && fp32_gemm_on_avx512(), "winograd_backward_input: not a Winograd conv here");
   // dx(ci) = sum over co of dy(co) correlated with w(co, ci) turned 180 degrees (pad 1).
-  run(dx, dy, w, 9, d.Cin * 9, true, nullptr, Problem{d.N, d.Cout, d.Cin, d.H, d.W}, accumulate);
+  run(dx, dy, w, 9, d.Cin * 9, true, nullptr, Problem{d.N, d.Cout, d.Cin, d.H, d.W}, accumulate, gemms);
 }
 
 void winograd_backward_weight(float* dw, const float* dy, const float* x, const Conv2dDims& d,
-                              bool accumulate) {
+                              bool accumulate, const WinogradGemms& gemms) {
   SNGAN_CHECK(winograd_shape(d) && fp32_gemm_on_avx512(), "winograd_backward_weight: not a Winograd conv here");
   // dw(o, i) = G^T [sum over tiles of (A e A^T) .* (B^T d B)] G: per position xi, the GEMM
   // dU_xi (out, in) += E_xi (out, T) * V_xi (in, T)^T over each chunk's tiles. The chunks go in
@@ -311,8 +305,8 @@ void winograd_backward_weight(float* dw, const float* dy, const float* x, const 
       transform_output_gradient(E, dy + n0 * ys, p, grid);
       for_each_position(kPositions, position_threads, [&](int64_t xi) {
         const BOperand vt = ops.operand(V, xi, true);
-        gemm_fp32_avx512(dU + g * per + xi * p.out * p.in, p.in, E + xi * p.out * T, T, false, vt,
-                         p.out, p.in, T, ch > first);
+        multiply(gemms, dU + g * per + xi * p.out * p.in, p.in, E + xi * p.out * T, T, false, vt, p.out, p.in,
+                 T, ch > first);
       });
     }
   });

@@ -9,15 +9,25 @@
 //
 // Numerics: the transforms only add, subtract and halve, so each output is the exact sum in
 // another order, rounded differently (relative differences of order 1e-6 against the direct
-// sum in the fast-vs-reference tests). The work split depends on the shapes alone: the same
-// bits at every thread count. Internal to the kernels (gemm_ops.cpp decides where it serves).
+// sum in the fast-vs-reference tests). In bf16 the GEMMs round the transformed operands to
+// bf16 (not the conv's inputs and weights, as the direct bf16 conv does) and sum in fp32. The
+// work split depends on the shapes alone: the same bits at every thread count. Internal to the
+// kernels (gemm_ops.cpp decides where it serves).
 #pragma once
 
 #include <cstdint>
 
+#include "core/tensor/kernels/gemm_bf16.h"
 #include "core/tensor/kernels/gemm_ops.h"
 
 namespace sngan::kernels {
+
+// How a Winograd conv multiplies its transformed operands: on the fp32 AVX-512 GEMM, or, if
+// bf16, rounded to bf16 on `engine` with fp32 sums (train.precision bf16).
+struct WinogradGemms {
+  bool bf16 = false;
+  Bf16Kernel engine = Bf16Kernel::kAvx512Dot;
+};
 
 // Whether a conv of these dims has Winograd's shape: 3x3 kernels, stride 1, padding 1, even
 // height and width.
@@ -25,16 +35,16 @@ bool winograd_shape(const Conv2dDims& d);
 
 // y (N, Cout, H, W) (=|+=) conv(x, w) + b (b may be null): the forward of conv d.
 void winograd_forward(float* y, const float* x, const float* w, const float* b,
-                      const Conv2dDims& d, bool accumulate);
+                      const Conv2dDims& d, bool accumulate, const WinogradGemms& gemms);
 
 // dx (N, Cin, H, W) (=|+=) the gradient of conv d's input for dy (N, Cout, H, W).
 void winograd_backward_input(float* dx, const float* dy, const float* w, const Conv2dDims& d,
-                             bool accumulate);
+                             bool accumulate, const WinogradGemms& gemms);
 
 // dw (Cout, Cin, 3, 3) (=|+=) the gradient of conv d's weights for dy (N, Cout, H, W) and its
 // input x (N, Cin, H, W).
 void winograd_backward_weight(float* dw, const float* dy, const float* x, const Conv2dDims& d,
-                              bool accumulate);
+                              bool accumulate, const WinogradGemms& gemms);
 
 // 4x4 stride-2 pad-1 convs as Winograd F(2x2, 2x2) over the kernel's four parity phases
 // (winograd_stride2.cpp): 36 multiplies per 2x2 output block and channel pair instead of 64.
@@ -43,10 +53,10 @@ void winograd_backward_weight(float* dw, const float* dy, const float* x, const 
 // height and width multiples of 4 (even output sizes).
 bool winograd_stride2_shape(const Conv2dDims& d);
 void winograd_stride2_forward(float* y, const float* x, const float* w, const float* b,
-                              const Conv2dDims& d, bool accumulate);
+                              const Conv2dDims& d, bool accumulate, const WinogradGemms& gemms);
 void winograd_stride2_backward_input(float* dx, const float* dy, const float* w, const Conv2dDims& d,
-                                     bool accumulate);
+                                     bool accumulate, const WinogradGemms& gemms);
 void winograd_stride2_backward_weight(float* dw, const float* dy, const float* x, const Conv2dDims& d,
-                                      bool accumulate);
+                                      bool accumulate, const WinogradGemms& gemms);
 
 }  // namespace sngan::kernels

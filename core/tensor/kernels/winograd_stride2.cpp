@@ -67,7 +67,7 @@ struct Problem {
   TileGrid grid(int64_t T) const { return {tile_rows(), tile_cols(), tiles_per_sample(), T}; }
 };
 
-// The transformed 2x2 kernels written straight into packed GEMM operands (PackedALayout), one
+// The transformed 2x2 kernels written straight into GEMM operands (as KernelLayout places them), one
 // per (phase ph, position xi): operand ph * operands_per_phase + xi, depth ph * depth_per_phase
 // + k. Row r's kernel for depth k is the 4x4 kernel at w + r * row_stride + k * k_stride, of
 // which phase ph takes taps[ph] (tap (t, s) at taps[ph][2 * t + s]). A panel's 12 kernels of
@@ -77,38 +77,35 @@ struct KernelSource {
   int64_t rows, ks, row_stride, k_stride;
   std::array<std::array<int, 4>, kPhases> taps;
 };
-SNGAN_WINOGRAD_AVX512 void transform_kernels_packed(float* __restrict packed, const PackedALayout& layout,
-                                                    int64_t operands_per_phase, int64_t depth_per_phase,
-                                                    const KernelSource& src) {
-  const int64_t panels = layout.padded_rows / kPackedRowAlign;
-  const bool par = omp_get_level() == 0 && src.rows * src.ks >= 4096;
-#pragma omp parallel for schedule(static) if (par)
-  for (int64_t panel = 0; panel < panels; ++panel) {
+SNGAN_WINOGRAD_AVX512 void transform_kernels(float* __restrict packed, const KernelLayout& layout,
+                                             int64_t operands_per_phase, int64_t depth_per_phase,
+                                             const KernelSource& src) {
+  const __mmask16 panel_rows = avx512::lanes(kPackedRowAlign);  // padding rows get zeros
+  // Each (panel, k) writes all four phases (of the layout's depth in the forward, of its
+  // operands in the input gradient).
+  for_each_panel_depth(src.rows, src.ks, layout.columns, [&](int64_t panel, int64_t k) SNGAN_WINOGRAD_AVX512 {
     const int64_t r0 = panel * kPackedRowAlign, n = std::min(kPackedRowAlign, src.rows - r0);
-    const __mmask16 panel_rows = avx512::lanes(kPackedRowAlign);  // padding rows get zeros
-    for (int64_t k = 0; k < src.ks; ++k) {
-      __m512i kernel[16];  // kernel[i]: row r0 + i's 16 taps; transposed: tap q over the rows
-      for (int64_t i = 0; i < 16; ++i)
-        kernel[i] = i < n ? _mm512_loadu_si512(src.w + (r0 + i) * src.row_stride + k * src.k_stride)
-                          : _mm512_setzero_si512();
-      avx512::transpose16(kernel);
-      for (int ph = 0; ph < kPhases; ++ph) {
-        const std::array<int, 4>& t = src.taps[static_cast<size_t>(ph)];
-        __m512 g[4];
-        for (int q = 0; q < 4; ++q) g[q] = _mm512_castsi512_ps(kernel[t[static_cast<size_t>(q)]]);
-        const __m512 c[3][2] = {{g[0], g[1]},  // G k: the rows combined
-                                {_mm512_add_ps(g[0], g[2]), _mm512_add_ps(g[1], g[3])},
-                                {g[2], g[3]}};
-        const int64_t at = layout.offset(r0, ph * depth_per_phase + k);
-        float* dst = packed + ph * operands_per_phase * layout.floats() + at;
-        for (int i = 0; i < 3; ++i) {  // (G k) G^T: the columns combined
-          _mm512_mask_storeu_ps(dst + (i * 3 + 0) * layout.floats(), panel_rows, c[i][0]);
-          _mm512_mask_storeu_ps(dst + (i * 3 + 1) * layout.floats(), panel_rows, _mm512_add_ps(c[i][0], c[i][1]));
-          _mm512_mask_storeu_ps(dst + (i * 3 + 2) * layout.floats(), panel_rows, c[i][1]);
-        }
+    __m512i kernel[16];  // kernel[i]: row r0 + i's 16 taps; transposed: tap q over the rows
+    for (int64_t i = 0; i < 16; ++i)
+      kernel[i] = i < n ? _mm512_loadu_si512(src.w + (r0 + i) * src.row_stride + k * src.k_stride)
+                        : _mm512_setzero_si512();
+    avx512::transpose16(kernel);
+    for (int ph = 0; ph < kPhases; ++ph) {
+      const std::array<int, 4>& t = src.taps[static_cast<size_t>(ph)];
+      __m512 g[4];
+      for (int q = 0; q < 4; ++q) g[q] = _mm512_castsi512_ps(kernel[t[static_cast<size_t>(q)]]);
+      const __m512 c[3][2] = {{g[0], g[1]},  // G k: the rows combined
+                              {_mm512_add_ps(g[0], g[2]), _mm512_add_ps(g[1], g[3])},
+                              {g[2], g[3]}};
+      const int64_t at = layout.offset(r0, ph * depth_per_phase + k);
+      float* dst = packed + ph * operands_per_phase * layout.floats() + at;
+      for (int i = 0; i < 3; ++i) {  // (G k) G^T: the columns combined
+        _mm512_mask_storeu_ps(dst + (i * 3 + 0) * layout.floats(), panel_rows, c[i][0]);
+        _mm512_mask_storeu_ps(dst + (i * 3 + 1) * layout.floats(), panel_rows, _mm512_add_ps(c[i][0], c[i][1]));
+        _mm512_mask_storeu_ps(dst + (i * 3 + 2) * layout.floats(), panel_rows, c[i][1]);
       }
     }
-  }
+  });
 }
 
 // B^T d B of 16 tiles' 3x3 tiles d, their nine values stored `position` floats apart from dst.
@@ -319,76 +316,72 @@ bool winograd_stride2_shape(const Conv2dDims& d) {
 }
 
 void winograd_stride2_forward(float* y, const float* x, const float* w, const float* b,
-                              const Conv2dDims& d, bool accumulate) {
+                              const Conv2dDims& d, bool accumulate, const WinogradGemms& gemms) {
   SNGAN_CHECK(winograd_stride2_shape(d) && fp32_gemm_on_avx512(),
               "winograd_stride2_forward: not a Winograd conv here");
   const Problem p{d.N, d.Cin, d.Cout, d.H, d.W};
   const int64_t depth = kPhases * p.in;
   // U_xi (out, 4 in), packed: U_xi(o, ab * in + c) = (G w_ab G^T)(xi) for the kernel phase
   // w_ab(t, s) = w(o, c, 2t + a, 2s + b).
-  const PackedALayout layout = packed_a_layout(p.out, depth);
-  float* U = nullptr;
-  const std::array<PackedA, kPositions> packed = packed_operands<kPositions>(&U, layout);
+  KernelOperands<kPositions> U(p.out, depth, gemms);
   KernelSource src{w, p.out, p.in, p.in * 16, 16, {}};
   for (int ab = 0; ab < kPhases; ++ab) {
     const int a = ab / 2, b = ab % 2;
     src.taps[static_cast<size_t>(ab)] = {a * 4 + b, a * 4 + 2 + b, (2 + a) * 4 + b, (2 + a) * 4 + 2 + b};
   }
-  transform_kernels_packed(U, layout, 0, p.in, src);
+  transform_kernels(U.data(), U.layout(), 0, p.in, src);
+  U.seal();
   const Chunks plan = plan_chunks(p.N, p.tiles_per_sample(), kTargetTiles);
   const int64_t xs = p.in * p.H * p.W, ys = p.out * (p.H / 2) * (p.W / 2);
   for_each_job(plan.chunks, [&](int64_t ch, int position_threads) {
     const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * p.tiles_per_sample();
-    const TileOperands ops = packed_tiles(depth, T);
+    const TileOperands ops = gemm_tiles(depth, T, gemms);
     float* V = buffer(Buffer::kTiles, kPositions * ops.position);
     float* M = buffer(Buffer::kProducts, kPositions * p.out * T);
     const TileGrid grid = p.grid(T);
     transform_input(V, ops, x + n0 * xs, p, grid);
     for_each_position(kPositions, position_threads, [&](int64_t xi) {
-      gemm_fp32_avx512_packed(M + xi * p.out * T, T, packed[static_cast<size_t>(xi)], 0, ops.operand(V, xi, false),
-                              p.out, T, false);
+      U.multiply(xi, M + xi * p.out * T, T, ops.operand(V, xi, false), T);
     });
     transform_output(y + n0 * ys, M, b, p, grid, accumulate);
   });
 }
 
 void winograd_stride2_backward_input(float* dx, const float* dy, const float* w, const Conv2dDims& d,
-                                     bool accumulate) {
+                                     bool accumulate, const WinogradGemms& gemms) {
   SNGAN_CHECK(winograd_stride2_shape(d) && fp32_gemm_on_avx512(),
               "winograd_stride2_backward_input: not a Winograd conv here");
   const Problem p{d.N, d.Cin, d.Cout, d.H, d.W};
   constexpr int64_t kProducts = kPhases * kPositions;
   // U_(pq, xi) (in, out), packed: dx phase (p, q)'s kernels w(o, c, 3 - p - 2j, 3 - q - 2l),
   // transformed.
-  const PackedALayout layout = packed_a_layout(p.in, p.out);
-  float* U = nullptr;
-  const std::array<PackedA, kProducts> packed = packed_operands<kProducts>(&U, layout);
+  KernelOperands<kProducts> U(p.in, p.out, gemms);
   KernelSource src{w, p.in, p.out, 16, p.in * 16, {}};
   for (int pq = 0; pq < kPhases; ++pq) {
     const int pr = pq / 2, pc = pq % 2;
     src.taps[static_cast<size_t>(pq)] = {(3 - pr) * 4 + 3 - pc, (3 - pr) * 4 + 1 - pc, (1 - pr) * 4 + 3 - pc,
                                          (1 - pr) * 4 + 1 - pc};
   }
-  transform_kernels_packed(U, layout, kPositions, 0, src);
+  transform_kernels(U.data(), U.layout(), kPositions, 0, src);
+  U.seal();
   const Chunks plan = plan_chunks(p.N, p.tiles_per_sample(), kTargetTiles);
   const int64_t xs = p.in * p.H * p.W, ys = p.out * (p.H / 2) * (p.W / 2);
   for_each_job(plan.chunks, [&](int64_t ch, int position_threads) {
     const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * p.tiles_per_sample();
-    const TileOperands ops = packed_tiles(p.out, T);
+    const TileOperands ops = gemm_tiles(p.out, T, gemms);
     float* V = buffer(Buffer::kTiles, kProducts * ops.position);
     float* M = buffer(Buffer::kProducts, kProducts * p.in * T);
     const TileGrid grid = p.grid(T);
     transform_output_gradient_tiles(V, ops, dy + n0 * ys, p, grid);
     for_each_position(kProducts, position_threads, [&](int64_t k) {
-      gemm_fp32_avx512_packed(M + k * p.in * T, T, packed[static_cast<size_t>(k)], 0, ops.operand(V, k, false),
-                              p.in, T, false);
+      U.multiply(k, M + k * p.in * T, T, ops.operand(V, k, false), T);
     });
     transform_input_gradient(dx + n0 * xs, M, p, grid, accumulate);
   });
 }
 
 void winograd_stride2_backward_weight(float* dw, const float* dy, const float* x, const Conv2dDims& d,
-                                      bool accumulate) {
+                                      bool accumulate, const WinogradGemms& gemms) {
   SNGAN_CHECK(winograd_stride2_shape(d) && fp32_gemm_on_avx512(),
               "winograd_stride2_backward_weight: not a Winograd conv here");
   // Per position xi, dU_xi (out, 4 in) += E_xi (out, T) * V_xi (4 in, T)^T over each chunk's
@@ -411,8 +404,8 @@ void winograd_stride2_backward_weight(float* dw, const float* dy, const float* x
       transform_output_gradient(E, dy + n0 * ys, p, grid);
       for_each_position(kPositions, position_threads, [&](int64_t xi) {
         const BOperand vt = ops.operand(V, xi, true);
-        gemm_fp32_avx512(dU + g * per + xi * p.out * depth, depth, E + xi * p.out * T, T, false, vt,
-                         p.out, depth, T, ch > first);
+        multiply(gemms, dU + g * per + xi * p.out * depth, depth, E + xi * p.out * T, T, false, vt, p.out,
+                 depth, T, ch > first);
       });
     }
   });

@@ -2,7 +2,7 @@
 // convs; winograd_stride2.cpp: F(2x2, 2x2) for 4x4 stride-2 ones): the grid of 2x2 output
 // tiles over a chunk of samples, the tiles' values as shifted runs of phase planes, the plan of
 // chunks that keeps every sum's order independent of the thread count, and per-thread buffers.
-// Internal to the kernels; only called on the AVX-512 fp32 path (the CPU has AVX-512F).
+// Internal to the kernels; only called where the CPU has AVX-512F (and, in bf16, a bf16 engine).
 #pragma once
 
 #include <immintrin.h>
@@ -15,6 +15,8 @@
 
 #include "core/tensor/kernels/avx512_block.h"
 #include "core/tensor/kernels/gemm_avx512.h"
+#include "core/tensor/kernels/gemm_bf16.h"
+#include "core/tensor/kernels/winograd.h"
 
 namespace sngan::kernels::winograd_tiles {
 
@@ -241,19 +243,85 @@ void for_each_kernel_block(int64_t rows, int64_t cols, F&& f) {
     for (int64_t i = 0; i < cols; i += 16) f(o, i, avx512::lanes(cols - i));
 }
 
-// This thread's buffer for kCount packed GEMM operands of `layout`, one after another (the
-// transformed kernels, written once per call for all chunks; the chunks' threads only read
-// them), and the operands.
+// Where the kernel transforms write element (i, k) of a transformed-kernel operand (`rows` x
+// `depth`; operands floats() apart; rows up to padded_rows may be written, with zeros): in fp32
+// straight into the GEMM's packed layout; in bf16 in columns, at k * padded_rows + i, from
+// which the bf16 engine's packing takes them (transposed, rounded).
+struct KernelLayout {
+  PackedALayout packed;
+  bool columns;
+  int64_t rows() const { return packed.rows; }
+  int64_t depth() const { return packed.depth; }
+  int64_t floats() const { return packed.floats(); }
+  int64_t offset(int64_t i, int64_t k) const { return columns ? k * packed.padded_rows + i : packed.offset(i, k); }
+};
+
+// f(panel, k) for each panel of kPackedRowAlign of `rows` rows and each depth k < `depth`, in
+// the order that writes a KernelLayout front to back (`columns` or not: in the packed layout
+// a panel's depths are contiguous, in columns a depth's panels are), over the threads when
+// called outside a parallel region with at least 4096 rows x depths.
+template <typename F>
+void for_each_panel_depth(int64_t rows, int64_t depth, bool columns, F&& f) {
+  const int64_t panels = (rows + kPackedRowAlign - 1) / kPackedRowAlign;
+  const bool par = omp_get_level() == 0 && rows * depth >= 4096;
+  if (columns) {
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t k = 0; k < depth; ++k)
+      for (int64_t panel = 0; panel < panels; ++panel) f(panel, k);
+    return;
+  }
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t panel = 0; panel < panels; ++panel)
+    for (int64_t k = 0; k < depth; ++k) f(panel, k);
+}
+
+// A conv's kCount transformed-kernel operands, U_k (rows, depth), written once per call by the
+// kernel transforms into this thread's buffer (the chunks' threads only read them), and the
+// position GEMMs that multiply them: M (rows, N) = U_k * op(b) (depth, N). In bf16, seal()
+// packs them into the bf16 engine's operands once they are written.
 template <size_t kCount>
-std::array<PackedA, kCount> packed_operands(float** buffer_out, const PackedALayout& layout) {
-  thread_local std::vector<float> packed;
-  const int64_t n = static_cast<int64_t>(kCount) * layout.floats();
-  if (static_cast<int64_t>(packed.size()) < n) packed.resize(static_cast<size_t>(n));
-  *buffer_out = packed.data();
-  std::array<PackedA, kCount> a;
-  for (size_t k = 0; k < kCount; ++k)
-    a[k] = {packed.data() + static_cast<int64_t>(k) * layout.floats(), layout.rows, layout.depth};
-  return a;
+class KernelOperands {
+ public:
+  KernelOperands(int64_t rows, int64_t depth, const WinogradGemms& gemms)
+      : gemms_(gemms), layout_{packed_a_layout(rows, depth), gemms.bf16} {
+    thread_local std::vector<float> written;
+    const int64_t n = static_cast<int64_t>(kCount) * layout_.floats();
+    if (static_cast<int64_t>(written.size()) < n) written.resize(static_cast<size_t>(n));
+    data_ = written.data();
+    for (size_t k = 0; k < kCount; ++k) fp32_[k] = {data_ + static_cast<int64_t>(k) * layout_.floats(), rows, depth};
+  }
+  const KernelLayout& layout() const { return layout_; }
+  float* data() { return data_; }
+  void seal() {
+    if (!gemms_.bf16) return;
+    thread_local std::vector<uint16_t> packed;
+    const int64_t per = packed_bf16_a_elems(layout_.rows(), layout_.depth());
+    if (static_cast<int64_t>(packed.size()) < static_cast<int64_t>(kCount) * per)
+      packed.resize(static_cast<size_t>(static_cast<int64_t>(kCount) * per));
+    for (size_t k = 0; k < kCount; ++k)
+      bf16_[k] = pack_bf16_a_operand(packed.data() + static_cast<int64_t>(k) * per, fp32_[k].data,
+                                     layout_.packed.padded_rows, true, layout_.rows(), layout_.depth());
+  }
+  void multiply(int64_t k, float* c, int64_t ldc, const BOperand& b, int64_t N) const {
+    const auto at = static_cast<size_t>(k);
+    if (gemms_.bf16) gemm_bf16_packed(gemms_.engine, c, ldc, bf16_[at], 0, b, layout_.rows(), N, false);
+    else gemm_fp32_avx512_packed(c, ldc, fp32_[at], 0, b, layout_.rows(), N, false);
+  }
+
+ private:
+  WinogradGemms gemms_;
+  KernelLayout layout_;
+  float* data_ = nullptr;
+  std::array<PackedA, kCount> fp32_{};
+  std::array<PackedBf16A, kCount> bf16_{};
+};
+
+// The weight gradients' GEMMs, c (M, N) (=|+=) op(a) (M, K) * op(b) (K, N), in the conv's
+// precision (see gemm_fp32_avx512 and gemm_bf16).
+inline void multiply(const WinogradGemms& gemms, float* c, int64_t ldc, const float* a, int64_t lda, bool ta,
+                     const BOperand& b, int64_t M, int64_t N, int64_t K, bool add) {
+  if (gemms.bf16) gemm_bf16(gemms.engine, c, ldc, a, lda, ta, b, M, N, K, add);
+  else gemm_fp32_avx512(c, ldc, a, lda, ta, b, M, N, K, add);
 }
 
 // Where a chunk's transformed tiles go: position xi's operand (depth K = channels, T columns =
@@ -274,6 +342,11 @@ inline TileOperands packed_tiles(int64_t K, int64_t T) {
   return {panels.floats(), T, true, panels};
 }
 inline TileOperands plain_tiles(int64_t K, int64_t T) { return {K * T, T, false, {}}; }
+// The forward's and input gradient's tiles: the fp32 GEMM's own panels, or plain rows that the
+// bf16 engine packs (rounded) as it reads them.
+inline TileOperands gemm_tiles(int64_t K, int64_t T, const WinogradGemms& gemms) {
+  return gemms.bf16 ? plain_tiles(K, T) : packed_tiles(K, T);
+}
 
 // This thread's buffers (transformed tiles, products or their gradients, partial sums, phase
 // planes), grown to at least n floats, never shrunk.
