@@ -190,7 +190,8 @@ const ConvCase kConvCases[] = {
     {10, 32, 16, 16, 32, 3, 3, 1, 1},
     {2, 36, 4, 6, 32, 3, 3, 1, 1},
     {5, 33, 2, 2, 35, 3, 3, 1, 1},
-    {3, 32, 4, 4, 36, 3, 3, 1, 1},  // rows 4 wide: the phase split's and merge's short permutes
+    {3, 32, 4, 4, 36, 3, 3, 1, 1},  // maps 4x4: the phase split and merge 4 rows per permute
+    {2, 32, 6, 4, 32, 3, 3, 1, 1},  // rows 4 wide, 6 of them: the split and merge row by row
     // Winograd F(2x2, 2x2) for 4x4 stride-2 pad-1 convs (sizes multiples of 4, 32 channels and
     // more; the transposed conv's forward is its backward_input): an odd batch on a 2x2 tile
     // grid, one tile per sample, non-square maps (3 tile columns), and 12 samples (3 forward
@@ -200,6 +201,7 @@ const ConvCase kConvCases[] = {
     {2, 36, 8, 12, 32, 4, 4, 2, 1},
     {12, 32, 16, 16, 40, 4, 4, 2, 1},
     {2, 40, 6, 10, 36, 4, 4, 2, 1},
+    {2, 32, 12, 8, 32, 4, 4, 2, 1},  // 12 rows of 8: stride-4 phases row by row, not 8 rows per step
 };
 
 Vec rounded_to_bf16(const Vec& v) {
