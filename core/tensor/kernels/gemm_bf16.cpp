@@ -401,6 +401,12 @@ int64_t packed_bf16_a_elems(int64_t M, int64_t K) {
   return n + 32;  // room to align the start to 64 bytes
 }
 
+PackedBf16ALayout packed_bf16_a_layout(int64_t M, int64_t K) {
+  static_assert(kBf16PackedRowAlign == kMicro && kTileElems == 512 && kDepth == 32 && kTile == 16,
+                "PackedBf16ALayout describes the packing below");
+  return {M, K, round_up(M, kMicro), kKc};
+}
+
 PackedBf16A pack_bf16_a_operand(uint16_t* dst, const float* a, int64_t lda, bool ta, int64_t M,
                                 int64_t K) {
   const auto addr = reinterpret_cast<uintptr_t>(dst);

@@ -7,6 +7,7 @@
 // Internal to the kernels; gemm_ops.h holds the switch.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "core/tensor/kernels/im2col_view.h"
@@ -45,6 +46,22 @@ PackedBf16A pack_bf16_a_operand(uint16_t* dst, const float* a, int64_t lda, bool
                                 int64_t K);
 // Packed row ranges start at multiples of this (the micro-kernel's rows).
 constexpr int64_t kBf16PackedRowAlign = 32;
+// Where a packed op(a) (PackedBf16A) of `rows` rows and depth `depth` keeps element (i, k), for
+// code that writes packed operands itself: per depth block (of `block`, the last shorter),
+// tiles of 16 rows by 32 depths over all padded_rows (rows rounded up to kBf16PackedRowAlign),
+// tile (i / 16, depth step s) at (i / 16 * steps + s) * 512, row i % 16 of a tile at 32 * (i %
+// 16), its depths in order: runs of consecutive depths are contiguous up to a multiple of 32.
+// Entries past the rows or the depth (to multiples of 32) must hold zeros. elems() elements
+// from a 64-byte aligned start.
+struct PackedBf16ALayout {
+  int64_t rows, depth, padded_rows, block;
+  int64_t elems() const { return padded_rows * ((depth + 31) / 32 * 32); }
+  int64_t at(int64_t i, int64_t k) const {
+    const int64_t k0 = k / block * block, steps = (std::min(block, depth - k0) + 31) / 32;
+    return padded_rows * k0 + ((i / 16) * steps + (k - k0) / 32) * 512 + (i % 16) * 32 + (k - k0) % 32;
+  }
+};
+PackedBf16ALayout packed_bf16_a_layout(int64_t M, int64_t K);
 // gemm_bf16 with op(a) = rows [row0, row0 + M) of a packed operand, K its depth: the same
 // bits as gemm_bf16 on the unpacked rows.
 void gemm_bf16_packed(Bf16Kernel engine, float* c, int64_t ldc, const PackedBf16A& a, int64_t row0,

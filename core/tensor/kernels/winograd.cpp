@@ -52,44 +52,27 @@ struct Problem {
   int64_t tiles_per_sample() const { return tile_rows() * tile_cols(); }
 };
 
-// The transformed kernels straight into the 16 GEMM operands U_xi (rows x ks, as
-// KernelLayout places them): U_xi(r, k) = (G g G^T)(xi) for the 3x3 kernel g at w + r * row_stride +
-// k * k_stride (turned 180 degrees if `flip`). A panel's 12 kernels of one depth are loaded
-// whole and transposed, so each tap is a vector over the panel's rows.
-SNGAN_WINOGRAD_AVX512 void transform_kernels(float* __restrict packed, const KernelLayout& layout,
-                                             const float* __restrict w, int64_t row_stride, int64_t k_stride,
-                                             bool flip) {
-  const int64_t rows = layout.rows();
-  const __mmask16 taps = avx512::lanes(9), panel_rows = avx512::lanes(kPackedRowAlign);
+// The transformed kernels, G g G^T, of 16 3x3 kernels g given transposed (register q holds
+// tap q of each; turned 180 degrees if `flip`): out[xi] for the 16 positions xi.
+SNGAN_WINOGRAD_AVX512 inline void transform_kernels(const __m512i kernel[16], bool flip, __m512 out[16]) {
   const __m512 half = _mm512_set1_ps(0.5f);
-  for_each_panel_depth(rows, layout.depth(), layout.columns, [&](int64_t panel, int64_t k) SNGAN_WINOGRAD_AVX512 {
-    const int64_t r0 = panel * kPackedRowAlign, n = std::min(kPackedRowAlign, rows - r0);
-    __m512i kernel[16];  // kernel[i]: row r0 + i's 9 taps; transposed: tap q over the rows
-    for (int64_t i = 0; i < 16; ++i)
-      kernel[i] = i < n ? _mm512_maskz_loadu_epi32(taps, w + (r0 + i) * row_stride + k * k_stride)
-                        : _mm512_setzero_si512();
-    avx512::transpose16(kernel);
-    __m512 g[3][3];
-    for (int kh = 0; kh < 3; ++kh)
-      for (int kw = 0; kw < 3; ++kw)
-        g[kh][kw] = _mm512_castsi512_ps(kernel[flip ? 8 - 3 * kh - kw : 3 * kh + kw]);
-    __m512 q[4][3];  // G g
-    for (int kw = 0; kw < 3; ++kw) {
-      q[0][kw] = g[0][kw];
-      q[1][kw] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(g[0][kw], g[1][kw]), g[2][kw]));
-      q[2][kw] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(g[0][kw], g[1][kw]), g[2][kw]));
-      q[3][kw] = g[2][kw];
-    }
-    float* dst = packed + layout.offset(r0, k);
-    const int64_t position = layout.floats();
-    for (int r = 0; r < 4; ++r) {  // (G g) G^T
-      const __m512 sum = _mm512_add_ps(q[r][0], q[r][2]);
-      _mm512_mask_storeu_ps(dst + (r * 4 + 0) * position, panel_rows, q[r][0]);
-      _mm512_mask_storeu_ps(dst + (r * 4 + 1) * position, panel_rows, _mm512_mul_ps(half, _mm512_add_ps(sum, q[r][1])));
-      _mm512_mask_storeu_ps(dst + (r * 4 + 2) * position, panel_rows, _mm512_mul_ps(half, _mm512_sub_ps(sum, q[r][1])));
-      _mm512_mask_storeu_ps(dst + (r * 4 + 3) * position, panel_rows, q[r][2]);
-    }
-  });
+  __m512 g[3][3];
+  for (int kh = 0; kh < 3; ++kh)
+    for (int kw = 0; kw < 3; ++kw) g[kh][kw] = _mm512_castsi512_ps(kernel[flip ? 8 - 3 * kh - kw : 3 * kh + kw]);
+  __m512 q[4][3];  // G g
+  for (int kw = 0; kw < 3; ++kw) {
+    q[0][kw] = g[0][kw];
+    q[1][kw] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(g[0][kw], g[1][kw]), g[2][kw]));
+    q[2][kw] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(g[0][kw], g[1][kw]), g[2][kw]));
+    q[3][kw] = g[2][kw];
+  }
+  for (int r = 0; r < 4; ++r) {  // (G g) G^T
+    const __m512 sum = _mm512_add_ps(q[r][0], q[r][2]);
+    out[r * 4 + 0] = q[r][0];
+    out[r * 4 + 1] = _mm512_mul_ps(half, _mm512_add_ps(sum, q[r][1]));
+    out[r * 4 + 2] = _mm512_mul_ps(half, _mm512_sub_ps(sum, q[r][1]));
+    out[r * 4 + 3] = q[r][2];
+  }
 }
 
 // The tiles of a chunk of B samples, t = (sample, tile row th, tile column tw) in order, seen
@@ -176,9 +159,20 @@ SNGAN_WINOGRAD_AVX512 void transform_output(float* __restrict y, const float* __
 // w + o * row_stride + i * k_stride (turned 180 degrees if `flip`), + bias.
 void run(float* y, const float* x, const float* w, int64_t row_stride, int64_t k_stride, bool flip,
          const float* bias, const Problem& p, bool accumulate, const WinogradGemms& gemms) {
+  // U_xi (out, in): U_xi(o, i) = (G g G^T)(xi) for the kernel g at w + o * row_stride + i * k_stride.
   KernelOperands<kPositions> U(p.out, p.in, gemms);
-  transform_kernels(U.data(), U.layout(), w, row_stride, k_stride, flip);
-  U.seal();
+  std::array<KernelTarget, kPositions> targets;
+  for (int64_t xi = 0; xi < kPositions; ++xi) targets[static_cast<size_t>(xi)] = {xi, 0};
+  const __mmask16 taps = avx512::lanes(9);
+  U.write(
+      p.in,
+      [&](int64_t o, int64_t i) SNGAN_WINOGRAD_AVX512 {
+        return _mm512_maskz_loadu_epi32(taps, w + o * row_stride + i * k_stride);
+      },
+      [&](const __m512i kernel[16], __m512 out[kPositions]) SNGAN_WINOGRAD_AVX512 {
+        transform_kernels(kernel, flip, out);
+      },
+      targets);
 
   const Chunks plan = plan_chunks(p.N, p.tiles_per_sample(), kTargetTiles);
   const int64_t tps = p.tiles_per_sample(), xs = p.in * p.H * p.W, ys = p.out * p.H * p.W;

@@ -67,45 +67,36 @@ struct Problem {
   TileGrid grid(int64_t T) const { return {tile_rows(), tile_cols(), tiles_per_sample(), T}; }
 };
 
-// The transformed 2x2 kernels written straight into GEMM operands (as KernelLayout places them), one
-// per (phase ph, position xi): operand ph * operands_per_phase + xi, depth ph * depth_per_phase
-// + k. Row r's kernel for depth k is the 4x4 kernel at w + r * row_stride + k * k_stride, of
-// which phase ph takes taps[ph] (tap (t, s) at taps[ph][2 * t + s]). A panel's 12 kernels of
-// one depth are loaded whole and transposed, so each tap is a vector over the panel's rows.
-struct KernelSource {
-  const float* w;
-  int64_t rows, ks, row_stride, k_stride;
-  std::array<std::array<int, 4>, kPhases> taps;
-};
-SNGAN_WINOGRAD_AVX512 void transform_kernels(float* __restrict packed, const KernelLayout& layout,
-                                             int64_t operands_per_phase, int64_t depth_per_phase,
-                                             const KernelSource& src) {
-  const __mmask16 panel_rows = avx512::lanes(kPackedRowAlign);  // padding rows get zeros
-  // Each (panel, k) writes all four phases (of the layout's depth in the forward, of its
-  // operands in the input gradient).
-  for_each_panel_depth(src.rows, src.ks, layout.columns, [&](int64_t panel, int64_t k) SNGAN_WINOGRAD_AVX512 {
-    const int64_t r0 = panel * kPackedRowAlign, n = std::min(kPackedRowAlign, src.rows - r0);
-    __m512i kernel[16];  // kernel[i]: row r0 + i's 16 taps; transposed: tap q over the rows
-    for (int64_t i = 0; i < 16; ++i)
-      kernel[i] = i < n ? _mm512_loadu_si512(src.w + (r0 + i) * src.row_stride + k * src.k_stride)
-                        : _mm512_setzero_si512();
-    avx512::transpose16(kernel);
-    for (int ph = 0; ph < kPhases; ++ph) {
-      const std::array<int, 4>& t = src.taps[static_cast<size_t>(ph)];
-      __m512 g[4];
-      for (int q = 0; q < 4; ++q) g[q] = _mm512_castsi512_ps(kernel[t[static_cast<size_t>(q)]]);
-      const __m512 c[3][2] = {{g[0], g[1]},  // G k: the rows combined
-                              {_mm512_add_ps(g[0], g[2]), _mm512_add_ps(g[1], g[3])},
-                              {g[2], g[3]}};
-      const int64_t at = layout.offset(r0, ph * depth_per_phase + k);
-      float* dst = packed + ph * operands_per_phase * layout.floats() + at;
-      for (int i = 0; i < 3; ++i) {  // (G k) G^T: the columns combined
-        _mm512_mask_storeu_ps(dst + (i * 3 + 0) * layout.floats(), panel_rows, c[i][0]);
-        _mm512_mask_storeu_ps(dst + (i * 3 + 1) * layout.floats(), panel_rows, _mm512_add_ps(c[i][0], c[i][1]));
-        _mm512_mask_storeu_ps(dst + (i * 3 + 2) * layout.floats(), panel_rows, c[i][1]);
-      }
+// The transformed 2x2 kernels of the four phases of 16 4x4 kernels given transposed (register q
+// holds tap q of each): out[ph * 9 + xi] = (G k G^T)(xi) for the phase's kernel k(t, s) =
+// tap taps[ph][2 * t + s].
+using PhaseTaps = std::array<std::array<int, 4>, 4>;
+SNGAN_WINOGRAD_AVX512 inline void transform_kernels(const __m512i kernel[16], const PhaseTaps& taps, __m512 out[36]) {
+  for (int ph = 0; ph < 4; ++ph) {
+    const std::array<int, 4>& t = taps[static_cast<size_t>(ph)];
+    __m512 g[4];
+    for (int q = 0; q < 4; ++q) g[q] = _mm512_castsi512_ps(kernel[t[static_cast<size_t>(q)]]);
+    const __m512 c[3][2] = {{g[0], g[1]},  // G k: the rows combined
+                            {_mm512_add_ps(g[0], g[2]), _mm512_add_ps(g[1], g[3])},
+                            {g[2], g[3]}};
+    for (int i = 0; i < 3; ++i) {  // (G k) G^T: the columns combined
+      out[ph * 9 + i * 3 + 0] = c[i][0];
+      out[ph * 9 + i * 3 + 1] = _mm512_add_ps(c[i][0], c[i][1]);
+      out[ph * 9 + i * 3 + 2] = c[i][1];
     }
-  });
+  }
+}
+
+// Writes U's operands from the 4x4 kernels at w + r * row_stride + k * k_stride (rows r, depths
+// k < depth), phase ph of each to targets[ph * 9 + xi].
+template <size_t kCount>
+void write_kernels(KernelOperands<kCount>& U, const float* w, int64_t row_stride, int64_t k_stride, int64_t depth,
+                   const PhaseTaps& taps, const std::array<KernelTarget, 36>& targets) {
+  U.write(
+      depth,
+      [&](int64_t r, int64_t k) SNGAN_WINOGRAD_AVX512 { return _mm512_loadu_si512(w + r * row_stride + k * k_stride); },
+      [&](const __m512i kernel[16], __m512 out[36]) SNGAN_WINOGRAD_AVX512 { transform_kernels(kernel, taps, out); },
+      targets);
 }
 
 // B^T d B of 16 tiles' 3x3 tiles d, their nine values stored `position` floats apart from dst.
@@ -324,13 +315,14 @@ void winograd_stride2_forward(float* y, const float* x, const float* w, const fl
   // U_xi (out, 4 in), packed: U_xi(o, ab * in + c) = (G w_ab G^T)(xi) for the kernel phase
   // w_ab(t, s) = w(o, c, 2t + a, 2s + b).
   KernelOperands<kPositions> U(p.out, depth, gemms);
-  KernelSource src{w, p.out, p.in, p.in * 16, 16, {}};
+  PhaseTaps taps;
+  std::array<KernelTarget, kPhases * kPositions> targets;
   for (int ab = 0; ab < kPhases; ++ab) {
     const int a = ab / 2, b = ab % 2;
-    src.taps[static_cast<size_t>(ab)] = {a * 4 + b, a * 4 + 2 + b, (2 + a) * 4 + b, (2 + a) * 4 + 2 + b};
+    taps[static_cast<size_t>(ab)] = {a * 4 + b, a * 4 + 2 + b, (2 + a) * 4 + b, (2 + a) * 4 + 2 + b};
+    for (int64_t xi = 0; xi < kPositions; ++xi) targets[static_cast<size_t>(ab * kPositions + xi)] = {xi, ab * p.in};
   }
-  transform_kernels(U.data(), U.layout(), 0, p.in, src);
-  U.seal();
+  write_kernels(U, w, p.in * 16, 16, p.in, taps, targets);
   const Chunks plan = plan_chunks(p.N, p.tiles_per_sample(), kTargetTiles);
   const int64_t xs = p.in * p.H * p.W, ys = p.out * (p.H / 2) * (p.W / 2);
   for_each_job(plan.chunks, [&](int64_t ch, int position_threads) {
@@ -356,14 +348,16 @@ void winograd_stride2_backward_input(float* dx, const float* dy, const float* w,
   // U_(pq, xi) (in, out), packed: dx phase (p, q)'s kernels w(o, c, 3 - p - 2j, 3 - q - 2l),
   // transformed.
   KernelOperands<kProducts> U(p.in, p.out, gemms);
-  KernelSource src{w, p.in, p.out, 16, p.in * 16, {}};
+  PhaseTaps taps;
+  std::array<KernelTarget, kProducts> targets;
   for (int pq = 0; pq < kPhases; ++pq) {
     const int pr = pq / 2, pc = pq % 2;
-    src.taps[static_cast<size_t>(pq)] = {(3 - pr) * 4 + 3 - pc, (3 - pr) * 4 + 1 - pc, (1 - pr) * 4 + 3 - pc,
-                                         (1 - pr) * 4 + 1 - pc};
+    taps[static_cast<size_t>(pq)] = {(3 - pr) * 4 + 3 - pc, (3 - pr) * 4 + 1 - pc, (1 - pr) * 4 + 3 - pc,
+                                     (1 - pr) * 4 + 1 - pc};
+    for (int64_t xi = 0; xi < kPositions; ++xi)
+      targets[static_cast<size_t>(pq * kPositions + xi)] = {pq * kPositions + xi, 0};
   }
-  transform_kernels(U.data(), U.layout(), kPositions, 0, src);
-  U.seal();
+  write_kernels(U, w, 16, p.in * 16, p.out, taps, targets);
   const Chunks plan = plan_chunks(p.N, p.tiles_per_sample(), kTargetTiles);
   const int64_t xs = p.in * p.H * p.W, ys = p.out * (p.H / 2) * (p.W / 2);
   for_each_job(plan.chunks, [&](int64_t ch, int position_threads) {

@@ -353,75 +353,120 @@ void for_each_kernel_block(int64_t rows, int64_t cols, F&& f) {
     for (int64_t i = 0; i < cols; i += 16) f(o, i, avx512::lanes(cols - i));
 }
 
-// Where the kernel transforms write element (i, k) of a transformed-kernel operand (`rows` x
-// `depth`; operands floats() apart; rows up to padded_rows may be written, with zeros): in fp32
-// straight into the GEMM's packed layout; in bf16 in columns, at k * padded_rows + i, from
-// which the bf16 engine's packing takes them (transposed, rounded).
-struct KernelLayout {
-  PackedALayout packed;
-  bool columns;
-  int64_t rows() const { return packed.rows; }
-  int64_t depth() const { return packed.depth; }
-  int64_t floats() const { return packed.floats(); }
-  int64_t offset(int64_t i, int64_t k) const { return columns ? k * packed.padded_rows + i : packed.offset(i, k); }
+// Where a kernel transform's output goes: operand `operand`, at the depth of the kernels it came
+// from plus `shift`.
+struct KernelTarget {
+  int64_t operand, shift;
 };
 
-// f(panel, k) for each panel of kPackedRowAlign of `rows` rows and each depth k < `depth`, in
-// the order that writes a KernelLayout front to back (`columns` or not: in the packed layout
-// a panel's depths are contiguous, in columns a depth's panels are), over the threads when
-// called outside a parallel region with at least 4096 rows x depths.
-template <typename F>
-void for_each_panel_depth(int64_t rows, int64_t depth, bool columns, F&& f) {
-  const int64_t panels = (rows + kPackedRowAlign - 1) / kPackedRowAlign;
-  const bool par = omp_get_level() == 0 && rows * depth >= 4096;
-  if (columns) {
-#pragma omp parallel for schedule(static) if (par)
-    for (int64_t k = 0; k < depth; ++k)
-      for (int64_t panel = 0; panel < panels; ++panel) f(panel, k);
-    return;
-  }
-#pragma omp parallel for schedule(static) if (par)
-  for (int64_t panel = 0; panel < panels; ++panel)
-    for (int64_t k = 0; k < depth; ++k) f(panel, k);
-}
-
-// A conv's kCount transformed-kernel operands, U_k (rows, depth), written once per call by the
-// kernel transforms into this thread's buffer (the chunks' threads only read them), and the
-// position GEMMs that multiply them: M (rows, N) = U_k * op(b) (depth, N). In bf16, seal()
-// packs them into the bf16 engine's operands once they are written.
+// A conv's kCount transformed-kernel operands U_k (rows x depth), written once per call by
+// write() into this thread's buffers (the chunks' threads only read them), and the position
+// GEMMs that multiply them: M (rows, N) = U_k * op(b) (depth, N). In fp32 they are the AVX-512
+// GEMM's packed operands (PackedALayout), in bf16 the bf16 engine's (PackedBf16ALayout), rounded
+// to bf16 as they are written.
 template <size_t kCount>
 class KernelOperands {
  public:
   KernelOperands(int64_t rows, int64_t depth, const WinogradGemms& gemms)
-      : gemms_(gemms), layout_{packed_a_layout(rows, depth), gemms.bf16} {
-    thread_local std::vector<float> written;
-    const int64_t n = static_cast<int64_t>(kCount) * layout_.floats();
-    if (static_cast<int64_t>(written.size()) < n) written.resize(static_cast<size_t>(n));
-    data_ = written.data();
-    for (size_t k = 0; k < kCount; ++k) fp32_[k] = {data_ + static_cast<int64_t>(k) * layout_.floats(), rows, depth};
+      : gemms_(gemms), fp32_layout_(packed_a_layout(rows, depth)), bf16_layout_{} {
+    if (!gemms.bf16) {
+      thread_local std::vector<float> buffer;
+      const int64_t n = static_cast<int64_t>(kCount) * fp32_layout_.floats();
+      if (static_cast<int64_t>(buffer.size()) < n) buffer.resize(static_cast<size_t>(n));
+      fp32_data_ = buffer.data();
+      for (size_t k = 0; k < kCount; ++k)
+        fp32_[k] = {fp32_data_ + static_cast<int64_t>(k) * fp32_layout_.floats(), rows, depth};
+      return;
+    }
+    bf16_layout_ = packed_bf16_a_layout(rows, depth);
+    bf16_stride_ = (bf16_layout_.elems() + 31) / 32 * 32;  // 64-byte multiples
+    thread_local std::vector<uint16_t> buffer;
+    const int64_t n = static_cast<int64_t>(kCount) * bf16_stride_ + 32;
+    if (static_cast<int64_t>(buffer.size()) < n) buffer.resize(static_cast<size_t>(n));
+    const auto misalignment = reinterpret_cast<uintptr_t>(buffer.data()) % 64;
+    bf16_data_ = buffer.data() + (64 - misalignment) % 64 / sizeof(uint16_t);
+    // Entries past the depth must be zeros and write() stores only up to it.
+    if (depth % 32 != 0) std::fill(bf16_data_, bf16_data_ + static_cast<int64_t>(kCount) * bf16_stride_, uint16_t(0));
+    for (size_t k = 0; k < kCount; ++k) bf16_[k] = {bf16_data_ + static_cast<int64_t>(k) * bf16_stride_, rows, depth};
   }
-  const KernelLayout& layout() const { return layout_; }
-  float* data() { return data_; }
-  void seal() {
-    if (!gemms_.bf16) return;
-    thread_local std::vector<uint16_t> packed;
-    const int64_t per = packed_bf16_a_elems(layout_.rows(), layout_.depth());
-    if (static_cast<int64_t>(packed.size()) < static_cast<int64_t>(kCount) * per)
-      packed.resize(static_cast<size_t>(static_cast<int64_t>(kCount) * per));
-    for (size_t k = 0; k < kCount; ++k)
-      bf16_[k] = pack_bf16_a_operand(packed.data() + static_cast<int64_t>(k) * per, fp32_[k].data,
-                                     layout_.packed.padded_rows, true, layout_.rows(), layout_.depth());
+
+  // Writes the operands: transform(kernels, out) maps 16 kernels, given transposed (register q
+  // holds tap q of each; lanes outside the operands hold zeros), to kOut outputs, output j going
+  // to targets[j]; load(r, k) gives the taps of the kernel of row r at depth k < `depth` (the
+  // depth the transform's kernels span; the targets' shifts place it within the operands').
+  // In fp32 the 16 kernels are 16 rows at one depth (a packed panel's 12 used), in bf16 one row
+  // at 16 depths (half a row of the engine's 32-deep tiles).
+  template <size_t kOut, typename Load, typename Transform>
+  void write(int64_t depth, Load&& load, Transform&& transform, const std::array<KernelTarget, kOut>& targets) {
+    if (gemms_.bf16) write_bf16(depth, load, transform, targets);
+    else write_fp32(depth, load, transform, targets);
   }
+
   void multiply(int64_t k, float* c, int64_t ldc, const BOperand& b, int64_t N) const {
     const auto at = static_cast<size_t>(k);
-    if (gemms_.bf16) gemm_bf16_packed(gemms_.engine, c, ldc, bf16_[at], 0, b, layout_.rows(), N, false);
-    else gemm_fp32_avx512_packed(c, ldc, fp32_[at], 0, b, layout_.rows(), N, false);
+    if (gemms_.bf16) gemm_bf16_packed(gemms_.engine, c, ldc, bf16_[at], 0, b, fp32_layout_.rows, N, false);
+    else gemm_fp32_avx512_packed(c, ldc, fp32_[at], 0, b, fp32_layout_.rows, N, false);
   }
 
  private:
+  template <size_t kOut, typename Load, typename Transform>
+  SNGAN_WINOGRAD_AVX512 void write_fp32(int64_t depth, Load& load, Transform& transform,
+                                        const std::array<KernelTarget, kOut>& targets) {
+    const PackedALayout& layout = fp32_layout_;
+    const int64_t rows = layout.rows, panels = layout.padded_rows / kPackedRowAlign;
+    const __mmask16 panel_rows = avx512::lanes(kPackedRowAlign);  // padding rows get zeros
+    const bool par = omp_get_level() == 0 && rows * depth >= 4096;
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t panel = 0; panel < panels; ++panel) {
+      const int64_t r0 = panel * kPackedRowAlign, n = std::min(kPackedRowAlign, rows - r0);
+      for (int64_t k = 0; k < depth; ++k) {
+        __m512i kernels[16];
+        for (int64_t i = 0; i < 16; ++i) kernels[i] = i < n ? load(r0 + i, k) : _mm512_setzero_si512();
+        avx512::transpose16(kernels);
+        __m512 out[kOut];
+        transform(kernels, out);
+        for (size_t j = 0; j < kOut; ++j)
+          _mm512_mask_storeu_ps(fp32_data_ + targets[j].operand * layout.floats() + layout.offset(r0, k + targets[j].shift),
+                                panel_rows, out[j]);
+      }
+    }
+  }
+
+  template <size_t kOut, typename Load, typename Transform>
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) void write_bf16(
+      int64_t depth, Load& load, Transform& transform, const std::array<KernelTarget, kOut>& targets) {
+    const PackedBf16ALayout& layout = bf16_layout_;
+    const int64_t rows = layout.rows;
+    const bool par = omp_get_level() == 0 && rows * depth >= 4096;
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t r = 0; r < layout.padded_rows; ++r) {  // padding rows get zeros
+      for (int64_t k0 = 0; k0 < depth; k0 += 16) {
+        const int64_t n = std::min<int64_t>(16, depth - k0);
+        __m512i kernels[16];
+        for (int64_t i = 0; i < 16; ++i) kernels[i] = r < rows && i < n ? load(r, k0 + i) : _mm512_setzero_si512();
+        avx512::transpose16(kernels);
+        __m512 out[kOut];
+        transform(kernels, out);
+        for (size_t j = 0; j < kOut; ++j) {
+          // n depths from k: contiguous up to the next multiple of 32, the rest in the next tile.
+          const __m256i v = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(out[j]));
+          uint16_t* dst = bf16_data_ + targets[j].operand * bf16_stride_;
+          const int64_t k = k0 + targets[j].shift, first = std::min<int64_t>(n, 32 - k % 32);
+          _mm256_mask_storeu_epi16(dst + layout.at(r, k), avx512::lanes(first), v);
+          if (first < n)
+            _mm256_mask_storeu_epi16(dst + layout.at(r, k + first) - first,
+                                     static_cast<__mmask16>(avx512::lanes(n) & ~avx512::lanes(first)), v);
+        }
+      }
+    }
+  }
+
   WinogradGemms gemms_;
-  KernelLayout layout_;
-  float* data_ = nullptr;
+  PackedALayout fp32_layout_;
+  PackedBf16ALayout bf16_layout_;
+  float* fp32_data_ = nullptr;
+  uint16_t* bf16_data_ = nullptr;
+  int64_t bf16_stride_ = 0;
   std::array<PackedA, kCount> fp32_{};
   std::array<PackedBf16A, kCount> bf16_{};
 };
