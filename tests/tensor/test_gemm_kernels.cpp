@@ -202,6 +202,10 @@ const ConvCase kConvCases[] = {
     {12, 32, 16, 16, 40, 4, 4, 2, 1},
     {2, 40, 6, 10, 36, 4, 4, 2, 1},
     {2, 32, 12, 8, 32, 4, 4, 2, 1},  // 12 rows of 8: stride-4 phases row by row, not 8 rows per step
+    // Past the GEMMs' blocks with Winograd operands written in packed form: 1024 tiles per chunk
+    // (two 512-column blocks), and 4 x 264 deep (two 1024-deep blocks in bf16, five in fp32).
+    {1, 32, 64, 64, 32, 3, 3, 1, 1},
+    {2, 264, 8, 8, 32, 4, 4, 2, 1},
 };
 
 Vec rounded_to_bf16(const Vec& v) {
