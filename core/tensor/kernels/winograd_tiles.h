@@ -425,9 +425,11 @@ class KernelOperands {
         avx512::transpose16(kernels);
         __m512 out[kOut];
         transform(kernels, out);
-        for (size_t j = 0; j < kOut; ++j)
-          _mm512_mask_storeu_ps(fp32_data_ + targets[j].operand * layout.floats() + layout.offset(r0, k + targets[j].shift),
-                                panel_rows, out[j]);
+        int64_t shift = -1, at = 0;  // the offset for the targets' shift (a division: once per shift)
+        for (size_t j = 0; j < kOut; ++j) {
+          if (targets[j].shift != shift) shift = targets[j].shift, at = layout.offset(r0, k + shift);
+          _mm512_mask_storeu_ps(fp32_data_ + targets[j].operand * layout.floats() + at, panel_rows, out[j]);
+        }
       }
     }
   }
@@ -440,22 +442,41 @@ class KernelOperands {
     const bool par = omp_get_level() == 0 && rows * depth >= 4096;
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t r = 0; r < layout.padded_rows; ++r) {  // padding rows get zeros
-      for (int64_t k0 = 0; k0 < depth; k0 += 16) {
-        const int64_t n = std::min<int64_t>(16, depth - k0);
-        __m512i kernels[16];
-        for (int64_t i = 0; i < 16; ++i) kernels[i] = r < rows && i < n ? load(r, k0 + i) : _mm512_setzero_si512();
-        avx512::transpose16(kernels);
-        __m512 out[kOut];
-        transform(kernels, out);
+      // 32 depths per step, two transforms of 16: where they start a tile row (no shift off a
+      // multiple of 32), one whole 64-byte row per target, else each half in pieces.
+      for (int64_t k0 = 0; k0 < depth; k0 += 32) {
+        __m512 out[2][kOut];
+        int64_t n[2];
+        for (int h = 0; h < 2; ++h) {
+          const int64_t kh = k0 + 16 * h;
+          n[h] = std::clamp<int64_t>(depth - kh, 0, 16);
+          __m512i kernels[16];
+          for (int64_t i = 0; i < 16; ++i) kernels[i] = r < rows && i < n[h] ? load(r, kh + i) : _mm512_setzero_si512();
+          avx512::transpose16(kernels);
+          transform(kernels, out[h]);
+        }
+        int64_t shift = -1;
+        bool whole = false;
+        int64_t at = 0;
         for (size_t j = 0; j < kOut; ++j) {
-          // n depths from k: contiguous up to the next multiple of 32, the rest in the next tile.
-          const __m256i v = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(out[j]));
+          if (targets[j].shift != shift) {  // the offsets (divisions) once per shift
+            shift = targets[j].shift;
+            whole = n[1] == 16 && (k0 + shift) % 32 == 0;
+            at = layout.at(r, k0 + shift);
+          }
           uint16_t* dst = bf16_data_ + targets[j].operand * bf16_stride_;
-          const int64_t k = k0 + targets[j].shift, first = std::min<int64_t>(n, 32 - k % 32);
-          _mm256_mask_storeu_epi16(dst + layout.at(r, k), avx512::lanes(first), v);
-          if (first < n)
-            _mm256_mask_storeu_epi16(dst + layout.at(r, k + first) - first,
-                                     static_cast<__mmask16>(avx512::lanes(n) & ~avx512::lanes(first)), v);
+          if (whole) {
+            _mm512_store_si512(dst + at, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(out[1][j], out[0][j])));
+            continue;
+          }
+          for (int h = 0; h < 2 && n[h] > 0; ++h) {  // n depths from k: contiguous up to a multiple of 32
+            const int64_t k = k0 + 16 * h + shift, first = std::min<int64_t>(n[h], 32 - k % 32);
+            const __m256i v = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(out[h][j]));
+            _mm256_mask_storeu_epi16(dst + layout.at(r, k), avx512::lanes(first), v);
+            if (first < n[h])
+              _mm256_mask_storeu_epi16(dst + layout.at(r, k + first) - first,
+                                       static_cast<__mmask16>(avx512::lanes(n[h]) & ~avx512::lanes(first)), v);
+          }
         }
       }
     }
