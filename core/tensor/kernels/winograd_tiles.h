@@ -63,20 +63,15 @@ SNGAN_WINOGRAD_AVX512 inline __m512i merge_lanes() {
   return _mm512_load_si512(idx);
 }
 
-// The same for an 8-float row: split[k * 8/S + j] = S * j + k, merge its inverse.
-template <int S>
-SNGAN_WINOGRAD_AVX512 inline __m256i narrow_split_lanes() {
-  return S == 2 ? _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7) : _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-}
-template <int S>
-SNGAN_WINOGRAD_AVX512 inline __m256i narrow_merge_lanes() {
-  return S == 2 ? _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7) : _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-}
+// The same for an 8-float row and its 4 stride-4 phases: split[k * 2 + j] = 4 * j + k, merge
+// its inverse.
+SNGAN_WINOGRAD_AVX512 inline __m256i stride4_split8() { return _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7); }
+SNGAN_WINOGRAD_AVX512 inline __m256i stride4_merge8() { return _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7); }
 
 // Small maps go several rows per step: 16 values of stride-2 phase planes (a, c) = (q / 2, q %
 // 2), 4 per plane, are rows h, h + 1 of a map 8 wide (lane a * 8 + col) or rows h .. h + 3 of a
-// map 4 wide (lane row * 4 + col); kPairRows8 / kQuadRows4 give each plane value's lane, plane
-// q's value j (or i * 2 + j) at q * 4 + j. And stride-4 phase planes of a map 8 wide, 8 rows
+// map 4 wide (lane row * 4 + col); lane_of_pair_rows8 / lane_of_quad_rows4 give each plane
+// value's lane, plane q's value j (or i * 2 + j) at q * 4 + j. And stride-4 phase planes of a map 8 wide, 8 rows
 // (four registers of two rows each): Q_a (the planes (a, c), c = 0..3, four values each: lane c *
 // 4 + i * 2 + j for map(4i + a, 4j + c)) comes from registers a / 2 (i = 0) and 2 + a / 2 (i =
 // 1), lane (a % 2) * 8 + 4j + c. (conv_bench, 2 threads, batch 64, best of 40, three alternating
@@ -117,8 +112,10 @@ SNGAN_WINOGRAD_AVX512 inline __m512 load4x4(const float* const src[4]) {
 // The chunk's samples' (H, W) maps of one channel (the first at `map`, the next `sample`
 // floats on) into their S*S phase planes of one value per tile:
 // planes[a * S + b] + t = map(S * th + a, S * tw + b) (H = S * TH, W = S * TW), S = 2 or 4.
-// Rows a multiple of 16 wide go 16 values at a time, one permute and S stores each; rows of 8
-// (and of 4 in stride 2) in one short permute.
+// Maps 8 wide (and 4 wide in stride 2) go several rows per permute (see above); rows a multiple
+// of 16 wide go 16 values at a time, one permute and S stores each; the rest of the maps 8 or 4
+// wide (heights not a multiple of 8 in stride 4, of 4 in stride 2) row by row, one short
+// permute each.
 template <int S>
 SNGAN_WINOGRAD_AVX512 void split_phases(float* const planes[S * S], const float* map, int64_t sample,
                                         int64_t H, int64_t W, const TileGrid& grid) {
@@ -173,19 +170,16 @@ SNGAN_WINOGRAD_AVX512 void split_phases(float* const planes[S * S], const float*
         }
         continue;
       }
-      if (W == 8) {  // one 8-float permute, S pieces of 8/S
-        const __m256 v = _mm256_permutevar8x32_ps(_mm256_loadu_ps(row), narrow_split_lanes<S>());
-        const __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-        if constexpr (S == 2) {
-          _mm_storeu_ps(dst[0], lo);
-          _mm_storeu_ps(dst[1], hi);
-        } else {
+      if constexpr (S == 4) {
+        if (W == 8) {  // (stride 2's maps 8 wide went above) one 8-float permute, 4 pieces of 2
+          const __m256 v = _mm256_permutevar8x32_ps(_mm256_loadu_ps(row), stride4_split8());
+          const __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
           _mm_storel_pi(reinterpret_cast<__m64*>(dst[0]), lo);
           _mm_storeh_pi(reinterpret_cast<__m64*>(dst[1]), lo);
           _mm_storel_pi(reinterpret_cast<__m64*>(dst[2]), hi);
           _mm_storeh_pi(reinterpret_cast<__m64*>(dst[3]), hi);
+          continue;
         }
-        continue;
       }
       if (S == 2 && W == 4) {  // (e0, o0, e1, o1) -> (e0, e1 | o0, o1)
         const __m128 v = _mm_loadu_ps(row);
@@ -270,21 +264,17 @@ SNGAN_WINOGRAD_AVX512 void merge_phases(const float* const planes[S * S], float*
         }
         continue;
       }
-      if (W == 8) {  // S pieces of 8/S, one 8-float permute
-        __m128 lo, hi;
-        if constexpr (S == 2) {
-          lo = _mm_loadu_ps(src[0]);
-          hi = _mm_loadu_ps(src[1]);
-        } else {
-          lo = _mm_loadh_pi(_mm_loadl_pi(_mm_setzero_ps(), reinterpret_cast<const __m64*>(src[0])),
-                            reinterpret_cast<const __m64*>(src[1]));
-          hi = _mm_loadh_pi(_mm_loadl_pi(_mm_setzero_ps(), reinterpret_cast<const __m64*>(src[2])),
-                            reinterpret_cast<const __m64*>(src[3]));
+      if constexpr (S == 4) {
+        if (W == 8) {  // 4 pieces of 2, one 8-float permute
+          const __m128 lo = _mm_loadh_pi(_mm_loadl_pi(_mm_setzero_ps(), reinterpret_cast<const __m64*>(src[0])),
+                                         reinterpret_cast<const __m64*>(src[1]));
+          const __m128 hi = _mm_loadh_pi(_mm_loadl_pi(_mm_setzero_ps(), reinterpret_cast<const __m64*>(src[2])),
+                                         reinterpret_cast<const __m64*>(src[3]));
+          __m256 v = _mm256_permutevar8x32_ps(_mm256_set_m128(hi, lo), stride4_merge8());
+          if (accumulate) v = _mm256_add_ps(v, _mm256_loadu_ps(row));
+          _mm256_storeu_ps(row, v);
+          continue;
         }
-        __m256 v = _mm256_permutevar8x32_ps(_mm256_set_m128(hi, lo), narrow_merge_lanes<S>());
-        if (accumulate) v = _mm256_add_ps(v, _mm256_loadu_ps(row));
-        _mm256_storeu_ps(row, v);
-        continue;
       }
       if (S == 2 && W == 4) {  // (e0, e1 | o0, o1) -> (e0, o0, e1, o1)
         const __m128 p = _mm_loadh_pi(_mm_loadl_pi(_mm_setzero_ps(), reinterpret_cast<const __m64*>(src[0])),
