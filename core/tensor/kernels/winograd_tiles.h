@@ -364,8 +364,6 @@ class KernelOperands {
       const int64_t n = static_cast<int64_t>(kCount) * fp32_layout_.floats();
       if (static_cast<int64_t>(buffer.size()) < n) buffer.resize(static_cast<size_t>(n));
       fp32_data_ = buffer.data();
-      for (size_t k = 0; k < kCount; ++k)
-        fp32_[k] = {fp32_data_ + static_cast<int64_t>(k) * fp32_layout_.floats(), rows, depth};
       return;
     }
     bf16_layout_ = packed_bf16_a_layout(rows, depth);
@@ -377,7 +375,6 @@ class KernelOperands {
     bf16_data_ = buffer.data() + (64 - misalignment) % 64 / sizeof(uint16_t);
     // Entries past the depth must be zeros and write() stores only up to it.
     if (depth % 32 != 0) std::fill(bf16_data_, bf16_data_ + static_cast<int64_t>(kCount) * bf16_stride_, uint16_t(0));
-    for (size_t k = 0; k < kCount; ++k) bf16_[k] = {bf16_data_ + static_cast<int64_t>(k) * bf16_stride_, rows, depth};
   }
 
   // Writes the operands: transform(kernels, out) maps 16 kernels, given transposed (register q
@@ -393,9 +390,14 @@ class KernelOperands {
   }
 
   void multiply(int64_t k, float* c, int64_t ldc, const BOperand& b, int64_t N) const {
-    const auto at = static_cast<size_t>(k);
-    if (gemms_.bf16) gemm_bf16_packed(gemms_.engine, c, ldc, bf16_[at], 0, b, fp32_layout_.rows, N, false);
-    else gemm_fp32_avx512_packed(c, ldc, fp32_[at], 0, b, fp32_layout_.rows, N, false);
+    const int64_t rows = fp32_layout_.rows, depth = fp32_layout_.depth;
+    if (gemms_.bf16) {
+      gemm_bf16_packed(gemms_.engine, c, ldc, PackedBf16A{bf16_data_ + k * bf16_stride_, rows, depth}, 0, b, rows, N,
+                       false);
+    } else {
+      gemm_fp32_avx512_packed(c, ldc, PackedA{fp32_data_ + k * fp32_layout_.floats(), rows, depth}, 0, b, rows, N,
+                              false);
+    }
   }
 
  private:
@@ -478,8 +480,6 @@ class KernelOperands {
   float* fp32_data_ = nullptr;
   uint16_t* bf16_data_ = nullptr;
   int64_t bf16_stride_ = 0;
-  std::array<PackedA, kCount> fp32_{};
-  std::array<PackedBf16A, kCount> bf16_{};
 };
 
 // The weight gradients' GEMMs, c (M, N) (=|+=) op(a) (M, K) * op(b) (K, N), in the conv's
