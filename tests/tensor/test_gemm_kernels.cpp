@@ -414,6 +414,44 @@ TEST(GemmKernels, Bf16WinogradBitsDoNotDependOnTheThreadCount) {
   check_bits_across_thread_counts(make_conv2d_dims(10, 40, 16, 16, 36, 4, 4, 2, 1));
 }
 
+// The Winograd convs keep their transformed operands in per-thread buffers from call to call.
+// In bf16 the tiles' operands are padded to depths of 32 (40 channels: 24 padding depths), and
+// whatever a previous call left there must not reach the next call's sums: a conv whose input
+// is all NaN, then one with 40 channels on the same thread, must give the reference's (finite)
+// numbers, in all three products and both Winograd forms.
+TEST(GemmKernels, Bf16WinogradBuffersKeepNothingFromThePreviousCall) {
+  if (bf16_engine() == Bf16Engine::kEmulated) GTEST_SKIP() << "no bf16 engine on this CPU (Winograd stays fp32-only)";
+  PrecisionScope scope(Precision::kBf16);
+  const ThreadCount one_thread(1);
+  Rng rng(57);
+  for (int64_t k : {3, 4}) {
+    const int64_t stride = k == 3 ? 1 : 2;
+    const Conv2dDims poisoned = make_conv2d_dims(4, 64, 16, 16, 64, k, k, stride, 1);
+    const Conv2dDims d = make_conv2d_dims(4, 40, 16, 16, 40, k, k, stride, 1);
+    ASSERT_TRUE(winograd_serves(poisoned) && winograd_serves(d));
+    const Vec nan_x(poisoned.N * poisoned.Cin * poisoned.H * poisoned.W, std::numeric_limits<Scalar>::quiet_NaN());
+    const Vec nan_dy(poisoned.N * poisoned.Cout * poisoned.out_pixels(), std::numeric_limits<Scalar>::quiet_NaN());
+    const Vec pw = randn(rng, poisoned.Cout * poisoned.col_rows());
+    Vec sink(std::max(nan_x.size(), nan_dy.size())), sink_w(pw.size());
+    const Vec x = half_steps(rng, d.N * d.Cin * d.H * d.W), w = half_steps(rng, d.Cout * d.col_rows());
+    const Vec dy = half_steps(rng, d.N * d.Cout * d.out_pixels());
+    std::array<Vec, 3> got{Vec(dy.size()), Vec(x.size()), Vec(w.size())}, want = got;
+    ref::conv2d_forward(want[0].data(), x.data(), w.data(), nullptr, d, false);
+    ref::conv2d_backward_input(want[1].data(), dy.data(), w.data(), d, false);
+    ref::conv2d_backward_weight(want[2].data(), dy.data(), x.data(), d, false);
+    conv2d_forward(sink.data(), nan_x.data(), pw.data(), nullptr, poisoned, false);
+    conv2d_forward(got[0].data(), x.data(), w.data(), nullptr, d, false);
+    conv2d_backward_input(sink.data(), nan_dy.data(), pw.data(), poisoned, false);
+    conv2d_backward_input(got[1].data(), dy.data(), w.data(), d, false);
+    conv2d_backward_weight(sink_w.data(), nan_dy.data(), nan_x.data(), poisoned, false);
+    conv2d_backward_weight(got[2].data(), dy.data(), x.data(), d, false);
+    for (size_t p = 0; p < 3; ++p)
+      for (size_t i = 0; i < got[p].size(); ++i)
+        ASSERT_NEAR(got[p][i], want[p][i], 1e-5 * (1 + std::fabs(want[p][i])))
+            << "kernel " << k << ", product " << p << ", element " << i;
+  }
+}
+
 // Relative RMS distance of `got` from `exact`.
 double relative_rms(const Vec& got, const Vec& exact) {
   double err = 0, norm = 0;

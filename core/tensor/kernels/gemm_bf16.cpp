@@ -316,12 +316,11 @@ namespace {
 
 // C (M, N) (=|+=) A times B over K, with `packed_a(i0, rows, mpad, k0, depth, ks)` giving
 // A's row tiles for rows [i0, i0 + rows) (mpad of them) and depth block [k0, k0 + depth), and
-// `packed_b(dst, k0, depth, ks, j0, cols, npad)` packing B's pair tiles of that depth block
-// and columns [j0, j0 + cols) (npad of them) into dst.
+// `packed_b(k0, depth, ks, j0, cols, npad)` B's pair tiles of that depth block and columns
+// [j0, j0 + cols) (npad of them).
 template <typename PackedBlock, typename PackB>
 void run_gemm(Bf16Kernel engine, float* c, int64_t ldc, PackedBlock packed_a, PackB packed_b,
               int64_t M, int64_t N, int64_t K, bool add) {
-  thread_local Bf16Buffer b_buffer;
   alignas(64) float out[kMicro * kMicro] = {};  // edge blocks' scratch (rows, columns past C's ignored)
   const bool tiles = engine == Bf16Kernel::kAmxTiles;
   const auto kernel = tiles ? tile_kernel : dot_kernel;
@@ -330,8 +329,7 @@ void run_gemm(Bf16Kernel engine, float* c, int64_t ldc, PackedBlock packed_a, Pa
     const int64_t cols = std::min(kNc, N - j0), npad = round_up(cols, kMicro);
     for (int64_t k0 = 0; k0 < K; k0 += kKc) {
       const int64_t depth = std::min(kKc, K - k0), ks = round_up(depth, kDepth) / kDepth;
-      uint16_t* pb = scratch(b_buffer, npad * ks * kDepth);
-      packed_b(pb, k0, depth, ks, j0, cols, npad);
+      const uint16_t* pb = packed_b(k0, depth, ks, j0, cols, npad);
       const bool assign = k0 == 0 && !add;
       for (int64_t i0 = 0; i0 < M; i0 += kMc) {
         const int64_t rows = std::min(kMc, M - i0), mpad = round_up(rows, kMicro);
@@ -370,11 +368,18 @@ bool empty_product(float* c, int64_t ldc, int64_t M, int64_t N, int64_t K, bool 
 // Elements of one depth block of a whole packed operand of `mpad` rows.
 int64_t block_elems(int64_t mpad, int64_t depth) { return mpad * round_up(depth, kDepth); }
 
-// packed_b for run_gemm: op(b)'s pair tiles from its data or from its im2col view.
-auto b_packer(const BOperand& b) {
-  return [&b](uint16_t* dst, int64_t k0, int64_t depth, int64_t ks, int64_t j0, int64_t cols, int64_t npad) {
+// packed_b for run_gemm: op(b)'s pair tiles packed ahead (bf16_tiles), or packed into this
+// thread's buffer from its data or from its im2col view.
+auto b_packer(const BOperand& b, int64_t K, int64_t N) {
+  static_assert(PackedBf16BLayout::kColumnBlock == kNc && PackedBf16BLayout::kDepthBlock == kKc,
+                "PackedBf16BLayout describes run_gemm's blocks");
+  return [&b, K, N](int64_t k0, int64_t depth, int64_t ks, int64_t j0, int64_t cols, int64_t npad) {
+    if (b.bf16_tiles != nullptr) return b.bf16_tiles + PackedBf16BLayout{K, N}.block_at(j0, k0);
+    thread_local Bf16Buffer b_buffer;
+    uint16_t* dst = scratch(b_buffer, npad * ks * kDepth);
     if (b.view != nullptr) pack_b(dst, *b.view, b.t, k0, depth, ks, j0, cols, npad);
     else pack_b(dst, b.p, b.ld, b.t, k0, depth, ks, j0, cols, npad);
+    return static_cast<const uint16_t*>(dst);
   };
 }
 
@@ -389,7 +394,8 @@ void gemm_bf16(Bf16Kernel engine, float* c, int64_t ldc, const float* a, int64_t
     pack_a(pa, a, lda, ta, i0, rows, mpad, k0, depth, ks);
     return static_cast<const uint16_t*>(pa);
   };
-  run_gemm(engine, c, ldc, pack, b_packer(b), M, N, K, add);
+  SNGAN_CHECK(b.bf16_tiles == nullptr, "bf16 GEMM: B packed ahead needs A packed ahead");
+  run_gemm(engine, c, ldc, pack, b_packer(b, K, N), M, N, K, add);
 }
 
 // A whole packed operand: depth blocks of kKc in order, each holding the row tiles of all
@@ -428,6 +434,16 @@ PackedBf16A pack_bf16_a_operand(uint16_t* dst, const float* a, int64_t lda, bool
   return {base, M, K};
 }
 
+SNGAN_PACK_TARGET void pack_bf16_b_pair(uint16_t* dst, const PackedBf16BLayout& layout, int64_t k,
+                                        const float* lo, const float* hi) {
+  const int64_t cols = layout.cols, npad = round_up(cols, kMicro);
+  for (int64_t j = 0; j < npad; j += kTile) {  // padding columns read as zeros
+    const __m512 l = lo != nullptr ? load16(lo + j, cols - j) : _mm512_setzero_ps();
+    const __m512 h = hi != nullptr ? load16(hi + j, cols - j) : _mm512_setzero_ps();
+    _mm512_store_si512(dst + layout.at(k, j), pairs(l, h));
+  }
+}
+
 void gemm_bf16_packed(Bf16Kernel engine, float* c, int64_t ldc, const PackedBf16A& a, int64_t row0,
                       const BOperand& b, int64_t M, int64_t N, bool add) {
   SNGAN_CHECK(row0 % kBf16PackedRowAlign == 0 && row0 + M <= a.rows,
@@ -441,7 +457,7 @@ void gemm_bf16_packed(Bf16Kernel engine, float* c, int64_t ldc, const PackedBf16
     const uint16_t* depth_block = a.data + (k0 / kKc) * block_elems(mpad_all, kKc);
     return depth_block + ((row0 + i0) / kTile) * ks * kTileElems;
   };
-  run_gemm(engine, c, ldc, block, b_packer(b), M, N, K, add);
+  run_gemm(engine, c, ldc, block, b_packer(b, K, N), M, N, K, add);
 }
 
 }  // namespace sngan::kernels

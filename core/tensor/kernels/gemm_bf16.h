@@ -62,6 +62,34 @@ struct PackedBf16ALayout {
   }
 };
 PackedBf16ALayout packed_bf16_a_layout(int64_t M, int64_t K);
+// Where an op(b) (K, N) packed ahead of the GEMM (BOperand::bf16_tiles) keeps element (k, j),
+// for code that writes its B operands itself: column blocks of kNc (512) columns, each holding
+// depth blocks of `block` (1024) depths, each holding pair tiles (16 columns by 32 depths:
+// depth pair (k % 32) / 2 at 32 * that, column j % 16 at 2 * that, k % 2 last), tile (column
+// group, depth step) at (group * steps + step) * 512. Columns are padded to multiples of 32,
+// depths to multiples of 32; padding depths must hold zeros. elems() elements from a 64-byte
+// aligned start.
+struct PackedBf16BLayout {
+  int64_t depth, cols;
+  static constexpr int64_t kColumnBlock = 512, kDepthBlock = 1024;
+  int64_t padded_depth() const { return (depth + 31) / 32 * 32; }
+  int64_t elems() const { return padded_depth() * ((cols + 31) / 32 * 32); }
+  // The first element of column block j0's depth block k0 (j0, k0 multiples of the blocks).
+  int64_t block_at(int64_t j0, int64_t k0) const {
+    return j0 * padded_depth() + k0 * ((std::min(kColumnBlock, cols - j0) + 31) / 32 * 32);
+  }
+  int64_t at(int64_t k, int64_t j) const {
+    const int64_t j0 = j / kColumnBlock * kColumnBlock, k0 = k / kDepthBlock * kDepthBlock;
+    const int64_t steps = (std::min(kDepthBlock, depth - k0) + 31) / 32;
+    return block_at(j0, k0) + (((j - j0) / 16) * steps + (k - k0) / 32) * 512 + (k % 32) / 2 * 32 +
+           (j % 16) * 2 + k % 2;
+  }
+};
+// Writes depths k, k + 1 (k even) of a packed op(b) at dst from the rows lo and hi (`cols`
+// floats each, rounded to bf16; a null row reads as zeros), zeros in the padding columns.
+void pack_bf16_b_pair(uint16_t* dst, const PackedBf16BLayout& layout, int64_t k, const float* lo,
+                      const float* hi);
+
 // gemm_bf16 with op(a) = rows [row0, row0 + M) of a packed operand, K its depth: the same
 // bits as gemm_bf16 on the unpacked rows.
 void gemm_bf16_packed(Bf16Kernel engine, float* c, int64_t ldc, const PackedBf16A& a, int64_t row0,

@@ -44,13 +44,16 @@ struct Im2colView {
 // op(b) of the packed GEMMs: row-major data p with row stride ld, or, when `view` is set, an
 // im2col view read in place; transposed if t: op(b)(k, j) = t ? b(j, k) : b(k, j). With
 // `panels` (fp32 AVX-512 GEMM only), p already holds op(b) in the GEMM's own packed panels
-// (gemm_avx512.h: PackedBRows), which it then reads without packing.
+// (gemm_avx512.h: PackedBRows), which it then reads without packing. With `bf16_tiles` (the
+// native bf16 GEMMs only), op(b) is already rounded and packed into the bf16 engine's pair
+// tiles (gemm_bf16.h: PackedBf16BLayout) there, and p is not read.
 struct BOperand {
   const float* p = nullptr;
   int64_t ld = 0;
   bool t = false;
   const Im2colView* view = nullptr;
   bool panels = false;
+  const uint16_t* bf16_tiles = nullptr;
 };
 
 // A view's masked 16-lane loads for the packing loops, with its tables in locals (the loops'

@@ -119,6 +119,7 @@ SNGAN_WINOGRAD_AVX512 void transform_input(float* __restrict V, const TileOperan
         _mm512_mask_storeu_ps(V + (3 * 4 + k) * position + row.at(t), valid, _mm512_sub_ps(u[1][k], u[3][k]));
       }
     }
+    ops.rows_written(V, c);
   }
 }
 
@@ -178,7 +179,7 @@ void run(float* y, const float* x, const float* w, int64_t row_stride, int64_t k
   const int64_t tps = p.tiles_per_sample(), xs = p.in * p.H * p.W, ys = p.out * p.H * p.W;
   for_each_job(plan.chunks, [&](int64_t ch, int position_threads) {
     const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * tps;
-    const TileOperands ops = gemm_tiles(p.in, T, gemms);
+    const TileOperands ops = gemm_tiles(p.in, T, gemms, kPositions, p.in);
     float* V = buffer(Buffer::kTiles, kPositions * ops.position);
     float* M = buffer(Buffer::kProducts, kPositions * p.out * T);
     const TileGrid grid{p.tile_rows(), p.tile_cols(), tps, T};

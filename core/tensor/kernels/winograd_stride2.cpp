@@ -164,6 +164,7 @@ SNGAN_WINOGRAD_AVX512 void transform_input(float* __restrict V, const TileOperan
         store_input_transform(V + rows[ab].at(t), ops.position, valid, d);
       }
     }
+    ops.rows_written(V, c);
   }
 }
 
@@ -217,6 +218,7 @@ SNGAN_WINOGRAD_AVX512 void transform_output_gradient_tiles(float* __restrict V, 
         store_input_transform(V + pq * kPositions * ops.position + row.at(t), ops.position, valid, sub);
       }
     }
+    ops.rows_written(V, o);
   }
 }
 
@@ -327,7 +329,7 @@ void winograd_stride2_forward(float* y, const float* x, const float* w, const fl
   const int64_t xs = p.in * p.H * p.W, ys = p.out * (p.H / 2) * (p.W / 2);
   for_each_job(plan.chunks, [&](int64_t ch, int position_threads) {
     const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * p.tiles_per_sample();
-    const TileOperands ops = gemm_tiles(depth, T, gemms);
+    const TileOperands ops = gemm_tiles(depth, T, gemms, kPositions, p.in);
     float* V = buffer(Buffer::kTiles, kPositions * ops.position);
     float* M = buffer(Buffer::kProducts, kPositions * p.out * T);
     const TileGrid grid = p.grid(T);
@@ -362,7 +364,7 @@ void winograd_stride2_backward_input(float* dx, const float* dy, const float* w,
   const int64_t xs = p.in * p.H * p.W, ys = p.out * (p.H / 2) * (p.W / 2);
   for_each_job(plan.chunks, [&](int64_t ch, int position_threads) {
     const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * p.tiles_per_sample();
-    const TileOperands ops = gemm_tiles(p.out, T, gemms);
+    const TileOperands ops = gemm_tiles(p.out, T, gemms, kProducts, p.out);
     float* V = buffer(Buffer::kTiles, kProducts * ops.position);
     float* M = buffer(Buffer::kProducts, kProducts * p.in * T);
     const TileGrid grid = p.grid(T);
