@@ -202,6 +202,11 @@ const ConvCase kConvCases[] = {
     {12, 32, 16, 16, 40, 4, 4, 2, 1},
     {2, 40, 6, 10, 36, 4, 4, 2, 1},
     {2, 32, 12, 8, 32, 4, 4, 2, 1},  // 12 rows of 8: stride-4 phases row by row, not 8 rows per step
+    // F(4x4, 2x2) in fp32 (sizes multiples of 8, at least 16): non-square maps 24 and 40 wide
+    // (stride-8 phases row by row), an odd batch, and maps 32 wide (two values per plane per
+    // 16-float step).
+    {3, 36, 16, 24, 32, 4, 4, 2, 1},
+    {2, 32, 32, 40, 34, 4, 4, 2, 1},
     // Past the GEMMs' blocks with Winograd operands written in packed form: 1024 tiles per chunk
     // (two 512-column blocks), and 4 x 264 deep (two 1024-deep blocks in bf16, five in fp32).
     {1, 32, 64, 64, 32, 3, 3, 1, 1},

@@ -1181,6 +1181,8 @@ void conv2d_forward(Scalar* y, const Scalar* x, const Scalar* w, const Scalar* b
   if (winograd_serves(d)) {
     if (winograd_shape(d)) {
       winograd_forward(y, x, w, b, d, accumulate, winograd_gemms());
+    } else if (precision() == Precision::kFp32 && winograd_stride2_wide_shape(d)) {
+      winograd_stride2_wide_forward(y, x, w, b, d, accumulate);
     } else {
       winograd_stride2_forward(y, x, w, b, d, accumulate, winograd_gemms());
     }
@@ -1201,6 +1203,8 @@ void conv2d_backward_input(Scalar* dx, const Scalar* dy, const Scalar* w, const 
   if (winograd_serves(d)) {
     if (winograd_shape(d)) {
       winograd_backward_input(dx, dy, w, d, accumulate, winograd_gemms());
+    } else if (precision() == Precision::kFp32 && winograd_stride2_wide_shape(d)) {
+      winograd_stride2_wide_backward_input(dx, dy, w, d, accumulate);
     } else {
       winograd_stride2_backward_input(dx, dy, w, d, accumulate, winograd_gemms());
     }

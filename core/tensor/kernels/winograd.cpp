@@ -175,20 +175,12 @@ void run(float* y, const float* x, const float* w, int64_t row_stride, int64_t k
       },
       targets);
 
-  const Chunks plan = plan_chunks(p.N, p.tiles_per_sample(), kTargetTiles);
   const int64_t tps = p.tiles_per_sample(), xs = p.in * p.H * p.W, ys = p.out * p.H * p.W;
-  for_each_job(plan.chunks, [&](int64_t ch, int position_threads) {
-    const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * tps;
-    const TileOperands ops = gemm_tiles(p.in, T, gemms, kPositions, p.in);
-    float* V = buffer(Buffer::kTiles, kPositions * ops.position);
-    float* M = buffer(Buffer::kProducts, kPositions * p.out * T);
-    const TileGrid grid{p.tile_rows(), p.tile_cols(), tps, T};
-    transform_input(V, ops, x + n0 * xs, p, grid);
-    for_each_position(kPositions, position_threads, [&](int64_t xi) {
-      U.multiply(xi, M + xi * p.out * T, T, ops.operand(V, xi, false), T);
-    });
-    transform_output(y + n0 * ys, M, bias, p, grid, accumulate);
-  });
+  const auto grid = [&](int64_t T) { return TileGrid{p.tile_rows(), p.tile_cols(), tps, T}; };
+  multiply_chunks(
+      U, p.N, tps, kTargetTiles, p.in, p.in, p.out, gemms,
+      [&](float* V, const TileOperands& ops, int64_t n0, int64_t T) { transform_input(V, ops, x + n0 * xs, p, grid(T)); },
+      [&](const float* M, int64_t n0, int64_t T) { transform_output(y + n0 * ys, M, bias, p, grid(T), accumulate); });
 }
 
 // E (16, out, T) of a chunk's output gradient dy (B, out, H, W): E_xi(o, t) = (A e A^T)(xi)

@@ -119,7 +119,7 @@ SNGAN_WINOGRAD_AVX512 inline __m512 load4x4(const float* const src[4]) {
 template <int S>
 SNGAN_WINOGRAD_AVX512 void split_phases(float* const planes[S * S], const float* map, int64_t sample,
                                         int64_t H, int64_t W, const TileGrid& grid) {
-  static_assert(S == 2 || S == 4, "phase planes of stride 2 or 4");
+  static_assert(S == 2 || S == 4 || S == 8, "phase planes of stride 2, 4 or 8");
   const int64_t TW = grid.TW, samples = grid.T / grid.tps;
   const __m512i permute = split_lanes<S>();
   if (S == 2 && (W == 8 || (W == 4 && H % 4 == 0))) {  // 2 rows of 8 or 4 rows of 4 per step
@@ -161,11 +161,18 @@ SNGAN_WINOGRAD_AVX512 void split_phases(float* const planes[S * S], const float*
           if constexpr (S == 2) {
             _mm256_storeu_ps(dst[0] + j / 2, _mm512_castps512_ps256(v));
             _mm256_storeu_ps(dst[1] + j / 2, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
-          } else {
+          } else if constexpr (S == 4) {
             _mm_storeu_ps(dst[0] + j / 4, _mm512_extractf32x4_ps(v, 0));
             _mm_storeu_ps(dst[1] + j / 4, _mm512_extractf32x4_ps(v, 1));
             _mm_storeu_ps(dst[2] + j / 4, _mm512_extractf32x4_ps(v, 2));
             _mm_storeu_ps(dst[3] + j / 4, _mm512_extractf32x4_ps(v, 3));
+          } else {  // two values per plane
+            const __m128 q[4] = {_mm512_extractf32x4_ps(v, 0), _mm512_extractf32x4_ps(v, 1),
+                                 _mm512_extractf32x4_ps(v, 2), _mm512_extractf32x4_ps(v, 3)};
+            for (int k = 0; k < 4; ++k) {
+              _mm_storel_pi(reinterpret_cast<__m64*>(dst[2 * k] + j / 8), q[k]);
+              _mm_storeh_pi(reinterpret_cast<__m64*>(dst[2 * k + 1] + j / 8), q[k]);
+            }
           }
         }
         continue;
@@ -197,7 +204,7 @@ SNGAN_WINOGRAD_AVX512 void split_phases(float* const planes[S * S], const float*
 template <int S>
 SNGAN_WINOGRAD_AVX512 void merge_phases(const float* const planes[S * S], float* map, int64_t sample,
                                         int64_t H, int64_t W, const TileGrid& grid, bool accumulate) {
-  static_assert(S == 2 || S == 4, "phase planes of stride 2 or 4");
+  static_assert(S == 2 || S == 4 || S == 8, "phase planes of stride 2, 4 or 8");
   const int64_t TW = grid.TW, samples = grid.T / grid.tps;
   const __m512i permute = merge_lanes<S>();
   if (S == 2 && (W == 8 || (W == 4 && H % 4 == 0))) {  // the split's steps, inverted
@@ -252,11 +259,20 @@ SNGAN_WINOGRAD_AVX512 void merge_phases(const float* const planes[S * S], float*
           if constexpr (S == 2) {
             v = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(_mm256_loadu_ps(src[0] + j / 2))),
                                                     _mm256_castps_pd(_mm256_loadu_ps(src[1] + j / 2)), 1));
-          } else {
+          } else if constexpr (S == 4) {
             v = _mm512_castps128_ps512(_mm_loadu_ps(src[0] + j / 4));
             v = _mm512_insertf32x4(v, _mm_loadu_ps(src[1] + j / 4), 1);
             v = _mm512_insertf32x4(v, _mm_loadu_ps(src[2] + j / 4), 2);
             v = _mm512_insertf32x4(v, _mm_loadu_ps(src[3] + j / 4), 3);
+          } else {  // two values per plane
+            __m128 q[4];
+            for (int k = 0; k < 4; ++k)
+              q[k] = _mm_loadh_pi(_mm_loadl_pi(_mm_setzero_ps(), reinterpret_cast<const __m64*>(src[2 * k] + j / 8)),
+                                  reinterpret_cast<const __m64*>(src[2 * k + 1] + j / 8));
+            v = _mm512_castps128_ps512(q[0]);
+            v = _mm512_insertf32x4(v, q[1], 1);
+            v = _mm512_insertf32x4(v, q[2], 2);
+            v = _mm512_insertf32x4(v, q[3], 3);
           }
           v = _mm512_permutexvar_ps(permute, v);
           if (accumulate) v = _mm512_add_ps(v, _mm512_loadu_ps(row + j));
@@ -580,6 +596,66 @@ std::array<float*, kCount> phase_planes(int64_t T, int64_t margin = 0) {
   std::array<float*, kCount> planes;
   for (int q = 0; q < kCount; ++q) planes[static_cast<size_t>(q)] = base + q * stride + margin;
   return planes;
+}
+
+// The chunk loop of the forwards and input gradients: the batch's N samples in chunks of
+// `target` tiles or more (`tps` per sample), each chunk on one thread: transform(V, ops, n0, T)
+// writes the transformed tiles of samples from n0 (T tiles) as `ops` lays them out (kCount
+// operands of `depth` rows in blocks of `block`), U's kCount position GEMMs multiply them into
+// M (kCount products of `rows` x T), and back(M, n0, T) transforms the products back.
+template <size_t kCount, typename Transform, typename Back>
+void multiply_chunks(const KernelOperands<kCount>& U, int64_t N, int64_t tps, int64_t target, int64_t depth,
+                     int64_t block, int64_t rows, const WinogradGemms& gemms, Transform&& transform, Back&& back) {
+  constexpr auto count = static_cast<int64_t>(kCount);
+  const Chunks plan = plan_chunks(N, tps, target);
+  for_each_job(plan.chunks, [&](int64_t ch, int position_threads) {
+    const int64_t n0 = ch * plan.B, T = std::min(plan.B, N - n0) * tps;
+    const TileOperands ops = gemm_tiles(depth, T, gemms, count, block);
+    float* V = buffer(Buffer::kTiles, count * ops.position);
+    float* M = buffer(Buffer::kProducts, count * rows * T);
+    transform(V, ops, n0, T);
+    for_each_position(count, position_threads, [&](int64_t k) {
+      U.multiply(k, M + k * rows * T, T, ops.operand(V, k, false), T);
+    });
+    back(M, n0, T);
+  });
+}
+
+// The 4x4 stride-2 convs' kernel phases (both Winograd forms). The forward's phase ab = (a, b)
+// is the 2x2 kernel k(t, s) = w(2t + a, 2s + b); the input gradient's phase pq = (p, q) (of
+// dx) is k(j, l) = w(3 - p - 2j, 3 - q - 2l). taps[ph][2 * t + s] is k(t, s)'s tap of w.
+using PhaseTaps = std::array<std::array<int, 4>, 4>;
+inline PhaseTaps forward_phase_taps() {
+  PhaseTaps taps;
+  for (int ab = 0; ab < 4; ++ab) {
+    const int a = ab / 2, b = ab % 2;
+    taps[static_cast<size_t>(ab)] = {a * 4 + b, a * 4 + 2 + b, (2 + a) * 4 + b, (2 + a) * 4 + 2 + b};
+  }
+  return taps;
+}
+inline PhaseTaps input_gradient_phase_taps() {
+  PhaseTaps taps;
+  for (int pq = 0; pq < 4; ++pq) {
+    const int p = pq / 2, q = pq % 2;
+    taps[static_cast<size_t>(pq)] = {(3 - p) * 4 + 3 - q, (3 - p) * 4 + 1 - q, (1 - p) * 4 + 3 - q, (1 - p) * 4 + 1 - q};
+  }
+  return taps;
+}
+// Where the kPositions transformed values of each phase go: in the forward, phase ab's into
+// position xi's operand at depth ab * in (one operand over all four phases); in the input
+// gradient, into operand (pq, xi) of their own.
+template <size_t kPositions>
+std::array<KernelTarget, 4 * kPositions> forward_phase_targets(int64_t in) {
+  std::array<KernelTarget, 4 * kPositions> targets;
+  for (size_t j = 0; j < targets.size(); ++j)
+    targets[j] = {static_cast<int64_t>(j % kPositions), static_cast<int64_t>(j / kPositions) * in};
+  return targets;
+}
+template <size_t kPositions>
+std::array<KernelTarget, 4 * kPositions> input_gradient_phase_targets() {
+  std::array<KernelTarget, 4 * kPositions> targets;
+  for (size_t j = 0; j < targets.size(); ++j) targets[j] = {static_cast<int64_t>(j), 0};
+  return targets;
 }
 
 // The weight gradients' last step. sum_partials: 16 lanes of `parts` partial sums `stride`
