@@ -92,6 +92,12 @@ struct Form<2> {
 
 template <>
 struct Form<4> {
+  // Against F(2x2, 2x2) (conv_bench, batch 64, AMD EPYC Zen 4, best of 10, both binaries at
+  // once on one core each, 1 thread, two rounds; forward / input gradient in ms): 64 -> 64 at
+  // 32x32 11.9-12.0 / 12.8-13.0 against 14.9-21.5 / 15.4-20.9; 128 -> 128 at 16x16 11.4-12.3 /
+  // 11.3-11.5 against 12.9-13.5 / 13.4; 64 -> 128 at 32x32 19.9-21.3 / 22.5-25.0 against
+  // 25.6-26.2 / 28.3-31.4; 128 -> 256 at 16x16 23.9-24.6 / 25.8-26.0 against 24.5-25.9 /
+  // 25.4-27.4.
   // Each tile 16 output pixels, four times F(2x2, 2x2)'s. conv_bench, batch 64, AMD EPYC Zen 4,
   // 2 threads, best of 20, two rounds: 32 tiles against 64, 64 -> 64 at 32x32 forward 6.0-6.3
   // against 6.7-7.4 ms, input gradient 6.5-6.6 against 8.1-10.0; 64 -> 128 at 32x32 10.2-10.8
@@ -422,6 +428,10 @@ bool winograd_stride2_shape(const Conv2dDims& d) {
          d.W % 4 == 0;
 }
 
+// Maps 8 wide (one tile per sample) stay on F(2x2, 2x2): conv_bench as at Form<4>, 1 thread
+// each, two rounds, forward / input gradient: 256 -> 256 at 8x8 16.3-22.6 / 15.9-22.6 ms
+// against 15.6-16.0 / 16.4; 256 -> 512 at 8x8 30.3-31.2 / 36.5-42.8 against 28.3-30.0 /
+// 31.7-33.5.
 bool winograd_stride2_wide_shape(const Conv2dDims& d) {
   return winograd_stride2_shape(d) && d.H % 8 == 0 && d.W % 8 == 0 && d.H >= 16 && d.W >= 16;
 }
