@@ -192,6 +192,9 @@ const ConvCase kConvCases[] = {
     {5, 33, 2, 2, 35, 3, 3, 1, 1},
     {3, 32, 4, 4, 36, 3, 3, 1, 1},  // maps 4x4: the phase split and merge 4 rows per permute
     {2, 32, 6, 4, 32, 3, 3, 1, 1},  // rows 4 wide, 6 of them: the split and merge row by row
+    // F(4x4, 3x3) in fp32 (sizes multiples of 4): maps 8x12 (3 tile columns, stride-4 phases
+    // row by row), an odd batch; 4x4, 8x8, 16x16 and 64x64 maps above.
+    {3, 32, 8, 12, 36, 3, 3, 1, 1},
     // Winograd F(2x2, 2x2) for 4x4 stride-2 pad-1 convs (sizes multiples of 4, 32 channels and
     // more; the transposed conv's forward is its backward_input): an odd batch on a 2x2 tile
     // grid, one tile per sample, non-square maps (3 tile columns), and 12 samples (3 forward

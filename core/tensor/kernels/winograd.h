@@ -32,6 +32,10 @@ struct WinogradGemms {
 // Whether a conv of these dims has Winograd's shape: 3x3 kernels, stride 1, padding 1, even
 // height and width.
 bool winograd_shape(const Conv2dDims& d);
+// Where the fp32 forward and input gradient run as F(4x4, 3x3) instead (winograd.cpp: 36
+// multiplies per 4x4 output block and channel pair where F(2x2, 3x3) takes 64; rounding errors
+// of order 1e-6 relative): height and width multiples of 4.
+bool winograd_wide_shape(const Conv2dDims& d);
 
 // y (N, Cout, H, W) (=|+=) conv(x, w) + b (b may be null): the forward of conv d.
 void winograd_forward(float* y, const float* x, const float* w, const float* b,
