@@ -18,17 +18,6 @@ void check_4d(const Var& x, const char* op, const char* what) {
               x.shape().str());
 }
 
-// Multiply-adds the kernels compute for any of conv d's three products: where Winograd serves,
-// per 2x2 block of output pixels and channel pair, 16 instead of 36 (F(2x2, 3x3)) or 36
-// instead of 64 (F(2x2, 2x2) on 4x4 stride-2 convs).
-int64_t conv_macs(const Conv2dDims& d) {
-  if (kernels::winograd_serves(d)) {
-    const int64_t blocks = d.N * (d.Hout / 2) * (d.Wout / 2);
-    return blocks * d.Cout * d.Cin * (d.KH == 3 ? 16 : 36);
-  }
-  return d.N * d.Cout * d.Hout * d.Wout * d.Cin * d.KH * d.KW;
-}
-
 // Checks that tensors match dims d (batch taken from the tensors).
 Conv2dDims with_batch(Conv2dDims d, int64_t n) {
   d.N = n;
@@ -56,7 +45,7 @@ Var conv2d_with_dims(const Var& x, const Var& w, const Var& b, const Conv2dDims&
     SNGAN_CHECK(b.shape() == Shape{d.Cout}, "conv2d: expected bias of shape (", d.Cout,
                 "), got ", b.shape().str());
   Tensor y = Tensor::empty(Shape{d.N, d.Cout, d.Hout, d.Wout});
-  mac_counter() += conv_macs(d);
+  mac_counter() += kernels::conv_multiply_adds(d, kernels::ConvProduct::kForward);
   kernels::conv2d_forward(y.data(), x.value().data(), w.value().data(),
                           b.defined() ? b.value().data() : nullptr, d, false);
   Tensor activated;  // the output, when it doubles as the activation's mask
@@ -113,7 +102,7 @@ Var conv2d_input_grad(const Var& dy, const Var& w, const Conv2dDims& dims) {
               "conv2d_input_grad: expected dy ", Shape({d.N, d.Cout, d.Hout, d.Wout}).str(),
               ", got ", dy.shape().str());
   Tensor dx = Tensor::empty(Shape{d.N, d.Cin, d.H, d.W});
-  mac_counter() += conv_macs(d);
+  mac_counter() += kernels::conv_multiply_adds(d, kernels::ConvProduct::kInputGradient);
   kernels::conv2d_backward_input(dx.data(), dy.value().data(), w.value().data(), d, false);
   return Var::make_op(std::move(dx), "conv2d_input_grad", {dy, w}, [dy, w, d](const Var& g) {
     return std::vector<Var>{dy.requires_grad() ? conv2d_with_dims(g, w, Var(), d) : Var(),
@@ -124,7 +113,7 @@ Var conv2d_input_grad(const Var& dy, const Var& w, const Conv2dDims& dims) {
 Var conv2d_weight_grad(const Var& x, const Var& dy, const Conv2dDims& dims) {
   const Conv2dDims d = with_batch(dims, x.dim(0));
   Tensor dw = Tensor::empty(Shape{d.Cout, d.Cin, d.KH, d.KW});
-  mac_counter() += conv_macs(d);
+  mac_counter() += kernels::conv_multiply_adds(d, kernels::ConvProduct::kWeightGradient);
   kernels::conv2d_backward_weight(dw.data(), dy.value().data(), x.value().data(), d, false);
   return Var::make_op(std::move(dw), "conv2d_weight_grad", {x, dy}, [x, dy, d](const Var& g) {
     return std::vector<Var>{x.requires_grad() ? conv2d_input_grad(dy, g, d) : Var(),
@@ -153,7 +142,7 @@ Var conv_transpose2d(const Var& x, const Var& weight, const Var& bias, ConvTrans
               bias.shape().str());
   // conv2d_input_grad plus the bias, added in place.
   Tensor y = Tensor::empty(Shape{d.N, C, H, W});
-  mac_counter() += conv_macs(d);
+  mac_counter() += kernels::conv_multiply_adds(d, kernels::ConvProduct::kInputGradient);
   kernels::conv2d_backward_input(y.data(), x.value().data(), weight.value().data(), d, false);
   add_channel_bias(y.data(), bias.value().data(), d.N, C, H * W);
   return Var::make_op(std::move(y), "conv_transpose2d", {x, weight, bias}, [x, weight, bias, d, C](const Var& g) {

@@ -680,6 +680,45 @@ TEST(GemmKernels, ReferenceKernelsAreAdjoint) {
   }
 }
 
+// `sngan bench`'s computed FLOPs: per output block and channel pair, the Winograd form's
+// multiplies ((m + 2)^2 for F(m x m, 3x3), 4 (m + 1)^2 for F(m x m, 2x2) over the four
+// kernel phases), with 4x4 blocks only for the fp32 forward and input gradient where the sizes
+// allow, and the direct conv's multiply-adds elsewhere.
+TEST(GemmKernels, ConvMultiplyAddsCountWhatTheKernelsCompute) {
+  const Conv2dDims conv3 = make_conv2d_dims(2, 64, 16, 12, 48, 3, 3, 1, 1);  // 16x12 outputs
+  const Conv2dDims down = make_conv2d_dims(2, 64, 16, 32, 48, 4, 4, 2, 1);   // 8x16 outputs
+  const Conv2dDims down8 = make_conv2d_dims(2, 64, 8, 8, 48, 4, 4, 2, 1);    // 4x4 outputs
+  const Conv2dDims odd = make_conv2d_dims(2, 64, 6, 10, 48, 3, 3, 1, 1);     // 6x10: 2x2 blocks only
+  const Conv2dDims narrow = make_conv2d_dims(2, 16, 16, 16, 48, 3, 3, 1, 1);  // under 32 channels
+  const int64_t pairs = 64 * 48;
+  auto all = [](const Conv2dDims& d) {
+    return std::array<int64_t, 3>{conv_multiply_adds(d, ConvProduct::kForward),
+                                  conv_multiply_adds(d, ConvProduct::kInputGradient),
+                                  conv_multiply_adds(d, ConvProduct::kWeightGradient)};
+  };
+  using Counts = std::array<int64_t, 3>;
+  const int64_t direct_narrow = 2 * 48 * 16 * 16 * 16 * 9;
+  EXPECT_EQ(all(narrow), (Counts{direct_narrow, direct_narrow, direct_narrow}));
+  if (!fp32_runs_on_avx512()) {
+    const int64_t direct = 2 * 48 * 16 * 12 * 64 * 9;
+    EXPECT_EQ(all(conv3), (Counts{direct, direct, direct}));
+    return;
+  }
+  const int64_t small3 = 2 * 8 * 6 * pairs * 16, large3 = 2 * 4 * 3 * pairs * 36;
+  EXPECT_EQ(all(conv3), (Counts{large3, large3, small3}));
+  const int64_t small_down = 2 * 4 * 8 * pairs * 36, large_down = 2 * 2 * 4 * pairs * 100;
+  EXPECT_EQ(all(down), (Counts{large_down, large_down, small_down}));
+  const int64_t small_down8 = 2 * 2 * 2 * pairs * 36;
+  EXPECT_EQ(all(down8), (Counts{small_down8, small_down8, small_down8}));
+  const int64_t small_odd = 2 * 3 * 5 * pairs * 16;
+  EXPECT_EQ(all(odd), (Counts{small_odd, small_odd, small_odd}));
+  PrecisionScope scope(Precision::kBf16);
+  if (bf16_engine() != Bf16Engine::kEmulated) {
+    EXPECT_EQ(all(conv3), (Counts{small3, small3, small3}));
+    EXPECT_EQ(all(down), (Counts{small_down, small_down, small_down}));
+  }
+}
+
 TEST(GemmKernels, Conv2dDims) {
   const Conv2dDims d = make_conv2d_dims(2, 3, 7, 5, 4, 3, 3, 2, 1);
   EXPECT_EQ(d.Hout, 4);  // (7 + 2 - 3) / 2 + 1

@@ -1159,6 +1159,21 @@ bool winograd_serves(const Conv2dDims& d) {
 #endif
 }
 
+int64_t conv_multiply_adds(const Conv2dDims& d, ConvProduct product) {
+  const int64_t direct = d.N * d.Cout * d.Hout * d.Wout * d.Cin * d.KH * d.KW;
+#ifdef SNGAN_SCALAR_DOUBLE
+  (void)product;
+  return direct;
+#else
+  if (!winograd_serves(d)) return direct;
+  const bool large = precision() == Precision::kFp32 && product != ConvProduct::kWeightGradient &&
+                     (winograd_shape(d) ? winograd_wide_shape(d) : winograd_stride2_wide_shape(d));
+  const int64_t m = large ? 4 : 2;  // the output blocks' side
+  const int64_t per_block = d.KH == 3 ? (m + 2) * (m + 2) : 4 * (m + 1) * (m + 1);
+  return d.N * (d.Hout / m) * (d.Wout / m) * d.Cout * d.Cin * per_block;
+#endif
+}
+
 #ifndef SNGAN_SCALAR_DOUBLE
 namespace {
 // The GEMMs of a conv that winograd_serves, in the current precision.

@@ -112,7 +112,17 @@ void matmul(Scalar* y, const Scalar* a, const Scalar* b, int64_t M, int64_t K, i
 // ones by more rounding (each output combines transformed values of several products), within
 // a few times the direct sum's bound; F(2x2, 2x2) only adds and subtracts pairs. In bf16 the
 // transformed operands are rounded (not x and w): about twice the direct bf16 conv's error.
+// In fp32 the forward and input gradient take 4x4 output blocks where the sizes allow
+// (F(4x4, 3x3) on multiples of 4; F(4x4, 2x2) on multiples of 8, at least 16): rounding
+// errors a few times larger, still of order 1e-6 relative.
 bool winograd_serves(const Conv2dDims& d);
+
+// The multiply-adds the fast kernels compute for one of conv d's three products here: the
+// direct conv's, or, where Winograd serves, per output block and channel pair, 16 per 2x2
+// block (F(2x2, 3x3)), 36 per 4x4 (F(4x4, 3x3)), 36 per 2x2 (F(2x2, 2x2)) or 100 per 4x4
+// (F(4x4, 2x2)).
+enum class ConvProduct { kForward, kInputGradient, kWeightGradient };
+int64_t conv_multiply_adds(const Conv2dDims& d, ConvProduct product);
 
 // y (N, Cout, Hout, Wout) (+)= conv(x, w) + b; b (Cout) may be null.
 void conv2d_forward(Scalar* y, const Scalar* x, const Scalar* w, const Scalar* b,
