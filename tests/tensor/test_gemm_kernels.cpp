@@ -682,8 +682,9 @@ TEST(GemmKernels, ReferenceKernelsAreAdjoint) {
 
 // `sngan bench`'s computed FLOPs: per output block and channel pair, the Winograd form's
 // multiplies ((m + 2)^2 for F(m x m, 3x3), 4 (m + 1)^2 for F(m x m, 2x2) over the four
-// kernel phases), with 4x4 blocks only for the fp32 forward and input gradient where the sizes
-// allow, and the direct conv's multiply-adds elsewhere.
+// kernel phases), with 4x4 blocks only in fp32 where the sizes allow (not for the stride-2
+// convs' weight gradients, nor for the 3x3 ones' on 4x4 maps), and the direct conv's
+// multiply-adds elsewhere.
 TEST(GemmKernels, ConvMultiplyAddsCountWhatTheKernelsCompute) {
   const Conv2dDims conv3 = make_conv2d_dims(2, 64, 16, 12, 48, 3, 3, 1, 1);  // 16x12 outputs
   const Conv2dDims down = make_conv2d_dims(2, 64, 16, 32, 48, 4, 4, 2, 1);   // 8x16 outputs
@@ -705,7 +706,10 @@ TEST(GemmKernels, ConvMultiplyAddsCountWhatTheKernelsCompute) {
     return;
   }
   const int64_t small3 = 2 * 8 * 6 * pairs * 16, large3 = 2 * 4 * 3 * pairs * 36;
-  EXPECT_EQ(all(conv3), (Counts{large3, large3, small3}));
+  EXPECT_EQ(all(conv3), (Counts{large3, large3, large3}));
+  const Conv2dDims conv3_4x4 = make_conv2d_dims(2, 64, 4, 4, 48, 3, 3, 1, 1);  // one 4x4 block
+  const int64_t large3_4x4 = 2 * pairs * 36, small3_4x4 = 2 * 2 * 2 * pairs * 16;
+  EXPECT_EQ(all(conv3_4x4), (Counts{large3_4x4, large3_4x4, small3_4x4}));
   const int64_t small_down = 2 * 4 * 8 * pairs * 36, large_down = 2 * 2 * 4 * pairs * 100;
   EXPECT_EQ(all(down), (Counts{large_down, large_down, small_down}));
   const int64_t small_down8 = 2 * 2 * 2 * pairs * 36;

@@ -1166,8 +1166,14 @@ int64_t conv_multiply_adds(const Conv2dDims& d, ConvProduct product) {
   return direct;
 #else
   if (!winograd_serves(d)) return direct;
-  const bool large = precision() == Precision::kFp32 && product != ConvProduct::kWeightGradient &&
-                     (winograd_shape(d) ? winograd_wide_shape(d) : winograd_stride2_wide_shape(d));
+  bool large = false;
+  if (precision() == Precision::kFp32) {
+    if (product == ConvProduct::kWeightGradient) {
+      large = winograd_shape(d) && winograd_wide_weight_gradient_shape(d);
+    } else {
+      large = winograd_shape(d) ? winograd_wide_shape(d) : winograd_stride2_wide_shape(d);
+    }
+  }
   const int64_t m = large ? 4 : 2;  // the output blocks' side
   const int64_t per_block = d.KH == 3 ? (m + 2) * (m + 2) : 4 * (m + 1) * (m + 1);
   return d.N * (d.Hout / m) * (d.Wout / m) * d.Cout * d.Cin * per_block;

@@ -17,8 +17,8 @@
 // work). F(4x4, 3x3)'s transforms scale by up to 8 and 1/24, so its rounding errors grow
 // (order 1e-6 relative in fp32; the bf16 error test prints them); in bf16, where the GEMMs
 // round the transformed operands, a simulation over 64 channels put its error at 11 times
-// the direct bf16 conv's: it serves fp32 only (winograd.h). The weight gradient stays on
-// F(2x2, 3x3).
+// the direct bf16 conv's: it serves fp32 only (winograd.h), for the weight gradient on maps of
+// 8 and more (see weight_gradient).
 // The batch goes in chunks of samples (planned for two threads whatever the thread count, so
 // every GEMM's shape and every sum's order stays the same), each chunk on one thread:
 // transform its tiles, the position GEMMs, transform the products back into the output. With
@@ -65,6 +65,21 @@ struct Form<2> {
   SNGAN_WINOGRAD_AVX512 static void output_rows(const __m512 s[4], __m512 y[2]) {
     y[0] = _mm512_add_ps(_mm512_add_ps(s[0], s[1]), s[2]);
     y[1] = _mm512_sub_ps(_mm512_sub_ps(s[1], s[2]), s[3]);
+  }
+  // A e of m values (the output transform's adjoint, for the weight gradient).
+  SNGAN_WINOGRAD_AVX512 static void gradient_rows(const __m512 e[2], __m512 v[4]) {
+    v[0] = e[0];
+    v[1] = _mm512_add_ps(e[0], e[1]);
+    v[2] = _mm512_sub_ps(e[0], e[1]);
+    v[3] = _mm512_sub_ps(_mm512_setzero_ps(), e[1]);
+  }
+  // G^T u of m + 2 values (the kernel transform's adjoint, for the weight gradient).
+  SNGAN_WINOGRAD_AVX512 static void kernel_gradient_rows(const __m512 u[4], __m512 q[3]) {
+    const __m512 half = _mm512_set1_ps(0.5f);
+    const __m512 sum = _mm512_mul_ps(half, _mm512_add_ps(u[1], u[2]));
+    q[0] = _mm512_add_ps(u[0], sum);
+    q[1] = _mm512_mul_ps(half, _mm512_sub_ps(u[1], u[2]));
+    q[2] = _mm512_add_ps(sum, u[3]);
   }
   SNGAN_WINOGRAD_AVX512 static void transform_kernels(const __m512i kernel[16], bool flip, __m512 out[16]) {
     const __m512 half = _mm512_set1_ps(0.5f);
@@ -118,6 +133,28 @@ struct Form<4> {
     y[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.0f), e, b);
     y[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), c, a);
     y[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), e, b), s[5]);
+  }
+  // A e: A = [1 0 0 0; 1 1 1 1; 1 -1 1 -1; 1 2 4 8; 1 -2 4 -8; 0 0 0 1].
+  SNGAN_WINOGRAD_AVX512 static void gradient_rows(const __m512 e[4], __m512 v[6]) {
+    const __m512 a = _mm512_add_ps(e[0], e[2]), b = _mm512_add_ps(e[1], e[3]);
+    const __m512 c = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), e[2], e[0]);
+    const __m512 d = _mm512_fmadd_ps(_mm512_set1_ps(8.0f), e[3], _mm512_add_ps(e[1], e[1]));
+    v[0] = e[0];
+    v[1] = _mm512_add_ps(a, b);
+    v[2] = _mm512_sub_ps(a, b);
+    v[3] = _mm512_add_ps(c, d);
+    v[4] = _mm512_sub_ps(c, d);
+    v[5] = e[3];
+  }
+  // G^T u: G^T = [1/4 -1/6 -1/6 1/24 1/24 0; 0 -1/6 1/6 1/12 -1/12 0; 0 -1/6 -1/6 1/6 1/6 1].
+  SNGAN_WINOGRAD_AVX512 static void kernel_gradient_rows(const __m512 u[6], __m512 q[3]) {
+    const __m512 s12 = _mm512_add_ps(u[1], u[2]), d21 = _mm512_sub_ps(u[2], u[1]);
+    const __m512 s34 = _mm512_add_ps(u[3], u[4]), d34 = _mm512_sub_ps(u[3], u[4]);
+    const __m512 sixth = _mm512_set1_ps(1.0f / 6.0f);
+    q[0] = _mm512_fmadd_ps(_mm512_set1_ps(0.25f), u[0],
+                           _mm512_fmsub_ps(_mm512_set1_ps(1.0f / 24.0f), s34, _mm512_mul_ps(sixth, s12)));
+    q[1] = _mm512_fmadd_ps(sixth, d21, _mm512_mul_ps(_mm512_set1_ps(1.0f / 12.0f), d34));
+    q[2] = _mm512_fmadd_ps(sixth, _mm512_sub_ps(s34, s12), u[5]);
   }
   // G g of three taps.
   SNGAN_WINOGRAD_AVX512 static void kernel_rows(__m512 g0, __m512 g1, __m512 g2, __m512 out[6]) {
@@ -259,78 +296,110 @@ void run(float* y, const float* x, const float* w, int64_t row_stride, int64_t k
       [&](const float* M, int64_t n0, int64_t T) { transform_output<m>(y + n0 * ys, M, bias, p, p.grid(T), accumulate); });
 }
 
-// The weight gradient, F(2x2, 3x3) only.
-constexpr int64_t kPositions = Problem<2>::kPositions;
 // The weight gradient's GEMMs are as deep as a chunk's tiles and add into a product of
-// 16 * out * in floats once per chunk, so wider chunks: conv_bench as above, 64 -> 512 tiles,
+// n^2 * out * in floats once per chunk, so wider chunks: conv_bench as above, 64 -> 512 tiles,
 // two runs each: 64 -> 128 channels at 16x16 8.4-9.5 ms at 64 tiles, 8.9-10.9 at 256; 128 ->
-// 256 at 8x8 8.7-13.7 and 8.7-9.2; 256 -> 512 at 4x4 12.4-12.8 and 8.1-11.1; 512 tiles no better.
-constexpr int64_t kWeightGradientTiles = 256;
-using Problem2 = Problem<2>;
+// 256 at 8x8 8.7-13.7 and 8.7-9.2; 256 -> 512 at 4x4 12.4-12.8 and 8.1-11.1; 512 tiles no
+// better. F(4x4, 3x3) takes as many pixels per chunk.
+template <int m>
+constexpr int64_t kWeightGradientTiles = 1024 / (m * m);
 
-// E (16, out, T) of a chunk's output gradient dy (B, out, H, W): E_xi(o, t) = (A e A^T)(xi)
-// for tile t's 2x2 block e of dy, the adjoint of the output transform. The blocks' four
-// values, over consecutive tiles, are dy's four phase planes.
+// E (n^2, out, T) of a chunk's output gradient dy (B, out, H, W): E_xi(o, t) = (A e A^T)(xi)
+// for tile t's m x m block e of dy, the adjoint of the output transform. The blocks' m^2
+// values, over consecutive tiles, are dy's stride-m phase planes.
+template <int m>
 SNGAN_WINOGRAD_AVX512 void transform_output_gradient(float* __restrict E, const float* __restrict dy,
-                                                     const Problem2& p, const TileGrid& grid) {
+                                                     const Problem<m>& p, const TileGrid& grid) {
+  constexpr int n = m + 2;
   const int64_t H = p.H, W = p.W, T = grid.T;
   const int64_t position = p.out * T;
-  const std::array<float*, 4> planes = phase_planes<4>(T);
+  const std::array<float*, m * m> planes = phase_planes<m * m>(T);
   for (int64_t o = 0; o < p.out; ++o) {
-    split_phases<2>(planes.data(), dy + o * H * W, p.out * H * W, H, W, grid);
+    split_phases<m>(planes.data(), dy + o * H * W, p.out * H * W, H, W, grid);
     float* dst = E + o * T;
     for (int64_t t = 0; t < T; t += 16) {
       const __mmask16 valid = avx512::lanes(T - t);
-      __m512 e[2][2];
-      for (int r = 0; r < 2; ++r)
-        for (int c = 0; c < 2; ++c) e[r][c] = _mm512_maskz_loadu_ps(valid, planes[r * 2 + c] + t);
-      __m512 u[4][2];  // A e: the rows combined
-      for (int c = 0; c < 2; ++c) {
-        u[0][c] = e[0][c];
-        u[1][c] = _mm512_add_ps(e[0][c], e[1][c]);
-        u[2][c] = _mm512_sub_ps(e[0][c], e[1][c]);
-        u[3][c] = _mm512_sub_ps(_mm512_setzero_ps(), e[1][c]);
+      __m512 u[n][m];  // A e: the rows combined
+      for (int c = 0; c < m; ++c) {
+        __m512 col[m], v[n];
+        for (int r = 0; r < m; ++r) col[r] = _mm512_maskz_loadu_ps(valid, planes[r * m + c] + t);
+        Form<m>::gradient_rows(col, v);
+        for (int r = 0; r < n; ++r) u[r][c] = v[r];
       }
-      for (int r = 0; r < 4; ++r) {  // (A e) A^T: the columns combined
-        _mm512_mask_storeu_ps(dst + (r * 4 + 0) * position + t, valid, u[r][0]);
-        _mm512_mask_storeu_ps(dst + (r * 4 + 1) * position + t, valid, _mm512_add_ps(u[r][0], u[r][1]));
-        _mm512_mask_storeu_ps(dst + (r * 4 + 2) * position + t, valid, _mm512_sub_ps(u[r][0], u[r][1]));
-        _mm512_mask_storeu_ps(dst + (r * 4 + 3) * position + t, valid, _mm512_sub_ps(_mm512_setzero_ps(), u[r][1]));
+      for (int r = 0; r < n; ++r) {  // (A e) A^T: the columns combined
+        __m512 v[n];
+        Form<m>::gradient_rows(u[r], v);
+        for (int k = 0; k < n; ++k) _mm512_mask_storeu_ps(dst + (r * n + k) * position + t, valid, v[k]);
       }
     }
   }
 }
 
-// dw (out, in, 3, 3) (=|+=) G^T dU G for each (o, i), dU (16, out, in) the sum of `parts`
+// dw (out, in, 3, 3) (=|+=) G^T dU G for each (o, i), dU (n^2, out, in) the sum of `parts`
 // partials `stride` floats apart, added in order: sixteen input channels at a time, the nine
 // taps of each written through a small block.
+template <int m>
 SNGAN_WINOGRAD_AVX512 void transform_weight_gradient(float* __restrict dw, const float* __restrict dU,
                                                      int64_t parts, int64_t stride, int64_t out,
                                                      int64_t in, bool accumulate) {
+  constexpr int n = m + 2;
   const int64_t plane = out * in;
-  const __m512 half = _mm512_set1_ps(0.5f);
   for_each_kernel_block(out, in, [&](int64_t o, int64_t i, __mmask16 valid) {
     const float* src = dU + o * in + i;
-    __m512 q[3][4];  // G^T dU: the rows combined
-    for (int k = 0; k < 4; ++k) {
-      const __m512 u0 = sum_partials(src + (0 * 4 + k) * plane, parts, stride, valid);
-      const __m512 u1 = sum_partials(src + (1 * 4 + k) * plane, parts, stride, valid);
-      const __m512 u2 = sum_partials(src + (2 * 4 + k) * plane, parts, stride, valid);
-      const __m512 u3 = sum_partials(src + (3 * 4 + k) * plane, parts, stride, valid);
-      const __m512 sum = _mm512_mul_ps(half, _mm512_add_ps(u1, u2));
-      q[0][k] = _mm512_add_ps(u0, sum);
-      q[1][k] = _mm512_mul_ps(half, _mm512_sub_ps(u1, u2));
-      q[2][k] = _mm512_add_ps(sum, u3);
+    __m512 q[3][n];  // G^T dU: the rows combined
+    for (int k = 0; k < n; ++k) {
+      __m512 u[n], v[3];
+      for (int r = 0; r < n; ++r) u[r] = sum_partials(src + (r * n + k) * plane, parts, stride, valid);
+      Form<m>::kernel_gradient_rows(u, v);
+      for (int r = 0; r < 3; ++r) q[r][k] = v[r];
     }
     alignas(64) float taps[9][16];
     for (int r = 0; r < 3; ++r) {  // (G^T dU) G: the columns combined
-      const __m512 sum = _mm512_mul_ps(half, _mm512_add_ps(q[r][1], q[r][2]));
-      _mm512_store_ps(taps[r * 3 + 0], _mm512_add_ps(q[r][0], sum));
-      _mm512_store_ps(taps[r * 3 + 1], _mm512_mul_ps(half, _mm512_sub_ps(q[r][1], q[r][2])));
-      _mm512_store_ps(taps[r * 3 + 2], _mm512_add_ps(sum, q[r][3]));
+      __m512 v[3];
+      Form<m>::kernel_gradient_rows(q[r], v);
+      for (int c = 0; c < 3; ++c) _mm512_store_ps(taps[r * 3 + c], v[c]);
     }
     store_kernel_taps(dw, taps, o, in, i, accumulate);
   });
+}
+
+// F(4x4, 3x3) against F(2x2, 3x3) (conv_bench --threads 1 --reps 10 --batch 64, both binaries
+// at once on one core each, AMD EPYC Zen 4, best of 10 in ms, rounds swapping the cores):
+// 64 -> 128 at 16x16 9.7-10.0 against 15.1; 64 -> 64 at 32x32 21.1-21.2 against 31.4-32.1;
+// 128 -> 128 at 32x32 66.3-69.8 against 103.1-111.0; 128 -> 256 at 8x8 9.5-10.9 against
+// 13.2-14.1 (four rounds); 256 -> 256 at 8x8 21.9-23.1 against 27.2-27.3; but 256 -> 512 at 4x4
+// (one tile per sample) 21.8-23.6 against 19.7-22.0, so 4x4 maps keep F(2x2, 3x3). 128 tiles
+// per chunk instead of 64 measured no faster.
+// dw(o, i) = G^T [sum over tiles of (A e A^T) .* (B^T d B)] G: per position xi, the GEMM
+// dU_xi (out, in) += E_xi (out, T) * V_xi (in, T)^T over each chunk's tiles. The chunks go in
+// kPlanThreads groups, each summing its chunks in order into its own partial dU; the
+// partials are added in group order (the same bits at any thread count).
+template <int m>
+void weight_gradient(float* dw, const float* dy, const float* x, const Problem<m>& p, bool accumulate,
+                     const WinogradGemms& gemms) {
+  constexpr int64_t kPositions = Problem<m>::kPositions;
+  const Chunks plan = plan_chunks(p.N, p.tiles_per_sample(), kWeightGradientTiles<m>);
+  const int64_t groups = std::min(plan.chunks, kPlanThreads), per = kPositions * p.out * p.in;
+  const int64_t tps = p.tiles_per_sample(), xs = p.in * p.H * p.W, ys = p.out * p.H * p.W;
+  float* dU = buffer(Buffer::kPartials, groups * per);
+  for_each_job(groups, [&](int64_t g, int position_threads) {
+    const int64_t first = plan.chunks * g / groups, last = plan.chunks * (g + 1) / groups;
+    for (int64_t ch = first; ch < last; ++ch) {
+      const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * tps;
+      const TileOperands ops = plain_tiles(p.in, T);
+      float* V = buffer(Buffer::kTiles, kPositions * ops.position);
+      float* E = buffer(Buffer::kProducts, kPositions * p.out * T);
+      const TileGrid grid = p.grid(T);
+      transform_input<m>(V, ops, x + n0 * xs, p, grid);
+      transform_output_gradient<m>(E, dy + n0 * ys, p, grid);
+      for_each_position(kPositions, position_threads, [&](int64_t xi) {
+        const BOperand vt = ops.operand(V, xi, true);
+        multiply(gemms, dU + g * per + xi * p.out * p.in, p.in, E + xi * p.out * T, T, false, vt, p.out, p.in,
+                 T, ch > first);
+      });
+    }
+  });
+  transform_weight_gradient<m>(dw, dU, groups, per, p.out, p.in, accumulate);
 }
 
 }  // namespace
@@ -342,6 +411,10 @@ bool winograd_shape(const Conv2dDims& d) {
 
 bool winograd_wide_shape(const Conv2dDims& d) {
   return winograd_shape(d) && d.H % 4 == 0 && d.W % 4 == 0;
+}
+
+bool winograd_wide_weight_gradient_shape(const Conv2dDims& d) {
+  return winograd_wide_shape(d) && d.H >= 8 && d.W >= 8;
 }
 
 void winograd_forward(float* y, const float* x, const float* w, const float* b,
@@ -368,33 +441,11 @@ void winograd_backward_input(float* dx, const float* dy, const float* w, const C
 void winograd_backward_weight(float* dw, const float* dy, const float* x, const Conv2dDims& d,
                               bool accumulate, const WinogradGemms& gemms) {
   SNGAN_CHECK(winograd_shape(d) && fp32_gemm_on_avx512(), "winograd_backward_weight: not a Winograd conv here");
-  // dw(o, i) = G^T [sum over tiles of (A e A^T) .* (B^T d B)] G: per position xi, the GEMM
-  // dU_xi (out, in) += E_xi (out, T) * V_xi (in, T)^T over each chunk's tiles. The chunks go in
-  // kPlanThreads groups, each summing its chunks in order into its own partial dU; the
-  // partials are added in group order (the same bits at any thread count).
-  const Problem2 p{d.N, d.Cin, d.Cout, d.H, d.W};
-  const Chunks plan = plan_chunks(p.N, p.tiles_per_sample(), kWeightGradientTiles);
-  const int64_t groups = std::min(plan.chunks, kPlanThreads), per = kPositions * p.out * p.in;
-  const int64_t tps = p.tiles_per_sample(), xs = p.in * p.H * p.W, ys = p.out * p.H * p.W;
-  float* dU = buffer(Buffer::kPartials, groups * per);
-  for_each_job(groups, [&](int64_t g, int position_threads) {
-    const int64_t first = plan.chunks * g / groups, last = plan.chunks * (g + 1) / groups;
-    for (int64_t ch = first; ch < last; ++ch) {
-      const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * tps;
-      const TileOperands ops = plain_tiles(p.in, T);
-      float* V = buffer(Buffer::kTiles, kPositions * ops.position);
-      float* E = buffer(Buffer::kProducts, kPositions * p.out * T);
-      const TileGrid grid = p.grid(T);
-      transform_input<2>(V, ops, x + n0 * xs, p, grid);
-      transform_output_gradient(E, dy + n0 * ys, p, grid);
-      for_each_position(kPositions, position_threads, [&](int64_t xi) {
-        const BOperand vt = ops.operand(V, xi, true);
-        multiply(gemms, dU + g * per + xi * p.out * p.in, p.in, E + xi * p.out * T, T, false, vt, p.out, p.in,
-                 T, ch > first);
-      });
-    }
-  });
-  transform_weight_gradient(dw, dU, groups, per, p.out, p.in, accumulate);
+  if (!gemms.bf16 && winograd_wide_weight_gradient_shape(d)) {
+    weight_gradient(dw, dy, x, Problem<4>{d.N, d.Cin, d.Cout, d.H, d.W}, accumulate, gemms);
+    return;
+  }
+  weight_gradient(dw, dy, x, Problem<2>{d.N, d.Cin, d.Cout, d.H, d.W}, accumulate, gemms);
 }
 
 }  // namespace sngan::kernels

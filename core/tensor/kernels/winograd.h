@@ -36,6 +36,9 @@ bool winograd_shape(const Conv2dDims& d);
 // multiplies per 4x4 output block and channel pair where F(2x2, 3x3) takes 64; rounding errors
 // of order 1e-6 relative): height and width multiples of 4.
 bool winograd_wide_shape(const Conv2dDims& d);
+// Where the fp32 weight gradient runs as F(4x4, 3x3): those sizes from 8 up (4x4 maps, one
+// tile per sample, measured slower).
+bool winograd_wide_weight_gradient_shape(const Conv2dDims& d);
 
 // y (N, Cout, H, W) (=|+=) conv(x, w) + b (b may be null): the forward of conv d.
 void winograd_forward(float* y, const float* x, const float* w, const float* b,
