@@ -1168,10 +1168,10 @@ int64_t conv_multiply_adds(const Conv2dDims& d, ConvProduct product) {
   if (!winograd_serves(d)) return direct;
   bool large = false;
   if (precision() == Precision::kFp32) {
-    if (product == ConvProduct::kWeightGradient) {
-      large = winograd_shape(d) && winograd_wide_weight_gradient_shape(d);
+    if (!winograd_shape(d)) {
+      large = winograd_stride2_wide_shape(d);
     } else {
-      large = winograd_shape(d) ? winograd_wide_shape(d) : winograd_stride2_wide_shape(d);
+      large = product == ConvProduct::kWeightGradient ? winograd_wide_weight_gradient_shape(d) : winograd_wide_shape(d);
     }
   }
   const int64_t m = large ? 4 : 2;  // the output blocks' side

@@ -113,9 +113,9 @@ void matmul(Scalar* y, const Scalar* a, const Scalar* b, int64_t M, int64_t K, i
 // a few times the direct sum's bound; F(2x2, 2x2) only adds and subtracts pairs. In bf16 the
 // transformed operands are rounded (not x and w): about twice the direct bf16 conv's error.
 // In fp32 the forward and input gradient take 4x4 output blocks where the sizes allow
-// (F(4x4, 3x3) on multiples of 4; F(4x4, 2x2) on multiples of 8, at least 16), and so does the
-// 3x3 convs' weight gradient on multiples of 4 from 8 up: rounding errors a few times larger,
-// still of order 1e-6 relative.
+// (F(4x4, 3x3) on multiples of 4; F(4x4, 2x2) on multiples of 8, at least 16), and so do the
+// weight gradients (the 3x3 convs' on multiples of 4 from 8 up): rounding errors a few times
+// larger, still of order 1e-6 relative.
 bool winograd_serves(const Conv2dDims& d);
 
 // The multiply-adds the fast kernels compute for one of conv d's three products here: the

@@ -68,7 +68,8 @@ void winograd_stride2_backward_weight(float* dw, const float* dy, const float* x
 
 // The forward and input gradient of those convs as Winograd F(4x4, 2x2) in fp32
 // (winograd_stride2.cpp): 4x4 output blocks per kernel phase, 100 multiplies per block and
-// channel pair where F(2x2, 2x2) takes 144. The transforms scale by 2, 4, 8 and 1/6 (a few
+// channel pair where F(2x2, 2x2) takes 144; winograd_stride2_backward_weight takes it too on
+// these shapes in fp32. The transforms scale by 2, 4, 8 and 1/6 (a few
 // times F(2x2, 2x2)'s rounding error, still of order 1e-6 relative). Shape: winograd_stride2's,
 // with height and width multiples of 8 and at least 16.
 bool winograd_stride2_wide_shape(const Conv2dDims& d);

@@ -33,8 +33,9 @@
 // every phase (dx rows 2m*th .. 2m*th + 2m - 1) reads dy's (m + 2)-square tile at rows
 // m*th - 1 .. m*th + m (dy's stride-m phase planes), phase p its rows p .. p + m: 4 (m + 1)^2
 // GEMMs (phase, xi) of (in, out) x (out, T), the products' blocks dx's stride-2m phase planes.
-// The weight gradient (F(2x2, 2x2) only) is the forward's adjoint per kernel phase:
-// dw_ab = G^T [sum over tiles of (A e A^T) .* (B^T d_ab B)] G for dy's 2x2 block e.
+// The weight gradient is the forward's adjoint per kernel phase:
+// dw_ab = G^T [sum over tiles of (A e A^T) .* (B^T d_ab B)] G for dy's m x m block e, in fp32
+// on F(4x4, 2x2) where the forward takes it.
 //
 // The batch goes in chunks of whole samples planned for two threads (winograd_tiles.h), as in
 // the 3x3 Winograd: the same bits at every thread count.
@@ -88,6 +89,17 @@ struct Form<2> {
     g[1] = _mm512_add_ps(k0, k1);
     g[2] = k1;
   }
+  // For the weight gradient, the adjoints: A e of m values, A = [1 0; 1 1; 0 1], and G^T u of
+  // m + 1 values, G^T = [1 1 0; 0 1 1].
+  SNGAN_WINOGRAD_AVX512 static void gradient_rows(const __m512 e[2], __m512 v[3]) {
+    v[0] = e[0];
+    v[1] = _mm512_add_ps(e[0], e[1]);
+    v[2] = e[1];
+  }
+  SNGAN_WINOGRAD_AVX512 static void kernel_gradient_rows(const __m512 u[3], __m512 q[2]) {
+    q[0] = _mm512_add_ps(u[0], u[1]);
+    q[1] = _mm512_add_ps(u[1], u[2]);
+  }
 };
 
 template <>
@@ -126,6 +138,24 @@ struct Form<4> {
     g[2] = _mm512_mul_ps(sixth, _mm512_sub_ps(k1, k0));
     g[3] = _mm512_fmadd_ps(_mm512_set1_ps(1.0f / 3.0f), k1, _mm512_mul_ps(sixth, k0));
     g[4] = k1;
+  }
+  // A e: A = [1 0 0 0; 1 1 1 1; 1 -1 1 -1; 1 2 4 8; 0 0 0 1].
+  SNGAN_WINOGRAD_AVX512 static void gradient_rows(const __m512 e[4], __m512 v[5]) {
+    const __m512 a = _mm512_add_ps(e[0], e[2]), b = _mm512_add_ps(e[1], e[3]);
+    v[0] = e[0];
+    v[1] = _mm512_add_ps(a, b);
+    v[2] = _mm512_sub_ps(a, b);
+    v[3] = _mm512_fmadd_ps(_mm512_set1_ps(8.0f), e[3],
+                           _mm512_fmadd_ps(_mm512_set1_ps(4.0f), e[2], _mm512_fmadd_ps(_mm512_set1_ps(2.0f), e[1], e[0])));
+    v[4] = e[3];
+  }
+  // G^T u: G^T = [1/2 -1/2 -1/6 1/6 0; 0 -1/2 1/6 1/3 1].
+  SNGAN_WINOGRAD_AVX512 static void kernel_gradient_rows(const __m512 u[5], __m512 q[2]) {
+    const __m512 sixth = _mm512_set1_ps(1.0f / 6.0f), half = _mm512_set1_ps(0.5f);
+    q[0] = _mm512_fmadd_ps(half, _mm512_sub_ps(u[0], u[1]), _mm512_mul_ps(sixth, _mm512_sub_ps(u[3], u[2])));
+    q[1] = _mm512_add_ps(_mm512_fmsub_ps(sixth, _mm512_fmadd_ps(_mm512_set1_ps(2.0f), u[3], u[2]),
+                                         _mm512_mul_ps(half, u[1])),
+                         u[4]);
   }
 };
 
@@ -360,65 +390,108 @@ void backward_input(float* dx, const float* dy, const float* w, const Conv2dDims
       [&](const float* M, int64_t n0, int64_t T) { transform_input_gradient<m>(dx + n0 * xs, M, p, p.grid(T), accumulate); });
 }
 
-// The weight gradient, F(2x2, 2x2) only.
-constexpr int64_t kPositions = Problem<2>::kPositions;
-constexpr int64_t kWeightGradientTiles = 256;  // see Form<2>::kTargetTiles
-using Problem2 = Problem<2>;
+// The weight gradient's chunks: as many pixels as F(2x2, 2x2)'s 256 tiles (see Form<2>).
+template <int m>
+constexpr int64_t kWeightGradientTiles = 1024 / (m * m);
 
-// E (9, out, T) of a chunk's output gradient dy (B, out, H/2, W/2): E_xi(o, t) = (A e A^T)(xi)
-// for tile t's 2x2 block e of dy (dy's four stride-2 phase planes over consecutive tiles), the
+// E (n^2, out, T) of a chunk's output gradient dy (B, out, H/2, W/2): E_xi(o, t) = (A e A^T)(xi)
+// for tile t's m x m block e of dy (dy's stride-m phase planes over consecutive tiles), the
 // adjoint of the output transform.
+template <int m>
 SNGAN_WINOGRAD_AVX512 void transform_output_gradient(float* __restrict E, const float* __restrict dy,
-                                                     const Problem2& p, const TileGrid& grid) {
+                                                     const Problem<m>& p, const TileGrid& grid) {
+  constexpr int n = m + 1;
   const int64_t Ho = p.H / 2, Wo = p.W / 2, T = grid.T, position = p.out * T;
-  const std::array<float*, 4> planes = phase_planes<4>(T);
+  const std::array<float*, m * m> planes = phase_planes<m * m>(T);
   for (int64_t o = 0; o < p.out; ++o) {
-    split_phases<2>(planes.data(), dy + o * Ho * Wo, p.out * Ho * Wo, Ho, Wo, grid);
+    split_phases<m>(planes.data(), dy + o * Ho * Wo, p.out * Ho * Wo, Ho, Wo, grid);
     float* dst = E + o * T;
     for (int64_t t = 0; t < T; t += 16) {
       const __mmask16 valid = avx512::lanes(T - t);
-      __m512 e[2][2];
-      for (int r = 0; r < 2; ++r)
-        for (int c = 0; c < 2; ++c) e[r][c] = _mm512_maskz_loadu_ps(valid, planes[r * 2 + c] + t);
-      const __m512 u[3][2] = {{e[0][0], e[0][1]},  // A e: the rows combined
-                              {_mm512_add_ps(e[0][0], e[1][0]), _mm512_add_ps(e[0][1], e[1][1])},
-                              {e[1][0], e[1][1]}};
-      for (int r = 0; r < 3; ++r) {  // (A e) A^T: the columns combined
-        _mm512_mask_storeu_ps(dst + (r * 3 + 0) * position + t, valid, u[r][0]);
-        _mm512_mask_storeu_ps(dst + (r * 3 + 1) * position + t, valid, _mm512_add_ps(u[r][0], u[r][1]));
-        _mm512_mask_storeu_ps(dst + (r * 3 + 2) * position + t, valid, u[r][1]);
+      __m512 u[n][m];  // A e: the rows combined
+      for (int c = 0; c < m; ++c) {
+        __m512 col[m], v[n];
+        for (int r = 0; r < m; ++r) col[r] = _mm512_maskz_loadu_ps(valid, planes[r * m + c] + t);
+        Form<m>::gradient_rows(col, v);
+        for (int r = 0; r < n; ++r) u[r][c] = v[r];
+      }
+      for (int r = 0; r < n; ++r) {  // (A e) A^T: the columns combined
+        __m512 v[n];
+        Form<m>::gradient_rows(u[r], v);
+        for (int k = 0; k < n; ++k) _mm512_mask_storeu_ps(dst + (r * n + k) * position + t, valid, v[k]);
       }
     }
   }
 }
 
 // dw (out, in, 4, 4) (=|+=) G^T dU_ab G into taps (2t + a, 2s + b) for each (o, c) and kernel
-// phase ab, dU (9, out, 4 in) the sum of `parts` partials `stride` floats apart, added in
+// phase ab, dU (n^2, out, 4 in) the sum of `parts` partials `stride` floats apart, added in
 // order: sixteen input channels at a time, the 16 taps of each written through a small block.
+template <int m>
 SNGAN_WINOGRAD_AVX512 void transform_weight_gradient(float* __restrict dw, const float* __restrict dU,
                                                      int64_t parts, int64_t stride, int64_t out,
                                                      int64_t in, bool accumulate) {
+  constexpr int n = m + 1;
   const int64_t plane = out * kPhases * in;
   for_each_kernel_block(out, in, [&](int64_t o, int64_t i, __mmask16 valid) {
     alignas(64) float taps[16][16];
     for (int ab = 0; ab < kPhases; ++ab) {
       const int a = ab / 2, b = ab % 2;
       const float* src = dU + o * kPhases * in + ab * in + i;
-      __m512 q[2][3];  // G^T dU: the rows combined
-      for (int k = 0; k < 3; ++k) {
-        const __m512 u0 = sum_partials(src + (0 * 3 + k) * plane, parts, stride, valid);
-        const __m512 u1 = sum_partials(src + (1 * 3 + k) * plane, parts, stride, valid);
-        const __m512 u2 = sum_partials(src + (2 * 3 + k) * plane, parts, stride, valid);
-        q[0][k] = _mm512_add_ps(u0, u1);
-        q[1][k] = _mm512_add_ps(u1, u2);
+      __m512 q[2][n];  // G^T dU: the rows combined
+      for (int k = 0; k < n; ++k) {
+        __m512 u[n], v[2];
+        for (int r = 0; r < n; ++r) u[r] = sum_partials(src + (r * n + k) * plane, parts, stride, valid);
+        Form<m>::kernel_gradient_rows(u, v);
+        q[0][k] = v[0];
+        q[1][k] = v[1];
       }
       for (int t = 0; t < 2; ++t) {  // (G^T dU) G: the columns combined
-        _mm512_store_ps(taps[(2 * t + a) * 4 + b], _mm512_add_ps(q[t][0], q[t][1]));
-        _mm512_store_ps(taps[(2 * t + a) * 4 + 2 + b], _mm512_add_ps(q[t][1], q[t][2]));
+        __m512 v[2];
+        Form<m>::kernel_gradient_rows(q[t], v);
+        _mm512_store_ps(taps[(2 * t + a) * 4 + b], v[0]);
+        _mm512_store_ps(taps[(2 * t + a) * 4 + 2 + b], v[1]);
       }
     }
     store_kernel_taps(dw, taps, o, in, i, accumulate);
   });
+}
+
+// Per position xi, dU_xi (out, 4 in) += E_xi (out, T) * V_xi (4 in, T)^T over each chunk's
+// tiles, the chunks in kPlanThreads groups summed in order as in the 3x3 Winograd.
+// F(4x4, 2x2) against F(2x2, 2x2) (conv_bench --threads 1 --reps 10 --batch 64, both binaries
+// at once on one core each, AMD EPYC Zen 4, best of 10 in ms, four rounds swapping the cores):
+// 64 -> 64 at 32x32 13.2-17.5 against 16.7-17.1; 128 -> 128 at 16x16 14.5-15.9 against
+// 13.8-21.4; 64 -> 128 at 32x32 24.2-32.6 against 28.8-35.9 (each faster in three rounds of
+// four, by 11-33%); 128 -> 256 at 16x16 a tie (two rounds).
+template <int m>
+void backward_weight(float* dw, const float* dy, const float* x, const Conv2dDims& d, bool accumulate,
+                     const WinogradGemms& gemms) {
+  constexpr int64_t kPositions = Problem<m>::kPositions;
+  const Problem<m> p{d.N, d.Cin, d.Cout, d.H, d.W};
+  const int64_t depth = kPhases * p.in;
+  const Chunks plan = plan_chunks(p.N, p.tiles_per_sample(), kWeightGradientTiles<m>);
+  const int64_t groups = std::min(plan.chunks, kPlanThreads), per = kPositions * p.out * depth;
+  const int64_t xs = p.in * p.H * p.W, ys = p.out * (p.H / 2) * (p.W / 2);
+  float* dU = buffer(Buffer::kPartials, groups * per);
+  for_each_job(groups, [&](int64_t g, int position_threads) {
+    const int64_t first = plan.chunks * g / groups, last = plan.chunks * (g + 1) / groups;
+    for (int64_t ch = first; ch < last; ++ch) {
+      const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * p.tiles_per_sample();
+      const TileOperands ops = plain_tiles(depth, T);
+      float* V = buffer(Buffer::kTiles, kPositions * ops.position);
+      float* E = buffer(Buffer::kProducts, kPositions * p.out * T);
+      const TileGrid grid = p.grid(T);
+      transform_input<m>(V, ops, x + n0 * xs, p, grid);
+      transform_output_gradient<m>(E, dy + n0 * ys, p, grid);
+      for_each_position(kPositions, position_threads, [&](int64_t xi) {
+        const BOperand vt = ops.operand(V, xi, true);
+        multiply(gemms, dU + g * per + xi * p.out * depth, depth, E + xi * p.out * T, T, false, vt, p.out,
+                 depth, T, ch > first);
+      });
+    }
+  });
+  transform_weight_gradient<m>(dw, dU, groups, per, p.out, p.in, accumulate);
 }
 
 }  // namespace
@@ -468,32 +541,11 @@ void winograd_stride2_backward_weight(float* dw, const float* dy, const float* x
                                       bool accumulate, const WinogradGemms& gemms) {
   SNGAN_CHECK(winograd_stride2_shape(d) && fp32_gemm_on_avx512(),
               "winograd_stride2_backward_weight: not a Winograd conv here");
-  // Per position xi, dU_xi (out, 4 in) += E_xi (out, T) * V_xi (4 in, T)^T over each chunk's
-  // tiles, the chunks in kPlanThreads groups summed in order as in the 3x3 Winograd.
-  const Problem2 p{d.N, d.Cin, d.Cout, d.H, d.W};
-  const int64_t depth = kPhases * p.in;
-  const Chunks plan = plan_chunks(p.N, p.tiles_per_sample(), kWeightGradientTiles);
-  const int64_t groups = std::min(plan.chunks, kPlanThreads), per = kPositions * p.out * depth;
-  const int64_t xs = p.in * p.H * p.W, ys = p.out * (p.H / 2) * (p.W / 2);
-  float* dU = buffer(Buffer::kPartials, groups * per);
-  for_each_job(groups, [&](int64_t g, int position_threads) {
-    const int64_t first = plan.chunks * g / groups, last = plan.chunks * (g + 1) / groups;
-    for (int64_t ch = first; ch < last; ++ch) {
-      const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * p.tiles_per_sample();
-      const TileOperands ops = plain_tiles(depth, T);
-      float* V = buffer(Buffer::kTiles, kPositions * ops.position);
-      float* E = buffer(Buffer::kProducts, kPositions * p.out * T);
-      const TileGrid grid = p.grid(T);
-      transform_input<2>(V, ops, x + n0 * xs, p, grid);
-      transform_output_gradient(E, dy + n0 * ys, p, grid);
-      for_each_position(kPositions, position_threads, [&](int64_t xi) {
-        const BOperand vt = ops.operand(V, xi, true);
-        multiply(gemms, dU + g * per + xi * p.out * depth, depth, E + xi * p.out * T, T, false, vt, p.out,
-                 depth, T, ch > first);
-      });
-    }
-  });
-  transform_weight_gradient(dw, dU, groups, per, p.out, p.in, accumulate);
+  if (!gemms.bf16 && winograd_stride2_wide_shape(d)) {
+    backward_weight<4>(dw, dy, x, d, accumulate, gemms);
+    return;
+  }
+  backward_weight<2>(dw, dy, x, d, accumulate, gemms);
 }
 
 }  // namespace sngan::kernels
