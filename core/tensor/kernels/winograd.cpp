@@ -304,37 +304,6 @@ void run(float* y, const float* x, const float* w, int64_t row_stride, int64_t k
 template <int m>
 constexpr int64_t kWeightGradientTiles = 1024 / (m * m);
 
-// E (n^2, out, T) of a chunk's output gradient dy (B, out, H, W): E_xi(o, t) = (A e A^T)(xi)
-// for tile t's m x m block e of dy, the adjoint of the output transform. The blocks' m^2
-// values, over consecutive tiles, are dy's stride-m phase planes.
-template <int m>
-SNGAN_WINOGRAD_AVX512 void transform_output_gradient(float* __restrict E, const float* __restrict dy,
-                                                     const Problem<m>& p, const TileGrid& grid) {
-  constexpr int n = m + 2;
-  const int64_t H = p.H, W = p.W, T = grid.T;
-  const int64_t position = p.out * T;
-  const std::array<float*, m * m> planes = phase_planes<m * m>(T);
-  for (int64_t o = 0; o < p.out; ++o) {
-    split_phases<m>(planes.data(), dy + o * H * W, p.out * H * W, H, W, grid);
-    float* dst = E + o * T;
-    for (int64_t t = 0; t < T; t += 16) {
-      const __mmask16 valid = avx512::lanes(T - t);
-      __m512 u[n][m];  // A e: the rows combined
-      for (int c = 0; c < m; ++c) {
-        __m512 col[m], v[n];
-        for (int r = 0; r < m; ++r) col[r] = _mm512_maskz_loadu_ps(valid, planes[r * m + c] + t);
-        Form<m>::gradient_rows(col, v);
-        for (int r = 0; r < n; ++r) u[r][c] = v[r];
-      }
-      for (int r = 0; r < n; ++r) {  // (A e) A^T: the columns combined
-        __m512 v[n];
-        Form<m>::gradient_rows(u[r], v);
-        for (int k = 0; k < n; ++k) _mm512_mask_storeu_ps(dst + (r * n + k) * position + t, valid, v[k]);
-      }
-    }
-  }
-}
-
 // dw (out, in, 3, 3) (=|+=) G^T dU G for each (o, i), dU (n^2, out, in) the sum of `parts`
 // partials `stride` floats apart, added in order: sixteen input channels at a time, the nine
 // taps of each written through a small block.
@@ -370,36 +339,20 @@ SNGAN_WINOGRAD_AVX512 void transform_weight_gradient(float* __restrict dw, const
 // 13.2-14.1 (four rounds); 256 -> 256 at 8x8 21.9-23.1 against 27.2-27.3; but 256 -> 512 at 4x4
 // (one tile per sample) 21.8-23.6 against 19.7-22.0, so 4x4 maps keep F(2x2, 3x3). 128 tiles
 // per chunk instead of 64 measured no faster.
-// dw(o, i) = G^T [sum over tiles of (A e A^T) .* (B^T d B)] G: per position xi, the GEMM
-// dU_xi (out, in) += E_xi (out, T) * V_xi (in, T)^T over each chunk's tiles. The chunks go in
-// kPlanThreads groups, each summing its chunks in order into its own partial dU; the
-// partials are added in group order (the same bits at any thread count).
+// dw(o, i) = G^T [sum over tiles of (A e A^T) .* (B^T d B)] G: per position xi, dU_xi (out,
+// in) = sum of E_xi (out, T) * V_xi (in, T)^T over the chunks (weight_gradient_partials), the
+// partials added in order by transform_weight_gradient.
 template <int m>
 void weight_gradient(float* dw, const float* dy, const float* x, const Problem<m>& p, bool accumulate,
                      const WinogradGemms& gemms) {
-  constexpr int64_t kPositions = Problem<m>::kPositions;
-  const Chunks plan = plan_chunks(p.N, p.tiles_per_sample(), kWeightGradientTiles<m>);
-  const int64_t groups = std::min(plan.chunks, kPlanThreads), per = kPositions * p.out * p.in;
-  const int64_t tps = p.tiles_per_sample(), xs = p.in * p.H * p.W, ys = p.out * p.H * p.W;
-  float* dU = buffer(Buffer::kPartials, groups * per);
-  for_each_job(groups, [&](int64_t g, int position_threads) {
-    const int64_t first = plan.chunks * g / groups, last = plan.chunks * (g + 1) / groups;
-    for (int64_t ch = first; ch < last; ++ch) {
-      const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * tps;
-      const TileOperands ops = plain_tiles(p.in, T);
-      float* V = buffer(Buffer::kTiles, kPositions * ops.position);
-      float* E = buffer(Buffer::kProducts, kPositions * p.out * T);
-      const TileGrid grid = p.grid(T);
-      transform_input<m>(V, ops, x + n0 * xs, p, grid);
-      transform_output_gradient<m>(E, dy + n0 * ys, p, grid);
-      for_each_position(kPositions, position_threads, [&](int64_t xi) {
-        const BOperand vt = ops.operand(V, xi, true);
-        multiply(gemms, dU + g * per + xi * p.out * p.in, p.in, E + xi * p.out * T, T, false, vt, p.out, p.in,
-                 T, ch > first);
+  const int64_t xs = p.in * p.H * p.W, ys = p.out * p.H * p.W;
+  const Partials dU = weight_gradient_partials<Problem<m>::kPositions>(
+      p.N, p.tiles_per_sample(), kWeightGradientTiles<m>, p.out, p.in, gemms,
+      [&](float* V, float* E, const TileOperands& ops, int64_t n0, int64_t T) {
+        transform_input<m>(V, ops, x + n0 * xs, p, p.grid(T));
+        output_gradient_transform<Form<m>, m, m + 2>(E, dy + n0 * ys, p.out, p.H, p.W, p.grid(T));
       });
-    }
-  });
-  transform_weight_gradient<m>(dw, dU, groups, per, p.out, p.in, accumulate);
+  transform_weight_gradient<m>(dw, dU.dU, dU.count, dU.stride, p.out, p.in, accumulate);
 }
 
 }  // namespace

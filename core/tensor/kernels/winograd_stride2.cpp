@@ -394,36 +394,6 @@ void backward_input(float* dx, const float* dy, const float* w, const Conv2dDims
 template <int m>
 constexpr int64_t kWeightGradientTiles = 1024 / (m * m);
 
-// E (n^2, out, T) of a chunk's output gradient dy (B, out, H/2, W/2): E_xi(o, t) = (A e A^T)(xi)
-// for tile t's m x m block e of dy (dy's stride-m phase planes over consecutive tiles), the
-// adjoint of the output transform.
-template <int m>
-SNGAN_WINOGRAD_AVX512 void transform_output_gradient(float* __restrict E, const float* __restrict dy,
-                                                     const Problem<m>& p, const TileGrid& grid) {
-  constexpr int n = m + 1;
-  const int64_t Ho = p.H / 2, Wo = p.W / 2, T = grid.T, position = p.out * T;
-  const std::array<float*, m * m> planes = phase_planes<m * m>(T);
-  for (int64_t o = 0; o < p.out; ++o) {
-    split_phases<m>(planes.data(), dy + o * Ho * Wo, p.out * Ho * Wo, Ho, Wo, grid);
-    float* dst = E + o * T;
-    for (int64_t t = 0; t < T; t += 16) {
-      const __mmask16 valid = avx512::lanes(T - t);
-      __m512 u[n][m];  // A e: the rows combined
-      for (int c = 0; c < m; ++c) {
-        __m512 col[m], v[n];
-        for (int r = 0; r < m; ++r) col[r] = _mm512_maskz_loadu_ps(valid, planes[r * m + c] + t);
-        Form<m>::gradient_rows(col, v);
-        for (int r = 0; r < n; ++r) u[r][c] = v[r];
-      }
-      for (int r = 0; r < n; ++r) {  // (A e) A^T: the columns combined
-        __m512 v[n];
-        Form<m>::gradient_rows(u[r], v);
-        for (int k = 0; k < n; ++k) _mm512_mask_storeu_ps(dst + (r * n + k) * position + t, valid, v[k]);
-      }
-    }
-  }
-}
-
 // dw (out, in, 4, 4) (=|+=) G^T dU_ab G into taps (2t + a, 2s + b) for each (o, c) and kernel
 // phase ab, dU (n^2, out, 4 in) the sum of `parts` partials `stride` floats apart, added in
 // order: sixteen input channels at a time, the 16 taps of each written through a small block.
@@ -457,8 +427,8 @@ SNGAN_WINOGRAD_AVX512 void transform_weight_gradient(float* __restrict dw, const
   });
 }
 
-// Per position xi, dU_xi (out, 4 in) += E_xi (out, T) * V_xi (4 in, T)^T over each chunk's
-// tiles, the chunks in kPlanThreads groups summed in order as in the 3x3 Winograd.
+// Per position xi, dU_xi (out, 4 in) = sum of E_xi (out, T) * V_xi (4 in, T)^T over the chunks
+// (weight_gradient_partials), the partials added in order by transform_weight_gradient.
 // F(4x4, 2x2) against F(2x2, 2x2) (conv_bench --threads 1 --reps 10 --batch 64, both binaries
 // at once on one core each, AMD EPYC Zen 4, best of 10 in ms, four rounds swapping the cores):
 // 64 -> 64 at 32x32 13.2-17.5 against 16.7-17.1; 128 -> 128 at 16x16 14.5-15.9 against
@@ -467,31 +437,15 @@ SNGAN_WINOGRAD_AVX512 void transform_weight_gradient(float* __restrict dw, const
 template <int m>
 void backward_weight(float* dw, const float* dy, const float* x, const Conv2dDims& d, bool accumulate,
                      const WinogradGemms& gemms) {
-  constexpr int64_t kPositions = Problem<m>::kPositions;
   const Problem<m> p{d.N, d.Cin, d.Cout, d.H, d.W};
-  const int64_t depth = kPhases * p.in;
-  const Chunks plan = plan_chunks(p.N, p.tiles_per_sample(), kWeightGradientTiles<m>);
-  const int64_t groups = std::min(plan.chunks, kPlanThreads), per = kPositions * p.out * depth;
   const int64_t xs = p.in * p.H * p.W, ys = p.out * (p.H / 2) * (p.W / 2);
-  float* dU = buffer(Buffer::kPartials, groups * per);
-  for_each_job(groups, [&](int64_t g, int position_threads) {
-    const int64_t first = plan.chunks * g / groups, last = plan.chunks * (g + 1) / groups;
-    for (int64_t ch = first; ch < last; ++ch) {
-      const int64_t n0 = ch * plan.B, T = std::min(plan.B, p.N - n0) * p.tiles_per_sample();
-      const TileOperands ops = plain_tiles(depth, T);
-      float* V = buffer(Buffer::kTiles, kPositions * ops.position);
-      float* E = buffer(Buffer::kProducts, kPositions * p.out * T);
-      const TileGrid grid = p.grid(T);
-      transform_input<m>(V, ops, x + n0 * xs, p, grid);
-      transform_output_gradient<m>(E, dy + n0 * ys, p, grid);
-      for_each_position(kPositions, position_threads, [&](int64_t xi) {
-        const BOperand vt = ops.operand(V, xi, true);
-        multiply(gemms, dU + g * per + xi * p.out * depth, depth, E + xi * p.out * T, T, false, vt, p.out,
-                 depth, T, ch > first);
+  const Partials dU = weight_gradient_partials<Problem<m>::kPositions>(
+      p.N, p.tiles_per_sample(), kWeightGradientTiles<m>, p.out, kPhases * p.in, gemms,
+      [&](float* V, float* E, const TileOperands& ops, int64_t n0, int64_t T) {
+        transform_input<m>(V, ops, x + n0 * xs, p, p.grid(T));
+        output_gradient_transform<Form<m>, m, m + 1>(E, dy + n0 * ys, p.out, p.H / 2, p.W / 2, p.grid(T));
       });
-    }
-  });
-  transform_weight_gradient<m>(dw, dU, groups, per, p.out, p.in, accumulate);
+  transform_weight_gradient<m>(dw, dU.dU, dU.count, dU.stride, p.out, p.in, accumulate);
 }
 
 }  // namespace

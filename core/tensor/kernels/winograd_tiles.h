@@ -621,6 +621,69 @@ void multiply_chunks(const KernelOperands<kCount>& U, int64_t N, int64_t tps, in
   });
 }
 
+// The weight gradients' chunk loop: per position xi, dU_xi (rows, depth) += E_xi (rows, T) *
+// V_xi (depth, T)^T over each chunk's tiles, where transform(V, E, ops, n0, T) writes a chunk's
+// operands (samples from n0, T tiles; V as `ops` lays it out). The chunks (`target` tiles or
+// more, `tps` per sample) go in kPlanThreads groups, each summing its chunks in order into its
+// own partial dU; returns the partials (each kCount * rows * depth floats, in group order) and
+// their count, for the caller to add in order (the same bits at any thread count).
+struct Partials {
+  const float* dU;
+  int64_t count, stride;
+};
+template <int64_t kCount, typename Transform>
+Partials weight_gradient_partials(int64_t N, int64_t tps, int64_t target, int64_t rows, int64_t depth,
+                                  const WinogradGemms& gemms, Transform&& transform) {
+  const Chunks plan = plan_chunks(N, tps, target);
+  const int64_t groups = std::min(plan.chunks, kPlanThreads), per = kCount * rows * depth;
+  float* dU = buffer(Buffer::kPartials, groups * per);
+  for_each_job(groups, [&](int64_t g, int position_threads) {
+    const int64_t first = plan.chunks * g / groups, last = plan.chunks * (g + 1) / groups;
+    for (int64_t ch = first; ch < last; ++ch) {
+      const int64_t n0 = ch * plan.B, T = std::min(plan.B, N - n0) * tps;
+      const TileOperands ops = plain_tiles(depth, T);
+      float* V = buffer(Buffer::kTiles, kCount * ops.position);
+      float* E = buffer(Buffer::kProducts, kCount * rows * T);
+      transform(V, E, ops, n0, T);
+      for_each_position(kCount, position_threads, [&](int64_t xi) {
+        multiply(gemms, dU + g * per + xi * rows * depth, depth, E + xi * rows * T, T, false, ops.operand(V, xi, true),
+                 rows, depth, T, ch > first);
+      });
+    }
+  });
+  return {dU, groups, per};
+}
+
+// E (n^2, out, T) of a chunk's output gradient dy (B, out, H, W): E_xi(o, t) = (A e A^T)(xi)
+// for tile t's m x m block e of dy (dy's stride-m phase planes over consecutive tiles), the
+// adjoint of the output transform A^T M A of a Winograd form whose gradient_rows(e, v) gives
+// A e (m values to n).
+template <typename Form, int m, int n>
+SNGAN_WINOGRAD_AVX512 void output_gradient_transform(float* __restrict E, const float* __restrict dy, int64_t out,
+                                                     int64_t H, int64_t W, const TileGrid& grid) {
+  const int64_t T = grid.T, position = out * T;
+  const std::array<float*, m * m> planes = phase_planes<m * m>(T);
+  for (int64_t o = 0; o < out; ++o) {
+    split_phases<m>(planes.data(), dy + o * H * W, out * H * W, H, W, grid);
+    float* dst = E + o * T;
+    for (int64_t t = 0; t < T; t += 16) {
+      const __mmask16 valid = avx512::lanes(T - t);
+      __m512 u[n][m];  // A e: the rows combined
+      for (int c = 0; c < m; ++c) {
+        __m512 col[m], v[n];
+        for (int r = 0; r < m; ++r) col[r] = _mm512_maskz_loadu_ps(valid, planes[r * m + c] + t);
+        Form::gradient_rows(col, v);
+        for (int r = 0; r < n; ++r) u[r][c] = v[r];
+      }
+      for (int r = 0; r < n; ++r) {  // (A e) A^T: the columns combined
+        __m512 v[n];
+        Form::gradient_rows(u[r], v);
+        for (int k = 0; k < n; ++k) _mm512_mask_storeu_ps(dst + (r * n + k) * position + t, valid, v[k]);
+      }
+    }
+  }
+}
+
 // The 4x4 stride-2 convs' kernel phases (both Winograd forms). The forward's phase ab = (a, b)
 // is the 2x2 kernel k(t, s) = w(2t + a, 2s + b); the input gradient's phase pq = (p, q) (of
 // dx) is k(j, l) = w(3 - p - 2j, 3 - q - 2l). taps[ph][2 * t + s] is k(t, s)'s tap of w.
