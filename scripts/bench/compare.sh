@@ -5,13 +5,16 @@
 #
 #   scripts/bench/compare.sh                  # all cases, 2 threads, 3 rounds
 #   THREADS=1 ROUNDS=1 CASES=cnn_c scripts/bench/compare.sh
+#   DRY_RUN=1 scripts/bench/compare.sh        # the set-up and the runs, nothing run
 #
 # The baseline is the best PyTorch this machine runs (Debian's python3-torch 1.13):
 #   - BLAS: OpenBLAS (libopenblas0-pthread; when it is not installed, its Debian package is
 #     unpacked under .cache/openblas, without touching the system) with OPENBLAS_CORETYPE set
 #     from the CPU (SkylakeX with AVX-512, Haswell with AVX2): OpenBLAS 0.3.21 does not
 #     recognise recent CPUs and otherwise falls back to a generic kernel. Debian's default
-#     libblas3 is the unoptimised reference BLAS.
+#     libblas3 is the unoptimised reference BLAS. An OPENBLAS_CORETYPE in the environment is
+#     not passed on (a machine may preset a weaker one; a note says so when it differs):
+#     TORCH_OPENBLAS_CORETYPE chooses another.
 #   - --deconv phase: ConvTranspose2d as four 2x2 oneDNN convs (torch 1.13's CPU
 #     ConvTranspose2d has no oneDNN path).
 #   - glibc's malloc told to keep freed memory (GLIBC_TUNABLES=$TORCH_MALLOC): PyTorch
@@ -31,8 +34,8 @@
 #   ITERS (measured generator iterations; default 10 for n_dis 1, 5 for n_dis 5),
 #   PYTHON (/usr/bin/python3: Debian's python3-torch), LOG_DIR (a new temp dir),
 #   TORCH_BLAS_DIR (a directory holding the libblas.so.3 for torch; default OpenBLAS's, see
-#   above; "system" keeps the system's), OPENBLAS_CORETYPE (default from the CPU; an inherited
-#   value wins, with a note when it differs from the CPU's),
+#   above; "system" keeps the system's), TORCH_OPENBLAS_CORETYPE (PyTorch's OpenBLAS core
+#   type; default from the CPU, whatever OPENBLAS_CORETYPE the environment holds),
 #   TORCH_ARGS (torch_reference.py arguments; default "--deconv phase"),
 #   STOCK_CASES (cases also timed with stock PyTorch, one round; default "cnn_c", "" for none),
 #   TORCH_MALLOC (the GLIBC_TUNABLES for PyTorch's runs, "" for glibc's defaults),
@@ -41,6 +44,8 @@
 #   With bf16, PyTorch is also timed in its own bf16 mode (torch_reference.py --autocast bf16:
 #   forward passes under CPU autocast, convs and linears in bf16 on oneDNN), same set-up
 #   otherwise.
+#   DRY_RUN=1 prints the set-up (PyTorch's environment included) and the commands of the runs,
+#   and exits without running, fetching or creating anything.
 # Both sides print lines
 #   RESULT impl=<sngan|torch> arch=<a> batch=<B> n_dis=<n> threads=<T> ms_per_iter=<x>
 #          images_per_s=<x> gflop_per_iter=<x> gflops=<x> peak_rss_mb=<x>      (one line)
@@ -65,17 +70,22 @@ if [[ -z ${PRECISIONS:-} ]]; then
   PRECISIONS=fp32
   grep -qw -e amx_bf16 -e avx512_bf16 /proc/cpuinfo && PRECISIONS="fp32 bf16"
 fi
-LOG_DIR=${LOG_DIR:-$(mktemp -d /tmp/sngan-bench.XXXXXX)}
+DRY_RUN=${DRY_RUN:-0}
 [[ $BUILD_DIR = /* ]] || BUILD_DIR=$root/$BUILD_DIR
-mkdir -p "$LOG_DIR"
-LOG_DIR=$(cd "$LOG_DIR" && pwd)
 cd "$root"  # sngan gets configs/bench_<case>.json relative to the repository
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
 
-"$PYTHON" -c 'import torch' 2>/dev/null ||
-  die "PyTorch not importable by $PYTHON; install it: apt-get install python3-torch"
-[[ -x $BUILD_DIR/sngan ]] || die "no sngan binary at $BUILD_DIR/sngan (build it, or set BUILD_DIR)"
+if [[ $DRY_RUN == 0 ]]; then
+  "$PYTHON" -c 'import torch' 2>/dev/null ||
+    die "PyTorch not importable by $PYTHON; install it: apt-get install python3-torch"
+  [[ -x $BUILD_DIR/sngan ]] || die "no sngan binary at $BUILD_DIR/sngan (build it, or set BUILD_DIR)"
+  LOG_DIR=${LOG_DIR:-$(mktemp -d /tmp/sngan-bench.XXXXXX)}
+  mkdir -p "$LOG_DIR"
+  LOG_DIR=$(cd "$LOG_DIR" && pwd)
+else
+  LOG_DIR=${LOG_DIR:-dry-run}  # named in no command; nothing is written
+fi
 
 # case -> torch_reference.py arguments (batch 64 everywhere)
 torch_args() {
@@ -87,15 +97,20 @@ torch_args() {
   esac
 }
 
-# Runs a command into a log file; on failure shows the log's tail and stops.
+# Runs a command into a log file; on failure shows the log's tail and stops. (A dry run prints
+# the command instead.)
 run_logged() {
   local log=$1; shift
+  if [[ $DRY_RUN != 0 ]]; then
+    echo "  $*"
+    return 0
+  fi
   if ! "$@" >"$log" 2>&1; then
     echo "FAILED: $*" >&2; tail -n 20 "$log" >&2; exit 1
   fi
 }
 
-check_result() { grep -q "^$2" "$1" || die "no '$2...' line in $1"; }
+check_result() { [[ $DRY_RUN != 0 ]] || grep -q "^$2" "$1" || die "no '$2...' line in $1"; }
 # Value of key=<v> in the last line of $1 that starts with $2 (empty if none).
 field() { { grep "^$2" "$1" || true; } | tail -n 1 | tr ' ' '\n' | sed -n "s/^$3=//p"; }
 median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
@@ -108,7 +123,7 @@ if [[ -z ${TORCH_BLAS_DIR:-} ]]; then
   TORCH_BLAS_DIR=/usr/lib/x86_64-linux-gnu/openblas-pthread
   if [[ ! -e $TORCH_BLAS_DIR/libblas.so.3 ]]; then
     TORCH_BLAS_DIR=$root/.cache/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread
-    if [[ ! -e $TORCH_BLAS_DIR/libblas.so.3 ]]; then
+    if [[ ! -e $TORCH_BLAS_DIR/libblas.so.3 && $DRY_RUN == 0 ]]; then
       echo "unpacking Debian's libopenblas0-pthread into .cache/openblas (for the PyTorch baseline)"
       mkdir -p "$root/.cache/openblas"
       (cd "$root/.cache/openblas" && apt-get download -q libopenblas0-pthread >/dev/null &&
@@ -117,23 +132,24 @@ if [[ -z ${TORCH_BLAS_DIR:-} ]]; then
     fi
   fi
 fi
-[[ $TORCH_BLAS_DIR == system || -e $TORCH_BLAS_DIR/libblas.so.3 ]] ||
+[[ $TORCH_BLAS_DIR == system || -e $TORCH_BLAS_DIR/libblas.so.3 || $DRY_RUN != 0 ]] ||
   die "TORCH_BLAS_DIR=$TORCH_BLAS_DIR holds no libblas.so.3"
-# OpenBLAS 0.3.21's core type from the CPU's instruction sets, unless the environment sets
-# one: then that one is used, with a note when it differs (a machine may preset a weaker one).
+# PyTorch's OpenBLAS core type: TORCH_OPENBLAS_CORETYPE, else OpenBLAS 0.3.21's from the CPU's
+# instruction sets. The environment's OPENBLAS_CORETYPE is not passed on: a machine may preset
+# a weaker one (one such VM presets Haswell on an AVX-512 CPU; SkylakeX ran PyTorch's cnn_c
+# faster there, 969.1 against 1085.6 ms).
 cpu_coretype=
 if grep -qw avx512f /proc/cpuinfo; then cpu_coretype=SkylakeX
 elif grep -qw avx2 /proc/cpuinfo; then cpu_coretype=Haswell
 fi
+torch_coretype=${TORCH_OPENBLAS_CORETYPE:-$cpu_coretype}
 coretype_note=
-if [[ -z ${OPENBLAS_CORETYPE:-} ]]; then
-  OPENBLAS_CORETYPE=$cpu_coretype
-elif [[ -n $cpu_coretype && $OPENBLAS_CORETYPE != "$cpu_coretype" ]]; then
-  coretype_note="note: OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE comes from the environment; this CPU's instruction sets give $cpu_coretype (unset OPENBLAS_CORETYPE to use it)"
+if [[ -n ${OPENBLAS_CORETYPE:-} && $OPENBLAS_CORETYPE != "$torch_coretype" ]]; then
+  coretype_note="note: the environment's OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE is not used for PyTorch, which gets ${torch_coretype:-the core type OpenBLAS picks} (TORCH_OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE would use it)"
 fi
-torch_env=()
+torch_env=(-u OPENBLAS_CORETYPE)
 [[ $TORCH_BLAS_DIR != system ]] && torch_env+=("LD_LIBRARY_PATH=$TORCH_BLAS_DIR")
-[[ -n ${OPENBLAS_CORETYPE:-} ]] && torch_env+=("OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE")
+[[ -n $torch_coretype ]] && torch_env+=("OPENBLAS_CORETYPE=$torch_coretype")
 # glibc's malloc keeps freed memory instead of returning each large block to the kernel:
 # PyTorch allocates every activation afresh, and on a machine where page faults are dear it
 # otherwise pays for faulting them in again each step (see TORCH_MALLOC above).
@@ -141,9 +157,14 @@ torch_env=()
 
 echo "CPU: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1), $(nproc) CPUs available"
 echo "threads: $THREADS, rounds: $ROUNDS, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "torch: $("$PYTHON" -c 'import torch; print(torch.__version__)'), BLAS: $TORCH_BLAS_DIR, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}, args: ${TORCH_ARGS:-none}, GLIBC_TUNABLES=${TORCH_MALLOC:-unset}"
+if [[ $DRY_RUN == 0 ]]; then
+  torch_version=$("$PYTHON" -c 'import torch; print(torch.__version__)')
+else
+  torch_version="(not checked: dry run)"
+fi
+echo "torch: $torch_version, BLAS: $TORCH_BLAS_DIR, OPENBLAS_CORETYPE=${torch_coretype:-unset}, args: ${TORCH_ARGS:-none}, GLIBC_TUNABLES=${TORCH_MALLOC:-unset}"
 [[ -z $coretype_note ]] || echo "$coretype_note"
-echo "logs: $LOG_DIR"
+[[ $DRY_RUN != 0 ]] || echo "logs: $LOG_DIR"
 
 for c in $CASES; do
   targs=$(torch_args "$c")
@@ -185,6 +206,8 @@ for c in $STOCK_CASES; do
     "$PYTHON" "$root/scripts/bench/torch_reference.py" $targs --batch 64 --iters "$iters" --threads "$THREADS"
   check_result "$LOG_DIR/$c.stock.1.log" "RESULT impl=torch "
 done
+
+[[ $DRY_RUN == 0 ]] || exit 0
 
 # agg CASE IMPL KEY REDUCER: reduce KEY over the rounds' RESULT lines (IMPL sgemm: ceiling)
 # (IMPL peak: the FMA peak line; IMPL stock: the stock torch run)

@@ -74,5 +74,50 @@ TEST(ExperimentScripts, PlotDrawsTheCsvOfAScript) {
   EXPECT_NE(missing.output.find("nope"), std::string::npos) << missing.output;
 }
 
+// compare.sh's PyTorch baseline takes the OpenBLAS core type of this CPU's instruction sets, not
+// one the environment presets (a machine may preset a weaker one), unless
+// TORCH_OPENBLAS_CORETYPE asks for another; a dry run shows the commands and runs nothing.
+TEST(BenchScripts, CompareGivesPyTorchTheCpusOpenBlasCoreType) {
+  const std::string cpuinfo = read_file("/proc/cpuinfo");
+  const auto has_flag = [&](const std::string& f) { return std::regex_search(cpuinfo, std::regex("\\b" + f + "\\b")); };
+  const std::string cpu_type = has_flag("avx512f") ? "SkylakeX" : has_flag("avx2") ? "Haswell" : "";
+  TempDir dir;
+  const std::string base = "DRY_RUN=1 ROUNDS=2 CASES='cnn_c cnn_a' STOCK_CASES= LOG_DIR=" +
+                           (dir.path() / "logs").string() + " TORCH_BLAS_DIR=" + (dir.path() / "blas").string() +
+                           " PYTHON=" + (dir.path() / "no-python").string() + " OPENBLAS_CORETYPE=Prescott ";
+  const std::string script = std::string(" bash ") + SNGAN_SOURCE_DIR + "/scripts/bench/compare.sh";
+
+  RunResult r = run_command(base + script);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto occurrences = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = r.output.find(what); at != std::string::npos; at = r.output.find(what, at + 1)) ++n;
+    return n;
+  };
+  // Every torch run (two per case and round where the CPU has bf16, else one): the inherited
+  // value removed, then this CPU's set.
+  const std::string torch_env = "env -u OPENBLAS_CORETYPE LD_LIBRARY_PATH=" + (dir.path() / "blas").string() +
+                                (cpu_type.empty() ? std::string() : " OPENBLAS_CORETYPE=" + cpu_type) + " GLIBC_TUNABLES=";
+  EXPECT_GE(occurrences("torch_reference.py"), 4u) << r.output;
+  EXPECT_EQ(occurrences(torch_env), occurrences("torch_reference.py")) << r.output;
+  std::istringstream lines(r.output);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find("torch_reference.py") != std::string::npos) EXPECT_EQ(line.find("Prescott"), std::string::npos) << line;
+  EXPECT_EQ(occurrences("the environment's OPENBLAS_CORETYPE=Prescott is not used"), 1u) << r.output;
+  EXPECT_EQ(occurrences("sngan bench --config configs/bench_cnn_a.json"),
+            occurrences("sngan bench --config configs/bench_cnn_c.json"));
+  EXPECT_GE(occurrences("sngan bench --config configs/bench_cnn_a.json"), 2u) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "logs")) << "a dry run must create nothing";
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "blas"));
+
+  RunResult chosen = run_command("TORCH_OPENBLAS_CORETYPE=Zen " + base + script);
+  ASSERT_EQ(chosen.exit_code, 0) << chosen.output;
+  EXPECT_NE(chosen.output.find(" OPENBLAS_CORETYPE=Zen GLIBC_TUNABLES="), std::string::npos) << chosen.output;
+
+  RunResult bad = run_command(base + "CASES=cnn_b" + script);
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("unknown case 'cnn_b'"), std::string::npos) << bad.output;
+}
+
 }  // namespace
 }  // namespace sngan::testing
