@@ -136,8 +136,8 @@ fi
   die "TORCH_BLAS_DIR=$TORCH_BLAS_DIR holds no libblas.so.3"
 # PyTorch's OpenBLAS core type: TORCH_OPENBLAS_CORETYPE, else OpenBLAS 0.3.21's from the CPU's
 # instruction sets. The environment's OPENBLAS_CORETYPE is not passed on: a machine may preset
-# a weaker one (one such VM presets Haswell on an AVX-512 CPU; SkylakeX ran PyTorch's cnn_c
-# faster there, 969.1 against 1085.6 ms).
+# a weaker one (one such VM presets Haswell on an AVX-512 CPU, where SkylakeX ran PyTorch's
+# cnn_c faster: 969.1 against 1085.6 ms, medians of two runs 20 minutes apart).
 cpu_coretype=
 if grep -qw avx512f /proc/cpuinfo; then cpu_coretype=SkylakeX
 elif grep -qw avx2 /proc/cpuinfo; then cpu_coretype=Haswell
