@@ -101,8 +101,11 @@ TEST(BenchScripts, CompareGivesPyTorchTheCpusOpenBlasCoreType) {
   EXPECT_GE(occurrences("torch_reference.py"), 4u) << r.output;
   EXPECT_EQ(occurrences(torch_env), occurrences("torch_reference.py")) << r.output;
   std::istringstream lines(r.output);
-  for (std::string line; std::getline(lines, line);)
-    if (line.find("torch_reference.py") != std::string::npos) EXPECT_EQ(line.find("Prescott"), std::string::npos) << line;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("torch_reference.py") != std::string::npos) {
+      EXPECT_EQ(line.find("Prescott"), std::string::npos) << line;
+    }
+  }
   EXPECT_EQ(occurrences("the environment's OPENBLAS_CORETYPE=Prescott is not used"), 1u) << r.output;
   EXPECT_EQ(occurrences("sngan bench --config configs/bench_cnn_a.json"),
             occurrences("sngan bench --config configs/bench_cnn_c.json"));
