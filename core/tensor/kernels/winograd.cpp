@@ -296,13 +296,6 @@ void run(float* y, const float* x, const float* w, int64_t row_stride, int64_t k
       [&](const float* M, int64_t n0, int64_t T) { transform_output<m>(y + n0 * ys, M, bias, p, p.grid(T), accumulate); });
 }
 
-// The weight gradient's GEMMs are as deep as a chunk's tiles and add into a product of
-// n^2 * out * in floats once per chunk, so wider chunks: conv_bench as above, 64 -> 512 tiles,
-// two runs each: 64 -> 128 channels at 16x16 8.4-9.5 ms at 64 tiles, 8.9-10.9 at 256; 128 ->
-// 256 at 8x8 8.7-13.7 and 8.7-9.2; 256 -> 512 at 4x4 12.4-12.8 and 8.1-11.1; 512 tiles no
-// better. F(4x4, 3x3) takes as many pixels per chunk.
-template <int m>
-constexpr int64_t kWeightGradientTiles = 1024 / (m * m);
 
 // dw (out, in, 3, 3) (=|+=) G^T dU G for each (o, i), dU (n^2, out, in) the sum of `parts`
 // partials `stride` floats apart, added in order: sixteen input channels at a time, the nine

@@ -390,10 +390,6 @@ void backward_input(float* dx, const float* dy, const float* w, const Conv2dDims
       [&](const float* M, int64_t n0, int64_t T) { transform_input_gradient<m>(dx + n0 * xs, M, p, p.grid(T), accumulate); });
 }
 
-// The weight gradient's chunks: as many pixels as F(2x2, 2x2)'s 256 tiles (see Form<2>).
-template <int m>
-constexpr int64_t kWeightGradientTiles = 1024 / (m * m);
-
 // dw (out, in, 4, 4) (=|+=) G^T dU_ab G into taps (2t + a, 2s + b) for each (o, c) and kernel
 // phase ab, dU (n^2, out, 4 in) the sum of `parts` partials `stride` floats apart, added in
 // order: sixteen input channels at a time, the 16 taps of each written through a small block.

@@ -627,6 +627,15 @@ void multiply_chunks(const KernelOperands<kCount>& U, int64_t N, int64_t tps, in
 // more, `tps` per sample) go in kPlanThreads groups, each summing its chunks in order into its
 // own partial dU; returns the partials (each kCount * rows * depth floats, in group order) and
 // their count, for the caller to add in order (the same bits at any thread count).
+// The weight gradients' chunks, for m x m output blocks: 1024 output pixels. The GEMMs are as
+// deep as a chunk's tiles and add into a product of n^2 * rows * depth floats once per chunk,
+// so wider chunks than the forwards': 3x3 convs in F(2x2, 3x3) (conv_bench, 64 -> 512 tiles,
+// two runs each): 64 -> 128 channels at 16x16 8.4-9.5 ms at 64 tiles, 8.9-10.9 at 256; 128 ->
+// 256 at 8x8 8.7-13.7 and 8.7-9.2; 256 -> 512 at 4x4 12.4-12.8 and 8.1-11.1; 512 tiles no
+// better. The 4x4 blocks take as many pixels per chunk.
+template <int m>
+constexpr int64_t kWeightGradientTiles = 1024 / (m * m);
+
 struct Partials {
   const float* dU;
   int64_t count, stride;
